@@ -1,0 +1,6 @@
+export * from './series.js';
+export * from './errors.js';
+export * from './config.js';
+export * from './stats.js';
+export * from './optimize.js';
+export * from './detector.js';
