@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './stats.js';
 export * from './optimize.js';
 export * from './detector.js';
+export * from './score.js';
