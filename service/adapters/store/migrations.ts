@@ -1,0 +1,38 @@
+/**
+ * Versioned schema migrations, one list for both dialects. A migration is applied once, in
+ * order, inside a transaction that also records it in `schema_migrations`; SQL uses only types
+ * both SQLite and PostgreSQL accept (BIGINT for epoch ms, TEXT for JSON).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'keys, audit, releases, leases, events, evaluations',
+    statements: [
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE audit_log (
+        id BIGINT PRIMARY KEY, at BIGINT NOT NULL, key_id TEXT, action TEXT NOT NULL, target TEXT NOT NULL,
+        result TEXT NOT NULL, detail TEXT)`,
+      `CREATE INDEX audit_log_target ON audit_log (target, id)`,
+      `CREATE TABLE releases (
+        id TEXT PRIMARY KEY, app TEXT NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, spec TEXT NOT NULL,
+        version BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE INDEX releases_app_env ON releases (app, environment, state)`,
+      `CREATE TABLE leases (release_id TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL)`,
+      `CREATE TABLE release_events (
+        release_id TEXT NOT NULL, event_id TEXT NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL,
+        PRIMARY KEY (release_id, event_id))`,
+      `CREATE TABLE evaluations (
+        id TEXT PRIMARY KEY, release_id TEXT, batch BIGINT, created_at BIGINT NOT NULL, decision TEXT NOT NULL,
+        score DOUBLE PRECISION NOT NULL, input TEXT NOT NULL, verdict TEXT NOT NULL, feedback TEXT)`,
+      `CREATE INDEX evaluations_release ON evaluations (release_id, created_at)`,
+    ],
+  },
+];

@@ -1,0 +1,266 @@
+/**
+ * The one SQL implementation of the store port, over either driver. Every statement is plain
+ * SQL both dialects accept (ON CONFLICT … RETURNING needs SQLite ≥ 3.35; better-sqlite3 12
+ * bundles a newer one).
+ */
+import type { ApiKeyRecord, AuditEntry, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
+import { StoreConflictError } from '../../ports/store.js';
+import { migrations } from './migrations.js';
+import type { SqlDriver, SqlRow } from './sql-driver.js';
+
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+const parse = (text: unknown): unknown => (typeof text === 'string' ? JSON.parse(text) : null);
+const num = (v: unknown): number => Number(v);
+
+function toKey(row: SqlRow): ApiKeyRecord {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    hash: String(row.hash),
+    prefix: String(row.prefix),
+    scopes: parse(row.scopes) as ApiKeyRecord['scopes'],
+    status: row.status as ApiKeyRecord['status'],
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+function toRelease(row: SqlRow): ReleaseRecord {
+  return {
+    id: String(row.id),
+    app: String(row.app),
+    environment: String(row.environment),
+    state: String(row.state),
+    spec: parse(row.spec),
+    version: num(row.version),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+function toEvaluation(row: SqlRow): EvaluationRecord {
+  return {
+    id: String(row.id),
+    releaseId: row.release_id === null ? null : String(row.release_id),
+    batch: row.batch === null ? null : num(row.batch),
+    createdAt: num(row.created_at),
+    decision: String(row.decision),
+    score: num(row.score),
+    input: parse(row.input),
+    verdict: parse(row.verdict),
+    feedback: parse(row.feedback) as EvaluationRecord['feedback'],
+  };
+}
+
+const isUniqueViolation = (error: unknown): boolean => {
+  const e = error as { code?: string; message?: string };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
+export class SqlStore implements Store {
+  constructor(readonly driver: SqlDriver) {}
+
+  async migrate(): Promise<void> {
+    await this.driver.migrationTransaction(async (query) => {
+      await query('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const applied = new Set((await query('SELECT version FROM schema_migrations')).map((r) => num(r.version)));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        for (const statement of m.statements) await query(statement);
+        await query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async migrations(): Promise<number[]> {
+    const rows = await this.driver.query('SELECT version FROM schema_migrations ORDER BY version');
+    return rows.map((r) => num(r.version));
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    try {
+      await this.driver.query(
+        'INSERT INTO api_keys (id, name, hash, prefix, scopes, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [key.id, key.name, key.hash, key.prefix, json(key.scopes), key.status, key.createdAt, key.updatedAt],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError(`api key ${key.id} exists`);
+      throw error;
+    }
+  }
+
+  async getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const rows = await this.driver.query('SELECT * FROM api_keys WHERE hash = $1', [hash]);
+    return rows[0] ? toKey(rows[0]) : null;
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const rows = await this.driver.query('SELECT * FROM api_keys WHERE id = $1', [id]);
+    return rows[0] ? toKey(rows[0]) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.driver.query('SELECT * FROM api_keys ORDER BY created_at, id')).map(toKey);
+  }
+
+  async updateApiKey(id: string, patch: Partial<Pick<ApiKeyRecord, 'status' | 'hash' | 'prefix' | 'scopes'>>, at: number): Promise<boolean> {
+    const current = await this.getApiKey(id);
+    if (!current) return false;
+    const next = { ...current, ...patch };
+    await this.driver.query('UPDATE api_keys SET status = $2, hash = $3, prefix = $4, scopes = $5, updated_at = $6 WHERE id = $1', [
+      id,
+      next.status,
+      next.hash,
+      next.prefix,
+      json(next.scopes),
+      at,
+    ]);
+    return true;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<number> {
+    // The id is taken inside the insert so concurrent writers on PostgreSQL never share one;
+    // a unique violation from a racing writer is retried.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await this.driver.query(
+          'INSERT INTO audit_log (id, at, key_id, action, target, result, detail) SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5, $6 FROM audit_log RETURNING id',
+          [entry.at, entry.keyId, entry.action, entry.target, entry.result, entry.detail ?? null],
+        );
+        return num(rows[0].id);
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt > 20) throw error;
+      }
+    }
+  }
+
+  async listAudit(options: { limit?: number; afterId?: number; target?: string } = {}): Promise<AuditEntry[]> {
+    const params: (string | number)[] = [options.afterId ?? 0];
+    let sql = 'SELECT * FROM audit_log WHERE id > $1';
+    if (options.target !== undefined) {
+      params.push(options.target);
+      sql += ` AND target = $${params.length}`;
+    }
+    params.push(options.limit ?? 1000);
+    sql += ` ORDER BY id LIMIT $${params.length}`;
+    return (await this.driver.query(sql, params)).map((row) => ({
+      id: num(row.id),
+      at: num(row.at),
+      keyId: row.key_id === null ? null : String(row.key_id),
+      action: String(row.action),
+      target: String(row.target),
+      result: row.result as AuditEntry['result'],
+      detail: row.detail === null ? null : String(row.detail),
+    }));
+  }
+
+  async createRelease(release: Omit<ReleaseRecord, 'version'>): Promise<ReleaseRecord> {
+    try {
+      await this.driver.query(
+        'INSERT INTO releases (id, app, environment, state, spec, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)',
+        [release.id, release.app, release.environment, release.state, json(release.spec), release.createdAt, release.updatedAt],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError(`release ${release.id} exists`);
+      throw error;
+    }
+    return { ...release, version: 1 };
+  }
+
+  async getRelease(id: string): Promise<ReleaseRecord | null> {
+    const rows = await this.driver.query('SELECT * FROM releases WHERE id = $1', [id]);
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async listReleases(filter: ReleaseFilter = {}): Promise<ReleaseRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    for (const [column, value] of [
+      ['app', filter.app],
+      ['environment', filter.environment],
+      ['state', filter.state],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    params.push(filter.limit ?? 100);
+    const sql = `SELECT * FROM releases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT $${params.length}`;
+    return (await this.driver.query(sql, params)).map(toRelease);
+  }
+
+  async updateRelease(id: string, expectedVersion: number, patch: { state: string; spec: unknown }, at: number): Promise<ReleaseRecord | null> {
+    const rows = await this.driver.query(
+      'UPDATE releases SET state = $3, spec = $4, version = version + 1, updated_at = $5 WHERE id = $1 AND version = $2 RETURNING *',
+      [id, expectedVersion, patch.state, json(patch.spec), at],
+    );
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async acquireLease(releaseId: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    const rows = await this.driver.query(
+      `INSERT INTO leases (release_id, owner, until) VALUES ($1, $2, $3)
+       ON CONFLICT (release_id) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE leases.owner = excluded.owner OR leases.until <= $4
+       RETURNING owner`,
+      [releaseId, owner, now + ttlMs, now],
+    );
+    return rows.length === 1 && rows[0].owner === owner;
+  }
+
+  async releaseLease(releaseId: string, owner: string): Promise<void> {
+    await this.driver.query('DELETE FROM leases WHERE release_id = $1 AND owner = $2', [releaseId, owner]);
+  }
+
+  async recordEvent(releaseId: string, eventId: string, payload: unknown, at: number): Promise<'new' | 'duplicate'> {
+    const rows = await this.driver.query(
+      'INSERT INTO release_events (release_id, event_id, payload, at) VALUES ($1, $2, $3, $4) ON CONFLICT (release_id, event_id) DO NOTHING RETURNING event_id',
+      [releaseId, eventId, json(payload), at],
+    );
+    return rows.length === 1 ? 'new' : 'duplicate';
+  }
+
+  async listEvents(releaseId: string): Promise<{ eventId: string; payload: unknown; at: number }[]> {
+    const rows = await this.driver.query('SELECT * FROM release_events WHERE release_id = $1 ORDER BY at, event_id', [releaseId]);
+    return rows.map((r) => ({ eventId: String(r.event_id), payload: parse(r.payload), at: num(r.at) }));
+  }
+
+  async saveEvaluation(e: EvaluationRecord): Promise<void> {
+    try {
+      await this.driver.query(
+        'INSERT INTO evaluations (id, release_id, batch, created_at, decision, score, input, verdict, feedback) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [e.id, e.releaseId, e.batch, e.createdAt, e.decision, e.score, json(e.input), json(e.verdict), e.feedback ? json(e.feedback) : null],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError(`evaluation ${e.id} exists`);
+      throw error;
+    }
+  }
+
+  async getEvaluation(id: string): Promise<EvaluationRecord | null> {
+    const rows = await this.driver.query('SELECT * FROM evaluations WHERE id = $1', [id]);
+    return rows[0] ? toEvaluation(rows[0]) : null;
+  }
+
+  async setFeedback(id: string, feedback: NonNullable<EvaluationRecord['feedback']>): Promise<boolean> {
+    const rows = await this.driver.query('UPDATE evaluations SET feedback = $2 WHERE id = $1 RETURNING id', [id, json(feedback)]);
+    return rows.length === 1;
+  }
+
+  async listEvaluations(options: { releaseId?: string; labeledOnly?: boolean; limit?: number } = {}): Promise<EvaluationRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (options.releaseId !== undefined) {
+      params.push(options.releaseId);
+      where.push(`release_id = $${params.length}`);
+    }
+    if (options.labeledOnly) where.push('feedback IS NOT NULL');
+    params.push(options.limit ?? 1000);
+    const sql = `SELECT * FROM evaluations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`;
+    return (await this.driver.query(sql, params)).map(toEvaluation);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The store port's shared suite: every Store implementation runs exactly these tests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord, Store } from '../../ports/store.js';
+import { StoreConflictError } from '../../ports/store.js';
+
+export function describeStore(name: string, make: () => Promise<Store>, enabled = true): void {
+  describe.runIf(enabled)(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await make();
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    const key = (id: string, hash: string): ApiKeyRecord => ({
+      id, name: `key ${id}`, hash, prefix: hash.slice(0, 6), scopes: ['read', 'gate'], status: 'active', createdAt: 1000, updatedAt: 1000,
+    });
+
+    it('migrate() is idempotent and records each version once', async () => {
+      await store.migrate();
+      await store.migrate();
+      expect(await store.migrations()).toEqual([1]);
+    });
+
+    it('api keys: create, find by hash, update status and rotate, refuse a duplicate id', async () => {
+      await store.createApiKey(key('k1', 'a'.repeat(64)));
+      expect((await store.getApiKeyByHash('a'.repeat(64)))?.scopes).toEqual(['read', 'gate']);
+      expect(await store.getApiKeyByHash('b'.repeat(64))).toBeNull();
+      await expect(store.createApiKey(key('k1', 'c'.repeat(64)))).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.updateApiKey('k1', { status: 'disabled' }, 2000)).toBe(true);
+      expect((await store.getApiKey('k1'))?.status).toBe('disabled');
+      expect(await store.updateApiKey('k1', { hash: 'd'.repeat(64), prefix: 'dddddd' }, 3000)).toBe(true);
+      expect(await store.getApiKeyByHash('a'.repeat(64))).toBeNull();
+      expect((await store.getApiKeyByHash('d'.repeat(64)))?.updatedAt).toBe(3000);
+      expect(await store.updateApiKey('missing', { status: 'revoked' }, 1)).toBe(false);
+    });
+
+    it('audit: ids increase, entries filter by target and page after an id', async () => {
+      const a = await store.appendAudit({ at: 1, keyId: 'k1', action: 'release.create', target: 'release:r1', result: 'ok' });
+      const b = await store.appendAudit({ at: 2, keyId: null, action: 'key.disable', target: 'key:k1', result: 'ok', detail: 'by admin' });
+      expect(b).toBeGreaterThan(a);
+      const forR1 = await store.listAudit({ target: 'release:r1' });
+      expect(forR1.map((e) => e.action)).toEqual(['release.create']);
+      const after = await store.listAudit({ afterId: a });
+      expect(after[0]).toMatchObject({ id: b, detail: 'by admin', keyId: null });
+    });
+
+    it('audit: concurrent appends all land with distinct ids', async () => {
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => store.appendAudit({ at: i, keyId: null, action: 'x', target: 'concurrent', result: 'ok' })));
+      expect(new Set(ids).size).toBe(20);
+      expect((await store.listAudit({ target: 'concurrent' })).length).toBe(20);
+    });
+
+    it('releases: create, read, list with filters, optimistic update', async () => {
+      const r = await store.createRelease({ id: 'r1', app: 'buy', environment: 'production', state: 'planned', spec: { batches: 3 }, createdAt: 10, updatedAt: 10 });
+      expect(r.version).toBe(1);
+      await store.createRelease({ id: 'r2', app: 'cart', environment: 'staging', state: 'planned', spec: {}, createdAt: 20, updatedAt: 20 });
+      await expect(store.createRelease({ id: 'r1', app: 'x', environment: 'y', state: 'z', spec: {}, createdAt: 1, updatedAt: 1 })).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await store.listReleases({ app: 'buy' })).map((x) => x.id)).toEqual(['r1']);
+      expect((await store.listReleases()).map((x) => x.id)).toEqual(['r2', 'r1']);
+      const updated = await store.updateRelease('r1', 1, { state: 'deploying', spec: { batches: 3, current: 1 } }, 30);
+      expect(updated).toMatchObject({ version: 2, state: 'deploying', spec: { batches: 3, current: 1 }, updatedAt: 30 });
+      expect(await store.updateRelease('r1', 1, { state: 'paused', spec: {} }, 40)).toBeNull();
+      expect((await store.getRelease('r1'))?.state).toBe('deploying');
+    });
+
+    it('releases: of two racing updates from the same version exactly one wins', async () => {
+      await store.createRelease({ id: 'race', app: 'a', environment: 'e', state: 's0', spec: {}, createdAt: 1, updatedAt: 1 });
+      const results = await Promise.all([
+        store.updateRelease('race', 1, { state: 'left', spec: {} }, 2),
+        store.updateRelease('race', 1, { state: 'right', spec: {} }, 2),
+      ]);
+      expect(results.filter((x) => x !== null)).toHaveLength(1);
+    });
+
+    it('leases: one owner at a time, renewable, taken over after expiry, released', async () => {
+      expect(await store.acquireLease('r1', 'p1', 1000, 0)).toBe(true);
+      expect(await store.acquireLease('r1', 'p2', 1000, 500)).toBe(false);
+      expect(await store.acquireLease('r1', 'p1', 1000, 900)).toBe(true);
+      expect(await store.acquireLease('r1', 'p2', 1000, 1500)).toBe(false);
+      expect(await store.acquireLease('r1', 'p2', 1000, 1900)).toBe(true);
+      await store.releaseLease('r1', 'p1');
+      expect(await store.acquireLease('r1', 'p1', 1000, 2000)).toBe(false);
+      await store.releaseLease('r1', 'p2');
+      expect(await store.acquireLease('r1', 'p1', 1000, 2000)).toBe(true);
+    });
+
+    it('events: recorded once per event id, replays report duplicate and change nothing', async () => {
+      expect(await store.recordEvent('r1', 'e1', { kind: 'batch-started', batch: 1 }, 5)).toBe('new');
+      expect(await store.recordEvent('r1', 'e1', { kind: 'batch-started', batch: 99 }, 6)).toBe('duplicate');
+      expect(await store.recordEvent('r2', 'e1', { kind: 'other' }, 7)).toBe('new');
+      expect(await store.listEvents('r1')).toEqual([{ eventId: 'e1', payload: { kind: 'batch-started', batch: 1 }, at: 5 }]);
+    });
+
+    it('evaluations: save, read, feedback, list labeled only', async () => {
+      await store.saveEvaluation({ id: 'ev1', releaseId: 'r1', batch: 1, createdAt: 100, decision: 'PASS', score: 12.5, input: { a: [1, null] }, verdict: { decision: 'PASS' }, feedback: null });
+      await store.saveEvaluation({ id: 'ev2', releaseId: null, batch: null, createdAt: 200, decision: 'FAIL', score: 88, input: {}, verdict: {}, feedback: null });
+      expect(await store.getEvaluation('ev1')).toMatchObject({ score: 12.5, input: { a: [1, null] }, feedback: null, batch: 1 });
+      expect(await store.setFeedback('ev2', { correct: false, labels: ['latency'], note: null, at: 300, keyId: 'k1' })).toBe(true);
+      expect(await store.setFeedback('nope', { correct: true, labels: [], note: null, at: 1, keyId: null })).toBe(false);
+      expect((await store.listEvaluations({ labeledOnly: true })).map((e) => e.id)).toEqual(['ev2']);
+      expect((await store.listEvaluations({ releaseId: 'r1' })).map((e) => e.id)).toEqual(['ev1']);
+    });
+  });
+}
