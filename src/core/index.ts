@@ -5,3 +5,8 @@ export * from './stats.js';
 export * from './optimize.js';
 export * from './detector.js';
 export * from './score.js';
+export * from './regularize.js';
+export * from './fill-gaps.js';
+export * from './day-type.js';
+export * from './band.js';
+export * from './local-trend.js';

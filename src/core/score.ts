@@ -9,6 +9,12 @@
  *
  * So the band edge scores exactly 50, one δ beyond it ≈ 81.6, two δ ≈ 93.2, three δ ≈ 97.5.
  * Only deviations in the bad direction count: with direction `up`, a negative residual scores 0.
+ * The score depends on r / δ only, so it does not change when the metric is rescaled or shifted.
+ *
+ * Window score, for the point scores of an observation window (see `windowScore`): by default
+ * the mean of the `persistence` (3) highest point scores, so one spike to 100 among quiet points
+ * gives 33, two give 67 and three or more points at 100 give 100 — robust to a lone spike,
+ * rising as the deviation persists.
  */
 import type { Direction } from './detector.js';
 
@@ -35,4 +41,92 @@ export function saturatingScore(value: number, half: number): number {
 export function clampScore(score: number): number {
   if (!(score > 0)) return 0;
   return score > 100 ? 100 : score;
+}
+
+/**
+ * Per-point scores of observations against a band [lower, upper]: the residual from the band's
+ * midpoint, scored by `deviationScore` with δ = half the band's width, so the edges score 50.
+ * A zero-width band scores 0 on it and 100 off it (in the bad direction). A point with a missing
+ * observation or bound, or with lower > upper, scores `NaN` (no evidence, not "normal").
+ * Invariant under x → a·x + b (a > 0) applied to all three inputs. Cost: O(n).
+ *
+ * @example
+ * scoreSeries([10, 11, 6], [8, 8, 8], [12, 12, 12], 'both') // [0, 25, 81.6…] (residuals 0, 1, −4 against δ = 2)
+ */
+export function scoreSeries(actual: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>, direction: Direction = 'both'): Float64Array {
+  const n = actual.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = actual[i];
+    const lo = i < lower.length ? lower[i] : NaN;
+    const hi = i < upper.length ? upper[i] : NaN;
+    if (!Number.isFinite(x) || !Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
+      out[i] = NaN;
+      continue;
+    }
+    const half = (hi - lo) / 2;
+    const residual = x - (lo + half);
+    if (half > 0) {
+      out[i] = deviationScore(residual, half, direction);
+    } else {
+      const bad = direction === 'up' ? residual > 0 : direction === 'down' ? residual < 0 : residual !== 0;
+      out[i] = bad ? 100 : 0;
+    }
+  }
+  return out;
+}
+
+export interface WindowScoreOptions {
+  /**
+   * `top-mean` (default): mean of the `persistence` highest point scores, counting absent ones as 0.
+   * `max`: the highest point score (a single spike decides). `mean`: the mean of all present scores.
+   */
+  method?: 'top-mean' | 'max' | 'mean';
+  /** Points that must deviate together for the full score under `top-mean` (default 3, at least 1). */
+  persistence?: number;
+}
+
+/**
+ * One 0–100 score for a window of point scores (`NaN` = missing point, skipped). With the
+ * default `top-mean` and persistence m, the score is the sum of the m highest scores divided by
+ * m: a lone spike counts 1/m of its score, and the score grows as more points deviate until m of
+ * them do. A window shorter than m points therefore scores at most (points / m) × its maximum.
+ * `NaN` when no point is present. Cost: O(n · m) for `top-mean` (m is small), O(n) otherwise.
+ *
+ * @example
+ * windowScore([0, 100, 0, 0]) // 33.33…; windowScore([90, 95, 100, 0]) // 95
+ */
+export function windowScore(pointScores: ArrayLike<number>, options: WindowScoreOptions = {}): number {
+  const method = options.method ?? 'top-mean';
+  const persistence = options.persistence ?? 3;
+  if (!(Number.isInteger(persistence) && persistence >= 1)) {
+    throw new RangeError(`windowScore: persistence must be a positive integer, got ${persistence}`);
+  }
+  let present = 0;
+  let sum = 0;
+  let max = 0;
+  const top = method === 'top-mean' ? new Float64Array(persistence) : null;
+  for (let i = 0; i < pointScores.length; i++) {
+    const s = pointScores[i];
+    if (s !== s) continue;
+    const v = clampScore(s);
+    present++;
+    sum += v;
+    if (v > max) max = v;
+    if (top !== null && v > top[persistence - 1]) {
+      // Insertion into a descending array of the m largest.
+      let k = persistence - 1;
+      while (k > 0 && top[k - 1] < v) {
+        top[k] = top[k - 1];
+        k--;
+      }
+      top[k] = v;
+    }
+  }
+  if (present === 0) return NaN;
+  if (method === 'max') return max;
+  if (method === 'mean') return sum / present;
+  let topSum = 0;
+  for (let k = 0; k < persistence; k++) topSum += (top as Float64Array)[k];
+  return clampScore(topSum / persistence);
 }
