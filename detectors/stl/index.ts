@@ -1,0 +1,1 @@
+export { stl, stlConfigSchema, parseStlOptions, resolveStlParameters, type StlOptions, type StlConfig, type StlParameters, type StlResult } from './stl.js';

@@ -1,0 +1,229 @@
+/**
+ * The loess kernels STL is built from, following the structure of Cleveland, Cleveland, McRae &
+ * Terpenning's reference implementation (netlib `stl`) closely enough that results agree with R's
+ * `stl` and statsmodels' `STL` to rounding: the same window placement, the same tricube weights,
+ * the same degree-1 correction, the same jump interpolation and the same running-sum moving
+ * averages. Arrays are passed as (array, offset) pairs so the caller can lay every work vector in
+ * one allocation, as the original does; indices inside a routine are 1-based "positions" so the
+ * window arithmetic reads like the paper's.
+ *
+ * Nothing here allocates; the caller owns every buffer.
+ */
+
+/**
+ * Local (degree 0 or 1) tricube-weighted fit at abscissa `xs` (1-based) using points
+ * `nleft..nright` of `y`. Returns the fitted value, or `NaN` when every weight is zero
+ * (the caller then falls back, as the reference does). `w` receives the normalised
+ * equivalent-kernel weights. O(nright − nleft).
+ */
+export function loessFit(
+  y: Float64Array,
+  yOffset: number,
+  n: number,
+  window: number,
+  degree: number,
+  xs: number,
+  nleft: number,
+  nright: number,
+  w: Float64Array,
+  wOffset: number,
+  useWeights: boolean,
+  robustWeights: Float64Array,
+  rwOffset: number,
+): number {
+  const range = n - 1;
+  let h = Math.max(xs - nleft, nright - xs);
+  // A window longer than the series widens the kernel by the excess, as in the reference.
+  if (window > n) h += Math.trunc((window - n) / 2);
+  const h9 = 0.999 * h;
+  const h1 = 0.001 * h;
+  // Positions are 1-based: element j lives at w[wBase + j], y[yBase + j].
+  const wBase = wOffset - 1;
+  const yBase = yOffset - 1;
+  const rwBase = rwOffset - 1;
+  let total = 0;
+  for (let j = nleft; j <= nright; j++) {
+    let weight = 0;
+    const r = Math.abs(j - xs);
+    if (r <= h9) {
+      if (r <= h1) weight = 1;
+      else {
+        const q = r / h;
+        const u = 1 - q * q * q;
+        weight = u * u * u;
+      }
+      if (useWeights) weight *= robustWeights[rwBase + j];
+      total += weight;
+    }
+    w[wBase + j] = weight;
+  }
+  if (total <= 0) return NaN;
+  for (let j = nleft; j <= nright; j++) w[wBase + j] /= total;
+  if (h > 0 && degree > 0) {
+    let center = 0;
+    for (let j = nleft; j <= nright; j++) center += w[wBase + j] * j;
+    let slope = xs - center;
+    let spread = 0;
+    for (let j = nleft; j <= nright; j++) {
+      const d = j - center;
+      spread += w[wBase + j] * d * d;
+    }
+    // Degree 1 only when the design has enough spread to fit a slope stably.
+    if (Math.sqrt(spread) > 0.001 * range) {
+      slope /= spread;
+      for (let j = nleft; j <= nright; j++) w[wBase + j] *= slope * (j - center) + 1;
+    }
+  }
+  let fitted = 0;
+  for (let j = nleft; j <= nright; j++) fitted += w[wBase + j] * y[yBase + j];
+  return fitted;
+}
+
+/**
+ * Loess smooth of `y[0..n)` (at `yOffset`) with window `window`, evaluated every `jump` points
+ * and linearly interpolated in between; writes `n` values at `out[outOffset..]`.
+ * `scratch` needs `n` slots from `scratchOffset`. O(n·window / jump).
+ */
+export function loessSmooth(
+  y: Float64Array,
+  yOffset: number,
+  n: number,
+  window: number,
+  degree: number,
+  jump: number,
+  useWeights: boolean,
+  robustWeights: Float64Array,
+  rwOffset: number,
+  out: Float64Array,
+  outOffset: number,
+  scratch: Float64Array,
+  scratchOffset: number,
+): void {
+  const yBase = yOffset - 1;
+  const oBase = outOffset - 1;
+  if (n < 2) {
+    out[oBase + 1] = y[yBase + 1];
+    return;
+  }
+  const step = Math.min(jump, n - 1);
+  let nleft = 1;
+  let nright = n;
+  const fit = (i: number): void => {
+    const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, scratch, scratchOffset, useWeights, robustWeights, rwOffset);
+    out[oBase + i] = v === v ? v : y[yBase + i];
+  };
+  if (window >= n) {
+    nleft = 1;
+    nright = n;
+    for (let i = 1; i <= n; i += step) fit(i);
+  } else if (step === 1) {
+    const half = (window + 1) >> 1;
+    nleft = 1;
+    nright = window;
+    for (let i = 1; i <= n; i++) {
+      if (i > half && nright !== n) {
+        nleft++;
+        nright++;
+      }
+      fit(i);
+    }
+  } else {
+    const half = (window + 1) >> 1;
+    for (let i = 1; i <= n; i += step) {
+      if (i < half) {
+        nleft = 1;
+        nright = window;
+      } else if (i >= n - half + 1) {
+        nleft = n - window + 1;
+        nright = n;
+      } else {
+        nleft = i - half + 1;
+        nright = window + i - half;
+      }
+      fit(i);
+    }
+  }
+  if (step !== 1) {
+    for (let i = 1; i <= n - step; i += step) {
+      const a = out[oBase + i];
+      const delta = (out[oBase + i + step] - a) / step;
+      for (let j = i + 1; j <= i + step - 1; j++) out[oBase + j] = a + delta * (j - i);
+    }
+    const last = Math.trunc((n - 1) / step) * step + 1;
+    if (last !== n) {
+      // The window from the last evaluated point is reused for the final point, as in the reference.
+      fit(n);
+      if (last !== n - 1) {
+        const a = out[oBase + last];
+        const delta = (out[oBase + n] - a) / (n - last);
+        for (let j = last + 1; j <= n - 1; j++) out[oBase + j] = a + delta * (j - last);
+      }
+    }
+  }
+}
+
+/**
+ * Moving average of length `length` over `n` values: writes `n − length + 1` values. Uses a
+ * running sum (as the reference does) so it is O(n) whatever the length.
+ */
+export function movingAverage(x: Float64Array, xOffset: number, n: number, length: number, out: Float64Array, outOffset: number): void {
+  const count = n - length + 1;
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += x[xOffset + i];
+  out[outOffset] = sum / length;
+  for (let j = 1, k = length, m = 0; j < count; j++, k++, m++) {
+    sum = sum - x[xOffset + m] + x[xOffset + k];
+    out[outOffset + j] = sum / length;
+  }
+}
+
+/**
+ * STL's low-pass filter: moving averages of length `period`, `period` and 3, turning `n` values
+ * into `n − 2·period` values. O(n).
+ */
+export function lowPassFilter(x: Float64Array, xOffset: number, n: number, period: number, out: Float64Array, outOffset: number, scratch: Float64Array, scratchOffset: number): void {
+  movingAverage(x, xOffset, n, period, out, outOffset);
+  movingAverage(out, outOffset, n - period + 1, period, scratch, scratchOffset);
+  movingAverage(scratch, scratchOffset, n - 2 * period + 2, 3, out, outOffset);
+}
+
+/** Work vectors `cycleSubseriesSmooth` needs, each at least `n / period + 3` long. */
+export interface SubseriesBuffers {
+  values: Float64Array;
+  smoothed: Float64Array;
+  weights: Float64Array;
+  kernel: Float64Array;
+}
+
+/**
+ * Smooths each cycle-subseries (all Januaries, all Februaries, …) with loess and extends it by
+ * one point at each end, writing `n + 2·period` values to `out` (position `m` of subseries `j`
+ * goes to `out[(m − 1)·period + j − 1]`). O(n·window / jump).
+ */
+export function cycleSubseriesSmooth(
+  y: Float64Array,
+  n: number,
+  period: number,
+  window: number,
+  degree: number,
+  jump: number,
+  useWeights: boolean,
+  robustWeights: Float64Array,
+  out: Float64Array,
+  buffers: SubseriesBuffers,
+): void {
+  const { values, smoothed, weights, kernel } = buffers;
+  for (let j = 1; j <= period; j++) {
+    const k = Math.trunc((n - j) / period) + 1;
+    for (let i = 0; i < k; i++) values[i] = y[i * period + j - 1];
+    if (useWeights) for (let i = 0; i < k; i++) weights[i] = robustWeights[i * period + j - 1];
+    loessSmooth(values, 0, k, window, degree, jump, useWeights, weights, 0, smoothed, 1, kernel, 0);
+    const right = Math.min(window, k);
+    let edge = loessFit(values, 0, k, window, degree, 0, 1, right, kernel, 0, useWeights, weights, 0);
+    smoothed[0] = edge === edge ? edge : smoothed[1];
+    const left = Math.max(1, k - window + 1);
+    edge = loessFit(values, 0, k, window, degree, k + 1, left, k, kernel, 0, useWeights, weights, 0);
+    smoothed[k + 1] = edge === edge ? edge : smoothed[k];
+    for (let m = 0; m < k + 2; m++) out[m * period + j - 1] = smoothed[m];
+  }
+}
