@@ -1,0 +1,110 @@
+/**
+ * Segmented static threshold (分段静态阈值): different fixed thresholds per time-of-day segment,
+ * in a named time zone (so "09:00–18:00" follows daylight-saving changes).
+ */
+import { z } from 'zod';
+import { ZoneClock } from '../../src/core/day-type.js';
+import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
+import { bandScores, minViolationsField, windowFromBand } from './band.js';
+import { checkThresholds, defaultMargin } from './static.js';
+
+const clock = z
+  .string()
+  .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day "HH:MM" (00:00–24:00)');
+
+const segment = z.object({
+  /** Local time the segment starts, inclusive. */
+  from: clock,
+  /** Local time the segment ends, exclusive; a segment with `to` ≤ `from` wraps past midnight. */
+  to: clock,
+  upper: z.number().optional(),
+  lower: z.number().optional(),
+  margin: z.number().positive().optional(),
+});
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const segmentedThresholdConfig = z
+  .object({
+    /** IANA time zone the segment clocks are read in, e.g. `Asia/Shanghai`. */
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone name such as "UTC" or "Asia/Shanghai"').default('UTC'),
+    /** The first segment containing a point's local time applies; points in no segment are not judged. */
+    segments: z.array(segment).min(1),
+    minViolations: minViolationsField,
+  })
+  .superRefine((value, ctx) => value.segments.forEach((s, i) => checkThresholds(s, ctx, ['segments', i])));
+
+export type SegmentedThresholdConfig = z.output<typeof segmentedThresholdConfig>;
+
+const identity = { name: 'segmentedThreshold', version: '1.0.0' };
+
+const minutesOf = (text: string): number => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+
+/** Local minute of day (0–1439) of epoch ms `t` in `timeZone`. */
+export function localMinuteOfDay(t: number, timeZone: string, clock: ZoneClock = new ZoneClock(timeZone)): number {
+  return (((Math.floor(t / 60_000) + clock.offsetMinutes(t)) % 1440) + 1440) % 1440;
+}
+
+function contains(fromMinute: number, toMinute: number, minute: number): boolean {
+  return fromMinute < toMinute ? minute >= fromMinute && minute < toMinute : minute >= fromMinute || minute < toMinute;
+}
+
+/**
+ * Segmented static thresholds over the treated window: each point is judged against the
+ * thresholds of the segment its local time falls in; the window score is the
+ * `minViolations`-th largest point score, as for `staticThreshold`. O(n log n).
+ */
+export function segmentedThreshold(input: DetectorInput, config: SegmentedThresholdConfig): DetectorResult {
+  const { values, start, step } = input.treated;
+  const n = values.length;
+  const upper = new Float64Array(n).fill(NaN);
+  const lower = new Float64Array(n).fill(NaN);
+  const upperMargin = new Float64Array(n).fill(1);
+  const lowerMargin = new Float64Array(n).fill(1);
+  const bounds = config.segments.map((s) => ({
+    from: minutesOf(s.from),
+    to: minutesOf(s.to) % 1440,
+    upper: s.upper ?? NaN,
+    lower: s.lower ?? NaN,
+    margin: s.margin ?? defaultMargin(s.upper, s.lower),
+  }));
+  const clock = new ZoneClock(config.timeZone);
+  let judged = 0;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(values[i])) continue;
+    const t = start + i * step;
+    const minute = localMinuteOfDay(t, config.timeZone, clock);
+    const hit = bounds.find((b) => contains(b.from, b.to, minute));
+    if (!hit) continue;
+    judged++;
+    upper[i] = hit.upper;
+    lower[i] = hit.lower;
+    upperMargin[i] = hit.margin;
+    lowerMargin[i] = hit.margin;
+  }
+  if (judged === 0) return insufficientData(identity, 'segmentedThreshold: no present treated point falls in a configured segment', { timeZone: config.timeZone });
+  const up = new Float64Array(n);
+  const down = new Float64Array(n);
+  bandScores(values, upper, lower, upperMargin, lowerMargin, up, down);
+  const result = windowFromBand(identity, up, down, config.minViolations, input.direction ?? 'both', {
+    timeZone: config.timeZone,
+    segments: config.segments.map((s) => `${s.from}-${s.to} [${s.lower ?? '-∞'}, ${s.upper ?? '∞'}]`).join('; '),
+    judgedPoints: judged,
+  });
+  return result;
+}
+
+export const segmentedThresholdDetector: DetectorModule<typeof segmentedThresholdConfig> = {
+  ...identity,
+  description: 'Does the treated window breach the fixed thresholds of its time-of-day segments on at least minViolations points?',
+  configSchema: segmentedThresholdConfig,
+  capabilities: { minTreatedPoints: 1, needsHistory: false, needsControl: false, needsLogs: false, seasonal: false },
+  detect: segmentedThreshold,
+};
