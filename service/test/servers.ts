@@ -36,3 +36,17 @@ export function shouldRun(name: string, check: ServerCheck): boolean {
   console.warn(`SKIP ${name}: ${check.reason}`);
   return false;
 }
+
+export const INFLUX_HOST = process.env.SLUICE_TEST_INFLUX_HOST ?? '127.0.0.1';
+export const INFLUX_PORT = Number(process.env.SLUICE_TEST_INFLUX_PORT ?? 8086);
+
+/** Pings InfluxDB 1.x; says why when it cannot. `.ci/start-influxd` starts one. */
+export async function checkInflux(): Promise<ServerCheck> {
+  try {
+    const response = await fetch(`http://${INFLUX_HOST}:${INFLUX_PORT}/ping`, { signal: AbortSignal.timeout(3000) });
+    if (response.status === 204 || response.ok) return { available: true, reason: '' };
+    return { available: false, reason: `InfluxDB at ${INFLUX_HOST}:${INFLUX_PORT} answered ${response.status} to /ping` };
+  } catch (error) {
+    return { available: false, reason: `InfluxDB at ${INFLUX_HOST}:${INFLUX_PORT} is not reachable (${(error as Error).message}); start one with .ci/start-influxd` };
+  }
+}

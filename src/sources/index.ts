@@ -1,1 +1,2 @@
 export * from './metric-source.js';
+export * from './retrying.js';
