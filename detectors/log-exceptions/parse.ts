@@ -35,6 +35,12 @@ export const logParseConfig = z.object({
   framePattern: regex('^\\s+at\\s+([^\\s(]+)\\('),
   /** A top-level cause line; group 1 is the cause's class. Indented causes (inside `Suppressed:`) do not match. */
   causedByPattern: regex('^Caused by:\\s*([\\w$.]+)'),
+  /**
+   * Frames of these packages are skipped when choosing the top frame, so the signature names the
+   * application code (`at com.acme.cart.Cart.total`) rather than `java.util.Objects.requireNonNull`.
+   * An exception with no other frame keeps its first one.
+   */
+  skipFramePrefixes: z.array(z.string()).default(['java.', 'javax.', 'jdk.', 'sun.', 'com.sun.', 'jakarta.']),
   /** Which exception of a `Caused by:` chain names the signature. */
   signatureOf: z.enum(['root', 'outer']).default('root'),
   /** Offset from UTC, minutes, for timestamps written without a zone. */
@@ -88,33 +94,35 @@ function parseTimestamp(match: RegExpMatchArray, utcOffsetMinutes: number): numb
   return local - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
-function signatureOfRecord(lines: string[], patterns: Patterns, signatureOf: LogParseConfig['signatureOf']): Omit<ExceptionRecord, 't'> | null {
-  // Each link of the chain: its class and the index of its header line.
-  const chain: { cls: string; line: number }[] = [];
-  for (let i = 0; i < lines.length; i++) {
+function signatureOfRecord(lines: string[], patterns: Patterns, config: LogParseConfig): Omit<ExceptionRecord, 't'> | null {
+  // Each link of the chain: its class and its own frames (up to the next top-level cause).
+  const chain: { cls: string; frames: string[] }[] = [];
+  for (const line of lines) {
     if (chain.length === 0) {
-      const m = patterns.exception.exec(lines[i]);
-      if (m?.[1] && !patterns.frame.test(lines[i])) chain.push({ cls: m[1], line: i });
+      const m = patterns.exception.exec(line);
+      if (m?.[1] && !patterns.frame.test(line)) chain.push({ cls: m[1], frames: [] });
       continue;
     }
-    const cause = patterns.causedBy.exec(lines[i]);
-    if (cause?.[1]) chain.push({ cls: cause[1], line: i });
+    const cause = patterns.causedBy.exec(line);
+    if (cause?.[1]) {
+      chain.push({ cls: cause[1], frames: [] });
+      continue;
+    }
+    const frame = patterns.frame.exec(line);
+    if (frame?.[1]) chain[chain.length - 1].frames.push(stripModule(frame[1]));
   }
   if (chain.length === 0) return null;
-  const chosen = signatureOf === 'root' ? chain[chain.length - 1] : chain[0];
-  let frame = '';
-  for (let i = chosen.line + 1; i < lines.length; i++) {
-    const m = patterns.frame.exec(lines[i]);
-    if (m?.[1]) {
-      frame = stripModule(m[1]);
-      break;
-    }
-    if (patterns.causedBy.test(lines[i])) break;
-  }
+  const chosen = config.signatureOf === 'root' ? chain.length - 1 : 0;
+  const isApplication = (frame: string) => !config.skipFramePrefixes.some((prefix) => frame.startsWith(prefix));
+  // The chosen link's first application frame; a cause thrown inside the platform (a class
+  // loader, say) shares its caller's frames, so look outward through the chain for it next.
+  let frame: string | undefined;
+  for (let link = chosen; link >= 0 && frame === undefined; link--) frame = chain[link].frames.find(isApplication);
+  frame ??= chain[chosen].frames[0];
   return {
     outer: chain[0].cls,
     root: chain[chain.length - 1].cls,
-    signature: frame ? `${chosen.cls} at ${frame}` : chosen.cls,
+    signature: frame ? `${chain[chosen].cls} at ${frame}` : chain[chosen].cls,
   };
 }
 
@@ -133,7 +141,7 @@ export function extractExceptions(text: string, config: LogParseConfig): Excepti
   let record: string[] = [];
   const flush = () => {
     if (record.length > 0 && Number.isFinite(t)) {
-      const found = signatureOfRecord(record, patterns, config.signatureOf);
+      const found = signatureOfRecord(record, patterns, config);
       if (found) out.push({ t, ...found });
     }
     record = [];
