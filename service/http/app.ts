@@ -31,9 +31,18 @@ export interface AppOptions {
   ready?: () => Promise<boolean>;
 }
 
-const bearer = (req: Request): string | undefined => {
-  const header = req.header('authorization');
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+/**
+ * The presented key: `Authorization: Bearer <key>`, `Token <key>` (InfluxDB clients), Basic auth
+ * with the key as password (Telegraf's username/password), or `X-API-Key`.
+ */
+const presentedKey = (req: Request): string | undefined => {
+  const header = req.header('authorization') ?? '';
+  const [scheme, value] = [header.slice(0, header.indexOf(' ')), header.slice(header.indexOf(' ') + 1).trim()];
+  if (/^(bearer|token)$/i.test(scheme)) return value;
+  if (/^basic$/i.test(scheme)) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    return decoded.slice(decoded.indexOf(':') + 1) || undefined;
+  }
   return req.header('x-api-key') ?? undefined;
 };
 
@@ -76,7 +85,7 @@ export function createApp(options: AppOptions): express.Express {
       try {
         let key = null;
         if (spec.scope) {
-          const presented = bearer(req);
+          const presented = presentedKey(req);
           const auth = await authenticate(store, presented, spec.scope);
           if (!auth.ok) throw new HttpError(auth.status, auth.code, 'authorization', auth.reason);
           key = auth.key;

@@ -1,0 +1,48 @@
+/**
+ * The `sluice` command line: one dispatcher, one module per subcommand under `commands/`.
+ * Each command module exports `main(argv) → exit code`, so commands stay testable without a process.
+ */
+import { pathToFileURL } from 'node:url';
+
+type CommandMain = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<{ main: CommandMain }> }> = {
+  serve: { summary: 'start the HTTP service', load: () => import('./commands/serve.js') },
+  demo: { summary: 'run the main job on the embedded defaults', load: () => import('./commands/demo.js') },
+  dataset: { summary: 'generate, convert or validate case datasets', load: () => import('./commands/dataset.js') },
+  nab: { summary: 'run a detector over the NAB corpus and score it', load: () => import('./commands/nab.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: sluice <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'sluice <command> --help' for a command's options.`;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the process exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`sluice: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.main(rest);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `sluice: ${error.message}` : error);
+      process.exitCode = 1;
+    },
+  );
+}

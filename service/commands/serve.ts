@@ -1,0 +1,55 @@
+/**
+ * `sluice serve`: starts the HTTP service. On first start with no API keys it creates an admin
+ * key and writes it to `<data>/admin.key` (mode 0600) — the key never goes to the log.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createKey } from '../auth/api-keys.js';
+import { startService } from '../main.js';
+import { optionString, parseArgs } from './args.js';
+
+const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sqlite|postgres://…] [--influx host:port/db]
+
+  --port     port to listen on (default: $PORT or 8080)
+  --host     address to bind (default 127.0.0.1)
+  --data     data folder, created when missing (default .sluice)
+  --store    sqlite (default) or a PostgreSQL URL shared by several replicas
+  --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest`;
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'influx'] });
+  if (args.options.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const dataDir = resolve(optionString(args, 'data') ?? '.sluice');
+  const influx = optionString(args, 'influx');
+  const influxMatch = influx ? /^([^:/]+):(\d+)\/(.+)$/.exec(influx) : null;
+  if (influx && !influxMatch) throw new Error(`--influx must be host:port/database, got '${influx}'`);
+  const service = await startService(
+    {
+      dataDir,
+      port: Number(optionString(args, 'port') ?? process.env.PORT ?? 8080),
+      host: optionString(args, 'host') ?? '127.0.0.1',
+      store: optionString(args, 'store') ?? 'sqlite',
+      metricSource: influxMatch ? 'influxdb' : 'ingest',
+      influx: influxMatch ? { host: influxMatch[1], port: Number(influxMatch[2]), database: influxMatch[3] } : undefined,
+    },
+    (line) => console.log(line),
+  );
+  if ((await service.store.listApiKeys()).length === 0) {
+    const keyFile = join(dataDir, 'admin.key');
+    const issued = await createKey(service.store, 'bootstrap admin', ['admin'], Date.now());
+    if (!existsSync(keyFile)) writeFileSync(keyFile, `${issued.key}\n`, { mode: 0o600 });
+    await service.store.appendAudit({ at: Date.now(), keyId: null, action: 'key.create', target: `key:${issued.record.id}`, result: 'ok', detail: 'bootstrap admin key' });
+    console.log(`sluice: created the first admin key (${issued.record.prefix}); it is in ${keyFile}`);
+  }
+  console.log(`sluice: listening on ${service.url} (data in ${dataDir})`);
+  const stop = async () => {
+    await service.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise<number>(() => undefined);
+}
