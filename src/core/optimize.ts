@@ -21,10 +21,26 @@ export interface NelderMeadOptions {
   upper?: ArrayLike<number>;
   /** Initial simplex edge per coordinate, absolute (default 10 % of |x0|, at least 0.05). */
   initialStep?: ArrayLike<number>;
-  /** Stop when the spread of objective values over the simplex is below this relative tolerance (default 1e-10). */
+  /** Stop when the spread of objective values over the simplex is below this relative tolerance (default 1e-10)… */
   tolerance?: number;
+  /**
+   * …and the simplex is no wider than this, relative to 1 + |x| per coordinate (default 1e-7).
+   * Both must hold: values alone stop early on a simplex straddling the minimum symmetrically.
+   */
+  xTolerance?: number;
   /** Maximum objective evaluations (default 200 × dimension, at least 500). */
   maxEvaluations?: number;
+}
+
+/** Largest coordinate distance from the best vertex, relative to 1 + |best coordinate|. */
+function width(simplex: Float64Array[], best: number): number {
+  let w = 0;
+  const b = simplex[best];
+  for (let i = 0; i < simplex.length; i++) {
+    if (i === best) continue;
+    for (let j = 0; j < b.length; j++) w = Math.max(w, Math.abs(simplex[i][j] - b[j]) / (1 + Math.abs(b[j])));
+  }
+  return w;
 }
 
 /**
@@ -38,6 +54,7 @@ export function nelderMead(f: (x: Float64Array) => number, x0: ArrayLike<number>
   const lower = options.lower;
   const upper = options.upper;
   const tol = options.tolerance ?? 1e-10;
+  const xTol = options.xTolerance ?? 1e-7;
   const maxEval = options.maxEvaluations ?? Math.max(500, 200 * n);
   let evaluations = 0;
   const clamp = (x: Float64Array): Float64Array => {
@@ -80,7 +97,7 @@ export function nelderMead(f: (x: Float64Array) => number, x0: ArrayLike<number>
     const worst = order[n];
     const secondWorst = order[n - 1];
     const spread = Math.abs(values[worst] - values[best]);
-    if (spread <= tol * (Math.abs(values[best]) + tol)) {
+    if (spread <= tol * (Math.abs(values[best]) + tol) && width(simplex, best) <= xTol) {
       converged = true;
       break;
     }
@@ -133,4 +150,148 @@ export function nelderMead(f: (x: Float64Array) => number, x0: ArrayLike<number>
   let bestIndex = 0;
   for (let i = 1; i <= n; i++) if (values[i] < values[bestIndex]) bestIndex = i;
   return { x: Float64Array.from(simplex[bestIndex]), value: values[bestIndex], evaluations, converged };
+}
+
+export interface BfgsOptions {
+  /** Gradient, when known; otherwise central differences with `gradientStep` are used. */
+  gradient?: (x: Float64Array) => Float64Array;
+  /** Central-difference step per coordinate, absolute (default 1e-4, as a compromise between truncation and rounding). */
+  gradientStep?: number;
+  /** Stop when an iteration lowers the objective by less than this, relative (default 1e-10). */
+  relativeTolerance?: number;
+  /** Maximum iterations (default 200). */
+  maxIterations?: number;
+}
+
+/**
+ * Quasi-Newton minimisation by BFGS with a backtracking (Armijo) line search and a restart
+ * from the identity whenever the update loses positive curvature — the variable-metric method
+ * of Nash (1990, Algorithm 21) that R's `optim(method = "BFGS")` implements. Without an
+ * analytic gradient it uses central differences (2n evaluations per gradient). A non-finite
+ * objective value counts as +∞, so line searches back away from infeasible points.
+ * Cost per iteration: one gradient, a few objective evaluations and O(n²) arithmetic.
+ */
+export function bfgs(f: (x: Float64Array) => number, x0: ArrayLike<number>, options: BfgsOptions = {}): MinimizeResult {
+  const n = x0.length;
+  const step = options.gradientStep ?? 1e-4;
+  const tolerance = options.relativeTolerance ?? 1e-10;
+  const maxIterations = options.maxIterations ?? 200;
+  let evaluations = 0;
+  const evaluate = (x: Float64Array): number => {
+    evaluations++;
+    const v = f(x);
+    return Number.isFinite(v) ? v : Infinity;
+  };
+  const probe = new Float64Array(n);
+  const numericGradient = (x: Float64Array, fx: number): Float64Array => {
+    const g = new Float64Array(n);
+    probe.set(x);
+    for (let j = 0; j < n; j++) {
+      probe[j] = x[j] + step;
+      const up = evaluate(probe);
+      probe[j] = x[j] - step;
+      const down = evaluate(probe);
+      probe[j] = x[j];
+      if (Number.isFinite(up) && Number.isFinite(down)) g[j] = (up - down) / (2 * step);
+      else if (Number.isFinite(up)) g[j] = (up - fx) / step;
+      else if (Number.isFinite(down)) g[j] = (fx - down) / step;
+      else g[j] = 0;
+    }
+    return g;
+  };
+  const gradient = options.gradient ?? null;
+  let x = Float64Array.from(x0);
+  let fx = evaluate(x);
+  if (n === 0 || !Number.isFinite(fx)) return { x, value: fx, evaluations, converged: n === 0 };
+  let g = gradient ? gradient(x) : numericGradient(x, fx);
+  const H = new Float64Array(n * n);
+  const resetH = () => {
+    H.fill(0);
+    for (let j = 0; j < n; j++) H[j * n + j] = 1;
+  };
+  resetH();
+  const direction = new Float64Array(n);
+  const candidate = new Float64Array(n);
+  const s = new Float64Array(n);
+  const y = new Float64Array(n);
+  const Hy = new Float64Array(n);
+  let converged = false;
+  let freshReset = true;
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    let slope = 0;
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < n; j++) v -= H[i * n + j] * g[j];
+      direction[i] = v;
+      slope += v * g[i];
+    }
+    if (!(slope < 0)) {
+      if (freshReset) {
+        converged = true;
+        break;
+      }
+      resetH();
+      freshReset = true;
+      continue;
+    }
+    let length = 1;
+    let fNew = Infinity;
+    let moved = false;
+    for (let tries = 0; tries < 60; tries++) {
+      let changed = false;
+      for (let i = 0; i < n; i++) {
+        candidate[i] = x[i] + length * direction[i];
+        if (candidate[i] !== x[i]) changed = true;
+      }
+      if (!changed) break;
+      fNew = evaluate(candidate);
+      if (fNew <= fx + 1e-4 * length * slope) {
+        moved = true;
+        break;
+      }
+      length *= 0.2;
+    }
+    if (!moved) {
+      if (freshReset) {
+        converged = true;
+        break;
+      }
+      resetH();
+      freshReset = true;
+      continue;
+    }
+    const gNew = gradient ? gradient(candidate) : numericGradient(candidate, fNew);
+    const improvement = fx - fNew;
+    for (let i = 0; i < n; i++) {
+      s[i] = candidate[i] - x[i];
+      y[i] = gNew[i] - g[i];
+    }
+    x = Float64Array.from(candidate);
+    fx = fNew;
+    g = gNew;
+    if (improvement <= tolerance * (Math.abs(fx) + tolerance)) {
+      converged = true;
+      break;
+    }
+    let sy = 0;
+    for (let i = 0; i < n; i++) sy += s[i] * y[i];
+    if (sy > 0) {
+      let yHy = 0;
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let j = 0; j < n; j++) v += H[i * n + j] * y[j];
+        Hy[i] = v;
+        yHy += v * y[i];
+      }
+      const factor = (1 + yHy / sy) / sy;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) H[i * n + j] += factor * s[i] * s[j] - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+      }
+      freshReset = false;
+    } else {
+      resetH();
+      freshReset = true;
+    }
+  }
+  return { x, value: fx, evaluations, converged };
 }

@@ -1,0 +1,7 @@
+/**
+ * ARIMA / SARIMA by exact maximum likelihood: fitting, forecasting with prediction intervals,
+ * automatic order selection and STL + ARIMA for long seasonal periods.
+ */
+export { arimaOptionsSchema, fitArima, forecastArima, arimaLogLikelihood, minimumLength } from './fit.js';
+export type { ArimaOptions, ArimaFit, ArimaForecast, ArimaCoefficients } from './fit.js';
+export type { ArimaOrder } from './polynomial.js';
