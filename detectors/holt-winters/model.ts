@@ -72,7 +72,7 @@ export interface RecursionOutput {
 }
 
 /** Scratch state of the recursion, reused between calls to avoid allocation. */
-interface Workspace {
+export interface SmoothWorkspace {
   season: Float64Array;
 }
 
@@ -90,7 +90,7 @@ export function smooth(
   output: RecursionOutput = {},
   exclude?: Uint8Array,
   final?: InitialState,
-  workspace?: Workspace,
+  workspace?: SmoothWorkspace,
 ): { sse: number; count: number } {
   const n = values.length;
   const m = spec.seasonal === 'none' ? 1 : spec.period;
@@ -405,7 +405,7 @@ export function fitHoltWinters(values: Float64Array, options: HoltWintersOptions
   const excluded = new Uint8Array(values.length);
   const fitted = new Float64Array(values.length).fill(NaN);
   const residuals = new Float64Array(values.length).fill(NaN);
-  const workspace: Workspace = { season: new Float64Array(spec.seasonal === 'none' ? 1 : spec.period) };
+  const workspace: SmoothWorkspace = { season: new Float64Array(spec.seasonal === 'none' ? 1 : spec.period) };
   let evaluations = 0;
   let parameters = { ...fixed };
   let currentStart: Start = start;
@@ -460,7 +460,7 @@ function optimizeParameters(
   fixed: SmoothingParameters,
   free: (keyof SmoothingParameters)[],
   excluded: Uint8Array,
-  workspace: Workspace,
+  workspace: SmoothWorkspace,
 ): { parameters: SmoothingParameters; evaluations: number } {
   const trial: SmoothingParameters = { ...fixed };
   const lower = free.map((name) => fitBounds[name][0]);
@@ -505,7 +505,7 @@ function optimizeJointly(
   initialParameters: SmoothingParameters,
   free: (keyof SmoothingParameters)[],
   excluded: Uint8Array,
-  workspace: Workspace,
+  workspace: SmoothWorkspace,
 ): { parameters: SmoothingParameters; start: Start; evaluations: number } {
   const m = spec.seasonal === 'none' ? 0 : spec.period;
   const stateCount = 1 + (spec.trend ? 1 : 0) + m;
@@ -557,7 +557,7 @@ export function dampedSum(phi: number, h: number): number {
 }
 
 export interface Forecast {
-  /** Point forecasts for horizons 1 … h. */
+  /** Point forecasts for horizons 1 … h (after `offset`). */
   mean: Float64Array;
   /** Standard deviation of the forecast error per horizon. */
   sd: Float64Array;
@@ -567,40 +567,75 @@ export interface Forecast {
   level: number;
 }
 
+/** What a forecast needs from a fit: the final state, the shape, the parameters and σ. */
+export type ForecastSource = Pick<HoltWintersFit, 'final' | 'spec' | 'parameters' | 'sigma'>;
+
+export interface ForecastOptions {
+  /** Interval coverage in (0, 1), default 0.95. */
+  level?: number;
+  /** Horizons skipped before the first one returned (a gap between the data's end and the forecast window). */
+  offset?: number;
+  /**
+   * Variance for a multiplicative season: `ratio` (default, see `forecast`) or `r`, a literal
+   * transcription of R 4.2's `predict.HoltWinters` to reproduce its intervals.
+   */
+  multiplicativeVariance?: 'ratio' | 'r';
+}
+
 /**
- * h-step forecasts from a state with prediction intervals mean ± z·sd, z = Φ⁻¹((1 + level)/2).
+ * h-step forecasts from the fit's final state, with prediction intervals mean ± z·sd,
+ * z = Φ⁻¹((1 + level)/2).
  *
  * Additive season (or none): the class-1 variance of Hyndman, Koehler, Ord & Snyder (2008,
- * "Forecasting with Exponential Smoothing", Table 6.1) written in this form's parameters,
+ * "Forecasting with Exponential Smoothing", ch. 6) written in this form's parameters,
  *   v_h = σ² · (1 + Σ_{j=1}^{h−1} c_j²),  c_j = α·(1 + β·(φ + … + φʲ)) + [j mod m = 0]·γ·(1 − α),
  * which for φ = 1 is exactly R's `predict.HoltWinters(prediction.interval = TRUE)`.
  *
- * Multiplicative season: no closed form exists for this additive-error model; we use the same
- * ψ-weights rescaled by the ratio of seasonal coefficients, v_h = σ²·(1 + Σ_{j=1}^{h−1}
- * (c_j · s_h / s_{h−j})²). R's predict uses this idea too but also weights the j = 0 term by
- * (α + γ(1 − α))² and indexes s_m as the trend coefficient, so its multiplicative intervals
- * differ from ours; the point forecasts agree. O(h²) for the intervals.
+ * Multiplicative season: this additive-error model has no closed form, so we use the same
+ * c_j rescaled by the ratio of seasonal coefficients, v_h = σ²·(1 + Σ_{j=1}^{h−1}
+ * (c_j · s_h / s_{h−j})²). R's predict follows this idea but weights the j = 0 term by
+ * (α + γ(1 − α))² instead of 1 and reads the trend coefficient where s_m belongs, so its
+ * multiplicative intervals differ from ours (`multiplicativeVariance: 'r'` reproduces them);
+ * the point forecasts agree. Cost O(h) additive, O(h²) multiplicative.
  */
-export function forecast(state: InitialState, spec: HoltWintersSpec, parameters: SmoothingParameters, sigma: number, horizon: number, level = 0.95, offset = 0): Forecast {
+export function forecast(source: ForecastSource, horizon: number, options: ForecastOptions = {}): Forecast {
+  const { final: state, spec, parameters, sigma } = source;
+  const level = options.level ?? 0.95;
+  const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const m = spec.seasonal === 'none' ? 1 : spec.period;
   const phi = spec.trend && spec.damped ? parameters.phi : 1;
   const beta = spec.trend ? parameters.beta : 0;
   const gamma = spec.seasonal === 'none' ? 0 : parameters.gamma;
   const alpha = parameters.alpha;
-  const mean = new Float64Array(horizon);
-  const sd = new Float64Array(horizon);
-  const lower = new Float64Array(horizon);
-  const upper = new Float64Array(horizon);
+  const count = Math.max(0, Math.floor(horizon));
+  const mean = new Float64Array(count);
+  const sd = new Float64Array(count);
+  const lower = new Float64Array(count);
+  const upper = new Float64Array(count);
   const z = qnorm((1 + level) / 2);
   const seasonAt = (h: number): number => (spec.seasonal === 'none' ? 0 : state.season[(h - 1) % m]);
   const weight = (j: number): number => alpha * (1 + beta * dampedSum(phi, j)) + (spec.seasonal !== 'none' && j % m === 0 ? gamma * (1 - alpha) : 0);
-  let cumulative = 0;
-  for (let i = 0; i < horizon; i++) {
+  const rStyle = spec.seasonal === 'multiplicative' && options.multiplicativeVariance === 'r';
+  // R's coefficient vector (a, b, s1 … sm), 1-based as in predict.HoltWinters.
+  const coefficient = (index: number): number => {
+    const list = spec.trend ? [state.level, state.trend, ...state.season] : [state.level, ...state.season];
+    return list[index - 1] ?? NaN;
+  };
+  let cumulative = 1;
+  for (let j = 1; j < offset + 1; j++) cumulative += weight(j) ** 2;
+  for (let i = 0; i < count; i++) {
     const h = i + 1 + offset;
     const base = state.level + (spec.trend ? dampedSum(phi, h) * state.trend : 0);
     mean[i] = spec.seasonal === 'multiplicative' ? base * seasonAt(h) : base + seasonAt(h);
     let v: number;
-    if (spec.seasonal === 'multiplicative') {
+    if (rStyle) {
+      const rel = 1 + ((h - 1) % m);
+      v = 0;
+      for (let j = 0; j < h; j++) {
+        const c = (weight(j) * coefficient(2 + rel)) / coefficient(2 + (((rel - j) % m) + m) % m);
+        v += c * c;
+      }
+    } else if (spec.seasonal === 'multiplicative') {
       v = 1;
       const sh = seasonAt(h);
       for (let j = 1; j < h; j++) {
@@ -608,13 +643,7 @@ export function forecast(state: InitialState, spec: HoltWintersSpec, parameters:
         v += c * c;
       }
     } else {
-      // Running sum keeps the additive case O(h) overall.
-      if (i === 0) {
-        cumulative = 1;
-        for (let j = 1; j < h; j++) cumulative += weight(j) ** 2;
-      } else {
-        cumulative += weight(h - 1) ** 2;
-      }
+      if (i > 0) cumulative += weight(h - 1) ** 2;
       v = cumulative;
     }
     sd[i] = sigma * Math.sqrt(v);

@@ -1,0 +1,200 @@
+/**
+ * The Holt-Winters before/after detector: forecast the released hosts' metric from its own
+ * history and ask how far the observation window strays from that forecast.
+ *
+ * 1. Fit Holt-Winters on `history` (parameters fixed or fitted; by default two robust refits
+ *    that treat residuals beyond `outlierThreshold` MAD-σ as missing, so past incidents do not
+ *    widen the band — the seed's "exclude anomalous points, then maximise the fit").
+ * 2. Forecast every point of `treated` (h = 1 … n, counted from the end of history).
+ * 3. Band = forecast ± δ, δ = bandWidth · σ, σ the standard deviation of the one-step residuals
+ *    on history (or, with `band: 'horizon'`, bandWidth times the h-step forecast standard
+ *    deviation), never below `minDelta` or a numerical floor of 1e-6 · mean |history|.
+ * 4. Point score = deviationScore(observed − forecast, δ, direction) from src/core/score.ts.
+ * 5. Window score = mean of the highest quarter (rounded up) of the point scores. A single
+ *    spike in a window of 20 points moves it by at most 100/5 = 20; a shift lasting a quarter
+ *    of the window or more scores like its points. `anomalous` = window score ≥ `anomalousAbove`.
+ * 6. Direction = sign of the sum of residuals of the points outside the band (in the scored
+ *    direction); `none` when no point is outside.
+ *
+ * Cost: the fit, O(n_history) per objective evaluation (a few hundred evaluations when fitting
+ * three parameters), plus O(n_treated) to score.
+ */
+import { z } from 'zod';
+import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
+import { clampScore, deviationScore } from '../../src/core/score.js';
+import { countPresent, endOf, splitAt, toJsonValues } from '../../src/core/series.js';
+import { fitHoltWinters, forecast } from './model.js';
+
+const unit = z.number().min(0).max(1);
+
+export const holtWintersConfigSchema = z.object({
+  /** Season length in points (1440 = one day of minutes). Ignored when `seasonal` is `none`. */
+  period: z.number().int().min(2).default(1440),
+  /** Seasonal form. */
+  seasonal: z.enum(['additive', 'multiplicative', 'none']).default('additive'),
+  /** Whether to model a trend. */
+  trend: z.boolean().default(true),
+  /** Damp the trend by φ (forecasts flatten out instead of extrapolating the slope forever). */
+  damped: z.boolean().default(false),
+  /** Level smoothing in (0, 1]; fitted when absent. */
+  alpha: z.number().gt(0).max(1).optional(),
+  /** Trend smoothing in [0, 1]; fitted when absent. */
+  beta: unit.optional(),
+  /** Season smoothing in [0, 1]; fitted when absent. */
+  gamma: unit.optional(),
+  /** Trend damping in (0, 1]; fitted in [0.8, 0.98] when absent and `damped`. */
+  phi: z.number().gt(0).max(1).optional(),
+  /** Starting state: R's decompose() form, the simple first-seasons form, or optimised with the parameters. */
+  initial: z.enum(['decompose', 'simple', 'optimized']).default('decompose'),
+  /** Robust refits excluding residual outliers from the history (0 = plain least squares). */
+  robustIterations: z.number().int().min(0).max(10).default(2),
+  /** Residual cut-off for the robust refits, in MAD-σ units. */
+  outlierThreshold: z.number().positive().default(4),
+  /** Band half-width δ in units of σ. */
+  bandWidth: z.number().positive().default(3),
+  /** σ of the one-step residuals for every point, or the h-step forecast σ (widening with h). */
+  band: z.enum(['one-step', 'horizon']).default('one-step'),
+  /** Smallest δ, in the metric's units. */
+  minDelta: z.number().min(0).default(0),
+  /** Window score at or above which the result is anomalous. */
+  anomalousAbove: z.number().min(0).max(100).default(50),
+});
+
+export type HoltWintersConfig = z.output<typeof holtWintersConfigSchema>;
+
+const identity = { name: 'holtWinters', version: '1.0.0' } as const;
+
+/** Mean of the highest ⌈n/4⌉ values of `scores` (n = its length); 0 for an empty list. */
+export function topQuarterMean(scores: number[]): number {
+  if (scores.length === 0) return 0;
+  const sorted = [...scores].sort((a, b) => b - a);
+  const take = Math.ceil(sorted.length / 4);
+  let sum = 0;
+  for (let i = 0; i < take; i++) sum += sorted[i];
+  return sum / take;
+}
+
+/** Runs the before/after Holt-Winters check on one metric; see the module comment. */
+export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfig): DetectorResult {
+  const { treated } = input;
+  if (!input.history) return insufficientData(identity, 'holtWinters needs the metric\u2019s history before the release');
+  if (input.history.step !== treated.step) {
+    return insufficientData(identity, `holtWinters needs history and treated on the same step, got ${input.history.step} and ${treated.step} ms`);
+  }
+  const history = splitAt(input.history, treated.start).before;
+  const observedPoints = countPresent(treated.values);
+  if (observedPoints === 0) return insufficientData(identity, 'holtWinters found no observed point in the treated window', { treatedPoints: 0 });
+  const fitted = fitHoltWinters(history.values, {
+    period: config.period,
+    seasonal: config.seasonal,
+    trend: config.trend,
+    damped: config.damped,
+    alpha: config.alpha,
+    beta: config.beta,
+    gamma: config.gamma,
+    phi: config.phi,
+    initial: config.initial,
+    robustIterations: config.robustIterations,
+    outlierThreshold: config.outlierThreshold,
+  });
+  if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period: config.period });
+  const fit = fitted.value;
+  const sigma = Number.isFinite(fit.sigma) ? fit.sigma : 0;
+  const offset = Math.max(0, Math.round((treated.start - endOf(history)) / treated.step));
+  const n = treated.values.length;
+  const prediction = forecast(fit, n, { offset, level: 0.95 });
+
+  let absoluteMean = 0;
+  let present = 0;
+  for (let i = 0; i < history.values.length; i++) {
+    const v = history.values[i];
+    if (Number.isFinite(v)) {
+      absoluteMean += Math.abs(v);
+      present++;
+    }
+  }
+  absoluteMean = present > 0 ? absoluteMean / present : 0;
+  const floor = Math.max(config.minDelta, 1e-6 * absoluteMean, Number.MIN_VALUE);
+  const direction = input.direction ?? 'both';
+
+  const forecastValues = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const upper = new Float64Array(n);
+  const scores: number[] = [];
+  const pointScores = new Float64Array(n).fill(NaN);
+  let outside = 0;
+  let outsideResidualSum = 0;
+  let residualSum = 0;
+  let maxPointScore = 0;
+  let deltaSum = 0;
+  for (let i = 0; i < n; i++) {
+    const spread = config.band === 'horizon' ? prediction.sd[i] : sigma;
+    const delta = Math.max(config.bandWidth * spread, floor);
+    deltaSum += delta;
+    forecastValues[i] = prediction.mean[i];
+    lower[i] = prediction.mean[i] - delta;
+    upper[i] = prediction.mean[i] + delta;
+    const y = treated.values[i];
+    if (!Number.isFinite(y)) continue;
+    const residual = y - prediction.mean[i];
+    const score = deviationScore(residual, delta, direction);
+    pointScores[i] = score;
+    scores.push(score);
+    residualSum += residual;
+    maxPointScore = Math.max(maxPointScore, score);
+    if (score > 50) {
+      outside++;
+      outsideResidualSum += residual;
+    }
+  }
+  const score = clampScore(topQuarterMean(scores));
+  const observedDirection: DetectorResult['direction'] = outside === 0 ? 'none' : outsideResidualSum > 0 ? 'up' : outsideResidualSum < 0 ? 'down' : 'none';
+  const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  const start = treated.start;
+  const step = treated.step;
+  return {
+    detector: identity.name,
+    version: identity.version,
+    status: 'ok',
+    score,
+    anomalous: score >= config.anomalousAbove && score > 0,
+    direction: observedDirection,
+    evidence: {
+      alpha: fit.parameters.alpha,
+      beta: fit.spec.trend ? fit.parameters.beta : null,
+      gamma: fit.spec.seasonal !== 'none' ? fit.parameters.gamma : null,
+      phi: fit.spec.damped ? fit.parameters.phi : null,
+      fittedParameters: fit.fittedParameters.join(',') || 'none',
+      seasonal: fit.spec.seasonal,
+      period: fit.spec.seasonal === 'none' ? null : fit.spec.period,
+      sse: fit.sse,
+      sigma: finiteOrNull(fit.sigma),
+      delta: deltaSum / n,
+      historyPoints: history.values.length,
+      excludedHistoryPoints: fit.excludedCount,
+      horizonOffset: offset,
+      treatedPoints: observedPoints,
+      pointsOutside: outside,
+      meanResidual: residualSum / observedPoints,
+      maxPointScore,
+      windowScore: 'mean of the top quarter of point scores',
+    },
+    plot: [
+      { name: 'observed', start, step, values: toJsonValues(treated.values), role: 'observed' },
+      { name: 'forecast', start, step, values: toJsonValues(forecastValues), role: 'forecast' },
+      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
+      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
+      { name: 'score', start, step, values: toJsonValues(pointScores), role: 'score' },
+    ],
+  };
+}
+
+/** Registry entry: before/after deviation from a Holt-Winters forecast of the metric's own history. */
+export const holtWintersDetector: DetectorModule<typeof holtWintersConfigSchema> = {
+  name: identity.name,
+  version: identity.version,
+  description: 'How far the released hosts\u2019 metric strays from a Holt-Winters forecast of its own history (trend and season), in units of the forecast band.',
+  configSchema: holtWintersConfigSchema,
+  capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: false, needsLogs: false, seasonal: true },
+  detect: holtWintersDetect,
+};

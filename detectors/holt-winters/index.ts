@@ -1,0 +1,25 @@
+export {
+  fitHoltWinters,
+  forecast,
+  smooth,
+  decomposeStart,
+  simpleStart,
+  specOf,
+  minimumPoints,
+  dampedSum,
+  type Seasonality,
+  type InitialMethod,
+  type HoltWintersSpec,
+  type SmoothingParameters,
+  type InitialState,
+  type Start,
+  type RecursionOutput,
+  type SmoothWorkspace,
+  type HoltWintersOptions,
+  type HoltWintersFit,
+  type Forecast,
+  type ForecastSource,
+  type ForecastOptions,
+} from './model.js';
+export { streamFrom, update, cloneStream, type StreamState, type StreamStep } from './stream.js';
+export { holtWintersDetector, holtWintersDetect, holtWintersConfigSchema, topQuarterMean, type HoltWintersConfig } from './detector.js';
