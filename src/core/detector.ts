@@ -37,6 +37,16 @@ export interface DetectorInput {
   logs?: { events: LogEvent[]; treatedHosts: string[]; controlHosts: string[]; deployedAt: number };
   /** Which change is bad (default `both`). */
   direction?: Direction;
+  /**
+   * Points per season implied by the data (e.g. one day at the series' step). Seasonal detectors
+   * use it when their configuration does not fix a period.
+   */
+  period?: number;
+  /**
+   * What this detector's `prepare` returned for the same `history` and config, when the caller
+   * cached it; the detector then skips refitting and must give the same result as without it.
+   */
+  prepared?: unknown;
 }
 
 /** A series to plot as evidence; `null` marks a missing point. */
@@ -90,6 +100,12 @@ export interface DetectorModule<S extends z.ZodType = z.ZodType> {
   readonly capabilities: DetectorCapabilities;
   /** Pure: same input and config, same result. Never throws on bad data; throws only on a bad config. */
   detect(input: DetectorInput, config: z.output<S>): DetectorResult;
+  /**
+   * Optional: the part of `detect` that depends only on `history` (a fitted model), so a caller
+   * judging the same batch every minute fits once. `detect({ ...input, prepared })` must equal
+   * `detect(input)`.
+   */
+  prepare?(input: Pick<DetectorInput, 'history' | 'period' | 'direction'>, config: z.output<S>): unknown;
 }
 
 /** The result to return when a detector cannot judge. */
