@@ -43,7 +43,7 @@ const identity = { name: 'staticThreshold', version: '1.0.0' };
  * score against the band, so ≥ 50 exactly when at least that many points breach. O(n log n).
  *
  * @example staticThreshold({ treated: series(0, 60000, [10, 12, 31, 33, 35]) }, { upper: 30, minViolations: 3 })
- *   // → score ≈ 67.7, anomalous, direction 'up', evidence.pointsAbove 3
+ *   // → score ≈ 64.17, anomalous, direction 'up', evidence { upper: 30, lower: null, margin: 3, pointsAbove: 3 }
  */
 export function staticThreshold(input: DetectorInput, config: StaticThresholdConfig): DetectorResult {
   const values = input.treated.values;
