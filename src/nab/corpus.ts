@@ -30,6 +30,11 @@ export interface NabSeries {
  * Sub-millisecond digits are dropped (NAB's timestamps are whole seconds).
  */
 export function parseNabTimestamp(text: string): number {
+  // Fast path for the exact `YYYY-MM-DD HH:MM:SS` form of the data files.
+  if (text.length === 19 && text[4] === '-' && text[10] === ' ' && text[13] === ':') {
+    const value = Date.UTC(+text.slice(0, 4), +text.slice(5, 7) - 1, +text.slice(8, 10), +text.slice(11, 13), +text.slice(14, 16), +text.slice(17, 19));
+    if (Number.isFinite(value)) return value;
+  }
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/.exec(text.trim());
   if (!m) return NaN;
   const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
