@@ -50,6 +50,8 @@ export const holtWintersConfigSchema = z.object({
   robustIterations: z.number().int().min(0).max(10).default(2),
   /** Residual cut-off for the robust refits, in MAD-σ units. */
   outlierThreshold: z.number().positive().default(4),
+  /** Longest run of history points the robust screen excludes before taking it as a real change (default: one period). */
+  maxOutlierRun: z.number().int().positive().optional(),
   /** Band half-width δ in units of σ. */
   bandWidth: z.number().positive().default(3),
   /** σ of the one-step residuals for every point, or the h-step forecast σ (widening with h). */
@@ -96,6 +98,7 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
     initial: config.initial,
     robustIterations: config.robustIterations,
     outlierThreshold: config.outlierThreshold,
+    maxOutlierRun: config.maxOutlierRun,
   });
   if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period: config.period });
   const fit = fitted.value;

@@ -15,6 +15,7 @@ export {
   type Start,
   type RecursionOutput,
   type SmoothWorkspace,
+  type OutlierScreen,
   type HoltWintersOptions,
   type HoltWintersFit,
   type Forecast,

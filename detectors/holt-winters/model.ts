@@ -71,6 +71,18 @@ export interface RecursionOutput {
   season?: Float64Array;
 }
 
+/**
+ * On-line outlier screening: while smoothing, an observation whose one-step residual minus
+ * `centre` exceeds `limit` in absolute value is treated as missing and flagged in `exclude`,
+ * so a run of anomalous points does not drag the level along. After `maxRun` consecutive flags
+ * the deviation is taken as a real change and accepted until a point falls back within `limit`.
+ */
+export interface OutlierScreen {
+  centre: number;
+  limit: number;
+  maxRun: number;
+}
+
 /** Scratch state of the recursion, reused between calls to avoid allocation. */
 export interface SmoothWorkspace {
   season: Float64Array;
@@ -80,7 +92,8 @@ export interface SmoothWorkspace {
  * Runs the recursion over `values` from `start.index`, returning the sum of squared one-step
  * errors over observed, non-excluded points. `final` (if given) receives the state after the
  * last point, with `season` rotated so that `final.season[0]` applies to the next point.
- * `exclude[t] = 1` treats point t as missing. O(n) time, no allocation per point.
+ * `exclude[t] = 1` treats point t as missing; with `screen`, outlying points are also flagged
+ * into `exclude` as the recursion meets them. O(n) time, no allocation per point.
  */
 export function smooth(
   values: Float64Array,
@@ -91,6 +104,7 @@ export function smooth(
   exclude?: Uint8Array,
   final?: InitialState,
   workspace?: SmoothWorkspace,
+  screen?: OutlierScreen,
 ): { sse: number; count: number } {
   const n = values.length;
   const m = spec.seasonal === 'none' ? 1 : spec.period;
@@ -110,6 +124,8 @@ export function smooth(
   let sse = 0;
   let count = 0;
   let k = 0;
+  let run = 0;
+  let accepting = false;
   for (let t = start.index; t < n; t++) {
     const damped = phi * trend;
     const base = level + damped;
@@ -120,7 +136,23 @@ export function smooth(
     if (trendOut) trendOut[t] = damped;
     if (seasonOut) seasonOut[t] = s;
     let y = values[t];
-    if (y !== y || (exclude !== undefined && exclude[t] === 1)) {
+    let skip = y !== y || (exclude !== undefined && exclude[t] === 1);
+    if (screen !== undefined && exclude !== undefined && !skip) {
+      const outlying = Math.abs(y - forecast - screen.centre) > screen.limit;
+      if (!outlying) {
+        run = 0;
+        accepting = false;
+      } else if (!accepting) {
+        if (run < screen.maxRun) {
+          exclude[t] = 1;
+          skip = true;
+          run++;
+        } else {
+          accepting = true;
+        }
+      }
+    }
+    if (skip) {
       y = forecast;
     } else {
       const e = y - forecast;
@@ -280,10 +312,12 @@ export interface HoltWintersOptions {
   initial?: InitialMethod;
   /** Seasons used by the decompose start (R's `start.periods`, default 2). */
   startPeriods?: number;
-  /** Robust refits: points whose residual exceeds `outlierThreshold` × MAD-σ are treated as missing and the model refitted (default 0: off). */
+  /** Robust refits: points whose one-step residual exceeds `outlierThreshold` × MAD-σ (screened as the recursion meets them, so a whole incident is caught) are treated as missing and the model refitted (default 0: off). */
   robustIterations?: number;
   /** Residual cut-off in MAD-σ units for the robust refit (default 4). */
   outlierThreshold?: number;
+  /** Longest run of consecutive points the robust screen excludes before accepting a change (default: one period; 10 without a season). */
+  maxOutlierRun?: number;
 }
 
 export interface HoltWintersFit {
@@ -359,8 +393,9 @@ function residualSigma(values: Float64Array, fitted: Float64Array, excluded: Uin
  * point and from the best point of a coarse grid, keeping the better), like
  * `HoltWinters(x, optim.start = c(alpha = 0.3, beta = 0.1, gamma = 0.1))`. With
  * `initial: 'optimized'` the starting state is then refined jointly with the parameters (the
- * statsmodels "estimated" idea). With `robustIterations > 0`, points beyond
- * `outlierThreshold` × MAD-σ of the residuals are treated as missing and the fit repeated.
+ * statsmodels "estimated" idea). With `robustIterations > 0`, the recursion is rerun
+ * screening out points whose residual is beyond `outlierThreshold` × MAD-σ of the previous
+ * fit's residuals (treated as missing, at most `maxOutlierRun` in a row), and the fit repeated.
  *
  * Returns `insufficient_data` for too short or too sparse input, `invalid_input` for a
  * multiplicative model on non-positive data. Cost: O(n) per objective evaluation; a fit with
@@ -411,6 +446,7 @@ export function fitHoltWinters(values: Float64Array, options: HoltWintersOptions
   let currentStart: Start = start;
   const rounds = Math.max(0, Math.floor(options.robustIterations ?? 0));
   const threshold = options.outlierThreshold ?? 4;
+  const maxRun = Math.max(1, Math.floor(options.maxOutlierRun ?? (spec.seasonal === 'none' ? 10 : spec.period)));
   let excludedCount = 0;
 
   for (let round = 0; round <= rounds; round++) {
@@ -430,19 +466,21 @@ export function fitHoltWinters(values: Float64Array, options: HoltWintersOptions
       currentStart = joint.start;
     }
     if (round === rounds) break;
-    // Robust round: flag the residual outliers of this fit, then refit without them.
+    // Robust round: measure the residual spread of this fit on the points it used, then rerun
+    // the recursion screening out points beyond threshold × spread, and refit without them.
     smooth(values, spec, parameters, currentStart, { fitted }, excluded, undefined, workspace);
-    for (let t = 0; t < values.length; t++) residuals[t] = t >= currentStart.index ? values[t] - fitted[t] : NaN;
+    for (let t = 0; t < values.length; t++) residuals[t] = t >= currentStart.index && excluded[t] === 0 ? values[t] - fitted[t] : NaN;
     const centre = nanMedian(residuals);
     const spread = nanMad(residuals);
     if (!(spread > 0)) break;
+    const previous = excluded.slice();
+    excluded.fill(0);
+    smooth(values, spec, parameters, currentStart, {}, excluded, undefined, workspace, { centre, limit: threshold * spread, maxRun });
     let changed = 0;
     excludedCount = 0;
-    for (let t = currentStart.index; t < values.length; t++) {
-      const flag = Math.abs(residuals[t] - centre) > threshold * spread ? 1 : 0;
-      if (flag !== excluded[t]) changed++;
-      excluded[t] = flag;
-      excludedCount += flag;
+    for (let t = 0; t < values.length; t++) {
+      if (excluded[t] !== previous[t]) changed++;
+      excludedCount += excluded[t];
     }
     if (changed === 0) break;
   }
