@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import { parseConfig } from './core/config.js';
 import { SluiceError, type SluiceIssue } from './core/errors.js';
 import type { DetectorModule } from './core/detector.js';
+import { dtwDetector } from '../detectors/dtw/index.js';
+import { holtWintersDetector } from '../detectors/holt-winters/index.js';
 import { logExceptionsDetector } from '../detectors/log-exceptions/index.js';
 import {
   dynamicThresholdDetector,
@@ -30,6 +32,11 @@ export interface RegistryEntry {
 }
 
 const entries: readonly RegistryEntry[] = [
+  // Before/after: forecast from history.
+  { module: holtWintersDetector },
+  // Released vs unreleased.
+  { module: dtwDetector },
+  // The seed's basic strategies.
   { module: trendDetector },
   { module: sameTimeDetector },
   { module: previousWindowDetector },
@@ -45,6 +52,7 @@ const entries: readonly RegistryEntry[] = [
     },
   },
   { module: dynamicThresholdDetector },
+  // Logs.
   { module: logExceptionsDetector },
 ];
 

@@ -45,13 +45,26 @@ export function bandScores(
   }
 }
 
-/** The k-th largest finite value (k ≥ 1, capped at the count of finite values); `NaN` if none. O(n log n). */
+/**
+ * The k-th largest finite value (k ≥ 1, capped at the count of finite values); `NaN` if none.
+ * Keeps the k largest in a small sorted buffer: O(n·k) for the small k thresholds use.
+ */
 export function kthLargest(values: ArrayLike<number>, k: number): number {
-  const finite: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i]);
-  if (finite.length === 0) return NaN;
-  finite.sort((a, b) => b - a);
-  return finite[Math.min(k, finite.length) - 1];
+  const top = new Float64Array(Math.max(1, k));
+  let filled = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (filled === top.length && v <= top[filled - 1]) continue;
+    // Insert v into the descending buffer, dropping its smallest entry when full.
+    let j = filled < top.length ? filled++ : filled - 1;
+    while (j > 0 && top[j - 1] < v) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = v;
+  }
+  return filled === 0 ? NaN : top[filled - 1];
 }
 
 function countAtLeast(values: Float64Array, limit: number): number {

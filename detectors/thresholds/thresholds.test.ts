@@ -15,6 +15,7 @@ import {
   staticThresholdDetector,
   trendDetector,
 } from './index.js';
+import { kthLargest } from './band.js';
 
 const MINUTE = 60_000;
 const configOf = <S extends z.ZodType>(module: DetectorModule<S>, raw: unknown): z.output<S> => parseConfig(module.configSchema, raw, `${module.name} config`);
@@ -258,5 +259,17 @@ describe('previousWindow(input, config) — 环比', () => {
   it('history that does not end where treated starts is insufficient data', () => {
     const flat = series(0, MINUTE, new Array(200).fill(100));
     expect(previousWindowDetector.detect({ history: flat, treated: series(300 * MINUTE, MINUTE, [1, 2, 3]) }, config).status).toBe('insufficient_data');
+  });
+});
+
+describe('kthLargest(values, k)', () => {
+  it('equals sorting descending and taking the k-th (capped), skipping NaN', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(NaN)), { maxLength: 50 }), fc.integer({ min: 1, max: 20 }), (values, k) => {
+        const finite = values.filter(Number.isFinite).sort((a, b) => b - a);
+        const expected = finite.length === 0 ? NaN : finite[Math.min(k, finite.length) - 1];
+        expect(Object.is(kthLargest(values, k), expected) || kthLargest(values, k) === expected).toBe(true);
+      }),
+    );
   });
 });
