@@ -29,6 +29,8 @@ export interface DetectorInput {
   control?: Series;
   /** The treated series' own past, ending where `treated` starts (before/after). */
   history?: Series;
+  /** The control series' past over the same span as `history` (difference in differences). */
+  controlHistory?: Series;
   /** Per-host series of the treated group over the window, for detectors that compare samples. */
   treatedHosts?: Series[];
   /** Per-host series of the control group over the window. */
