@@ -263,16 +263,30 @@ function bandedAbsolute(a: Float64Array, b: Float64Array, window: number, thresh
       rowMin = Math.abs(ai - b[0]);
     } else {
       let left = Infinity;
-      for (let j = jFrom; j <= jTo; j++) {
-        const k = j + shift;
-        const diagonal = previous[k];
-        const up = previous[k + 1];
-        let best = diagonal < up ? diagonal : up;
-        if (left < best) best = left;
-        const value = best + Math.abs(ai - b[j]);
-        current[k] = value;
-        left = value;
-        if (value < rowMin) rowMin = value;
+      if (check) {
+        for (let j = jFrom; j <= jTo; j++) {
+          const k = j + shift;
+          const diagonal = previous[k];
+          const up = previous[k + 1];
+          let best = diagonal < up ? diagonal : up;
+          if (left < best) best = left;
+          const value = best + Math.abs(ai - b[j]);
+          current[k] = value;
+          left = value;
+          if (value < rowMin) rowMin = value;
+        }
+      } else {
+        // The same loop without the row minimum, which only early abandoning needs.
+        for (let j = jFrom; j <= jTo; j++) {
+          const k = j + shift;
+          const diagonal = previous[k];
+          const up = previous[k + 1];
+          let best = diagonal < up ? diagonal : up;
+          if (left < best) best = left;
+          const value = best + Math.abs(ai - b[j]);
+          current[k] = value;
+          left = value;
+        }
       }
     }
     current[jTo + shift + 1] = Infinity;
@@ -313,17 +327,32 @@ function bandedSquared(a: Float64Array, b: Float64Array, window: number, thresho
       rowMin = (ai - b[0]) * (ai - b[0]);
     } else {
       let left = Infinity;
-      for (let j = jFrom; j <= jTo; j++) {
-        const k = j + shift;
-        const diagonal = previous[k];
-        const up = previous[k + 1];
-        let best = diagonal < up ? diagonal : up;
-        if (left < best) best = left;
-        const d = ai - b[j];
-        const value = best + d * d;
-        current[k] = value;
-        left = value;
-        if (value < rowMin) rowMin = value;
+      if (check) {
+        for (let j = jFrom; j <= jTo; j++) {
+          const k = j + shift;
+          const diagonal = previous[k];
+          const up = previous[k + 1];
+          let best = diagonal < up ? diagonal : up;
+          if (left < best) best = left;
+          const d = ai - b[j];
+          const value = best + d * d;
+          current[k] = value;
+          left = value;
+          if (value < rowMin) rowMin = value;
+        }
+      } else {
+        // The same loop without the row minimum, which only early abandoning needs.
+        for (let j = jFrom; j <= jTo; j++) {
+          const k = j + shift;
+          const diagonal = previous[k];
+          const up = previous[k + 1];
+          let best = diagonal < up ? diagonal : up;
+          if (left < best) best = left;
+          const d = ai - b[j];
+          const value = best + d * d;
+          current[k] = value;
+          left = value;
+        }
       }
     }
     current[jTo + shift + 1] = Infinity;
