@@ -93,6 +93,8 @@ export interface ArimaFit {
   length: number;
   /** Filter state past the end, for forecasting. */
   state: KalmanState;
+  /** Coefficient variances (same order as `named`), when requested; `NaN` = indefinite Hessian. */
+  variances?: Float64Array;
 }
 
 /** The parameter count a model needs beyond its differencing, and the fewest points to fit it. */
@@ -217,7 +219,19 @@ function regressionStart(values: Float64Array, layout: Layout): { beta: Float64A
  * m = d + sD; about a millisecond for ARIMA(2,1,2) on a thousand points.
  */
 export function fitArima(values: ArrayLike<number>, options: ArimaOptions = {}): ArimaFit {
-  const config = parseConfig(arimaOptionsSchema, options, 'arima config');
+  return fitWith(values, parseConfig(arimaOptionsSchema, options, 'arima config'), {});
+}
+
+/** Switches for order selection, which needs R's failure modes to rank models alike. */
+export interface FitControls {
+  /** Throw (as R does) when the CSS start has a non-stationary AR part, instead of starting from zero. */
+  strictCss?: boolean;
+  /** Also compute the coefficient variances from a numerical Hessian (R's `var.coef`). */
+  variances?: boolean;
+}
+
+/** `fitArima` on parsed options, with the order-selection switches. */
+export function fitWith(values: ArrayLike<number>, config: z.output<typeof arimaOptionsSchema>, controls: FitControls): ArimaFit {
   const layout = layoutFor(config);
   const o = layout.order;
   const y = Float64Array.from(values, (v) => (Number.isFinite(v) ? v : NaN));
@@ -252,9 +266,14 @@ export function fitArima(values: ArrayLike<number>, options: ArimaOptions = {}):
     const css = bfgs(cssObjective, start, { gradientStep: 1e-4, relativeTolerance: 1e-10, maxIterations: 300 });
     start = css.x;
     converged = css.converged;
-    if (config.method === 'CSS') return finish(y, layout, config.method, start, betaOf, converged, true);
+    if (config.method === 'CSS') {
+      const result = finish(y, layout, config.method, start, betaOf, converged, true);
+      if (controls.variances) result.variances = hessianVariances(cssObjective, start, result.used);
+      return result;
+    }
     const s = split(start, o, k);
     if (!isStationary(s.ar) || !isStationary(s.sar)) {
+      if (controls.strictCss) throw new SluiceError('invalid_input', 'values', 'non-stationary AR part from CSS');
       // As R would refuse; start the exact fit from white noise instead.
       start = new Float64Array(armaCount + k);
       start.set(split(css.x, o, k).beta, armaCount);
@@ -294,7 +313,70 @@ export function fitArima(values: ArrayLike<number>, options: ArimaOptions = {}):
   const s = split(fitted, o, k);
   s.ma = invertMa(s.ma);
   s.sma = invertMa(s.sma);
-  return finish(y, layout, config.method, join(s), betaOf, ml.converged, false);
+  const final = join(s);
+  const result = finish(y, layout, config.method, final, betaOf, ml.converged, false);
+  if (controls.variances) {
+    const direct = (x: Float64Array): number => mlObjective(fromModel(x));
+    result.variances = hessianVariances(direct, final, result.used);
+  }
+  return result;
+}
+
+/**
+ * Diagonal of the inverse of n·∇²f at `x` by central differences (R's `var.coef`, up to the
+ * parametrisation of regression coefficients); `NaN` entries mark an indefinite Hessian.
+ */
+function hessianVariances(f: (x: Float64Array) => number, x: Float64Array, used: number): Float64Array {
+  const k = x.length;
+  const h = 1e-4;
+  const H = new Float64Array(k * k);
+  const probe = Float64Array.from(x);
+  const at = (i: number, di: number, j: number, dj: number): number => {
+    probe.set(x);
+    probe[i] += di;
+    probe[j] += dj;
+    return f(probe);
+  };
+  const f0 = f(Float64Array.from(x));
+  for (let i = 0; i < k; i++) {
+    H[i * k + i] = ((at(i, h, i, 0) - 2 * f0 + at(i, -h, i, 0)) / (h * h)) * used;
+    for (let j = i + 1; j < k; j++) {
+      const v = ((at(i, h, j, h) - at(i, h, j, -h) - at(i, -h, j, h) + at(i, -h, j, -h)) / (4 * h * h)) * used;
+      H[i * k + j] = v;
+      H[j * k + i] = v;
+    }
+  }
+  // Gauss–Jordan inverse; the diagonal is all we need.
+  const n = k;
+  const A = Float64Array.from(H);
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(A[r * n + c]) > Math.abs(A[pivot * n + c])) pivot = r;
+    if (!(Math.abs(A[pivot * n + c]) > 0)) return new Float64Array(n).fill(NaN);
+    for (let j = 0; j < n; j++) {
+      [A[c * n + j], A[pivot * n + j]] = [A[pivot * n + j], A[c * n + j]];
+      [I[c * n + j], I[pivot * n + j]] = [I[pivot * n + j], I[c * n + j]];
+    }
+    const d = A[c * n + c];
+    for (let j = 0; j < n; j++) {
+      A[c * n + j] /= d;
+      I[c * n + j] /= d;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const factor = A[r * n + c];
+      if (factor === 0) continue;
+      for (let j = 0; j < n; j++) {
+        A[r * n + j] -= factor * A[c * n + j];
+        I[r * n + j] -= factor * I[c * n + j];
+      }
+    }
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = I[i * n + i] >= 0 ? I[i * n + i] : NaN;
+  return out;
 }
 
 function finish(

@@ -5,3 +5,5 @@
 export { arimaOptionsSchema, fitArima, forecastArima, arimaLogLikelihood, minimumLength } from './fit.js';
 export type { ArimaOptions, ArimaFit, ArimaForecast, ArimaCoefficients } from './fit.js';
 export type { ArimaOrder } from './polynomial.js';
+export { autoArima, autoArimaOptionsSchema, kpssStatistic, kpssPValue, ndiffs, nsdiffs, seasonalStrength } from './auto.js';
+export type { AutoArimaOptions, AutoArimaResult } from './auto.js';

@@ -155,7 +155,6 @@ export interface KalmanResult {
 }
 
 const STEADY_TOLERANCE = 1e-13;
-const EMPTY = new Float64Array(0);
 
 /**
  * Runs the Kalman filter of the ARIMA model for series `u` (already net of any regression),
@@ -204,10 +203,11 @@ export function kalmanFilter(u: ArrayLike<number>, phi: ArrayLike<number>, theta
         for (let j = 0; j < m; j++) v -= delta[j] * u[t - j - 1];
         w[t - start] = v;
       }
-      const inner = kalmanFilter(w, phi, theta, EMPTY);
+      const inner = armaFilter(w, phi, theta);
       return { ...inner, firstUsed: start };
     }
   }
+  if (m === 0 && !options.residuals && !options.finalState) return armaFilter(u, phi, theta);
   const x = new Float64Array(dim);
   const xNext = new Float64Array(dim);
   let P = new Float64Array(dim * dim);
@@ -447,4 +447,96 @@ export function conditionalSumSquares(w: ArrayLike<number>, phi: ArrayLike<numbe
     }
   }
   return { sumSquares, used };
+}
+
+/**
+ * The likelihood pass of `kalmanFilter` for a stationary ARMA series (no differencing states),
+ * specialised for speed: the covariance is kept as its upper triangle and predicted in one
+ * sweep through the Lyapunov recursion P⁺ᵢₖ = φᵢ₊₁φₖ₊₁P₀₀ + φᵢ₊₁P₀,ₖ₊₁ + φₖ₊₁P₀,ᵢ₊₁ +
+ * Pᵢ₊₁,ₖ₊₁ + θᵢθₖ, about four flops per entry per step.
+ */
+function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: ArrayLike<number>): KalmanResult {
+  const n = w.length;
+  const p = phi.length;
+  const q = theta.length;
+  const r = Math.max(p, q + 1);
+  const ph = new Float64Array(r + 1);
+  for (let i = 0; i < p; i++) ph[i] = phi[i];
+  const R = new Float64Array(r + 1);
+  R[0] = 1;
+  for (let i = 0; i < q; i++) R[i + 1] = theta[i];
+  const x = new Float64Array(r + 1);
+  // (r + 1) × (r + 1) storage with a zero last row and column, so Pᵢ₊₁,ₖ₊₁ needs no bounds test
+  const size = r + 1;
+  const P = new Float64Array(size * size);
+  const P0 = stationaryStateCovariance(phi, theta, r);
+  for (let i = 0; i < r; i++) for (let k = 0; k < r; k++) P[i * size + k] = P0[i * r + k];
+  const row0 = new Float64Array(size);
+  const column = new Float64Array(size);
+  let sumSquares = 0;
+  let sumLogVariance = 0;
+  let used = 0;
+  let steady = false;
+  for (let t = 0; t < n; t++) {
+    if (t > 0) {
+      const a0 = x[0];
+      for (let i = 0; i < r; i++) x[i] = ph[i] * a0 + x[i + 1];
+      if (!steady) {
+        for (let k = 0; k < size; k++) row0[k] = P[k];
+        const p00 = row0[0];
+        for (let i = 0; i < r; i++) {
+          const fi = ph[i];
+          const ri = R[i];
+          const base = i * size;
+          const next = (i + 1) * size + 1;
+          const c = fi * p00;
+          const r0i = row0[i + 1];
+          for (let k = i; k < r; k++) {
+            P[base + k] = fi * row0[k + 1] + ph[k] * (c + r0i) + P[next + k] + ri * R[k];
+          }
+        }
+      }
+    }
+    const observed = w[t];
+    const v = observed - x[0];
+    if (observed !== observed) {
+      if (steady) {
+        steady = false;
+        P.fill(0);
+        for (let i = 0; i < r; i++) for (let k = i; k < r; k++) P[i * size + k] = R[i] * R[k];
+      }
+      continue;
+    }
+    if (steady) {
+      for (let i = 0; i < r; i++) x[i] += R[i] * v;
+      sumSquares += v * v;
+      used++;
+      continue;
+    }
+    const F = P[0];
+    if (!(F > 0)) continue;
+    // column of P (= first row by symmetry, read from the upper triangle)
+    for (let i = 0; i < r; i++) column[i] = P[i];
+    const gain = v / F;
+    for (let i = 0; i < r; i++) x[i] += column[i] * gain;
+    let largest = 0;
+    for (let i = 0; i < r; i++) {
+      const a = column[i] / F;
+      const base = i * size;
+      for (let k = i; k < r; k++) {
+        const value = P[base + k] - a * column[k];
+        P[base + k] = value;
+        const abs = value < 0 ? -value : value;
+        if (abs > largest) largest = abs;
+      }
+    }
+    sumSquares += v * gain;
+    sumLogVariance += Math.log(F);
+    used++;
+    if (largest < STEADY_TOLERANCE) {
+      steady = true;
+      P.fill(0);
+    }
+  }
+  return { sumSquares, sumLogVariance, used, firstUsed: 0 };
 }
