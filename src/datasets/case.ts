@@ -152,13 +152,8 @@ export function checkCase(c: ParsedCase): CaseIssue[] {
         } else if (values.length !== referenceLength) {
           issues.push({ path, message: `has ${values.length} points but host "${referenceHost}" has ${referenceLength}; all series of a metric must have the same length` });
         }
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i] as number;
-          if (v === v && !Number.isFinite(v)) {
-            issues.push({ path: `${path}.${i}`, message: 'values must be finite numbers or null' });
-            break;
-          }
-        }
+        const bad = firstInfinite(values);
+        if (bad >= 0) issues.push({ path: `${path}.${bad}`, message: 'values must be finite numbers or null' });
       }
     }
   });
@@ -169,6 +164,14 @@ export function checkCase(c: ParsedCase): CaseIssue[] {
     if (name !== 'logs' && !seen.has(name)) issues.push({ path: `label.metrics.${i}`, message: `names no metric of this case: "${name}" (expected a metric name or "logs")` });
   });
   return issues;
+}
+
+function firstInfinite(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v - v !== 0 && v === v) return i;
+  }
+  return -1;
 }
 
 /** The in-memory form of an interchange case (`null` → `NaN`). Does not validate; see `parseCase`. */

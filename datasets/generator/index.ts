@@ -1,0 +1,3 @@
+export * from './catalog.js';
+export * from './presets.js';
+export { planKinds, generateCase, generateCases, splitCases } from './generate.js';
