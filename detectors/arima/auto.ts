@@ -78,7 +78,7 @@ const isConstant = (x: ArrayLike<number>): boolean => {
 
 /** Number of first differences (0 … maxD) KPSS at level `alpha` asks for (`forecast::ndiffs`). */
 export function ndiffs(values: ArrayLike<number>, alpha = 0.05, maxD = 2): number {
-  let x = Float64Array.from(values).filter((v) => Number.isFinite(v));
+  let x: Float64Array = Float64Array.from(values).filter((v) => Number.isFinite(v));
   if (isConstant(x)) return 0;
   let d = 0;
   while (d < maxD && x.length > 2 && kpssPValue(kpssStatistic(x)) < alpha) {
