@@ -9,9 +9,11 @@ import type { z } from 'zod';
 import { parseConfig } from './core/config.js';
 import { SluiceError, type SluiceIssue } from './core/errors.js';
 import type { DetectorModule } from './core/detector.js';
+import { aucDetector } from '../detectors/auc/index.js';
 import { dtwDetector } from '../detectors/dtw/index.js';
 import { holtWintersDetector } from '../detectors/holt-winters/index.js';
 import { logExceptionsDetector } from '../detectors/log-exceptions/index.js';
+import { rankTestDetector } from '../detectors/rank-test/index.js';
 import {
   dynamicThresholdDetector,
   previousWindowDetector,
@@ -36,6 +38,8 @@ const entries: readonly RegistryEntry[] = [
   { module: holtWintersDetector },
   // Released vs unreleased.
   { module: dtwDetector },
+  { module: aucDetector },
+  { module: rankTestDetector },
   // The seed's basic strategies.
   { module: trendDetector },
   { module: sameTimeDetector },
