@@ -2,6 +2,7 @@ export {
   fitHoltWinters,
   forecast,
   smooth,
+  sseGradient,
   decomposeStart,
   simpleStart,
   specOf,

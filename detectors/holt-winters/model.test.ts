@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qnorm } from '../../src/core/stats.js';
-import { decomposeStart, fitHoltWinters, forecast, simpleStart, smooth, type HoltWintersFit, type HoltWintersOptions, type HoltWintersSpec, type Seasonality, type SmoothingParameters, type Start } from './index.js';
+import { decomposeStart, fitHoltWinters, forecast, simpleStart, smooth, sseGradient, type HoltWintersFit, type HoltWintersOptions, type HoltWintersSpec, type Seasonality, type SmoothingParameters, type Start } from './index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 interface RCase {
@@ -379,4 +379,39 @@ describe('properties', () => {
       { numRuns: 150 },
     );
   });
+});
+
+describe('sseGradient(values, spec, parameters, start, gradient)', () => {
+  const air = Float64Array.from(rCase('AirPassengers additive fixed').values);
+  air[40] = NaN;
+  const exclude = new Uint8Array(air.length);
+  exclude[77] = 1;
+  const shapes: [string, HoltWintersSpec][] = [
+    ['additive', { period: 12, seasonal: 'additive', trend: true, damped: false }],
+    ['multiplicative damped', { period: 12, seasonal: 'multiplicative', trend: true, damped: true }],
+    ['additive damped, no season', { period: 1, seasonal: 'none', trend: true, damped: true }],
+    ['no trend', { period: 12, seasonal: 'additive', trend: false, damped: false }],
+  ];
+  for (const [name, spec] of shapes) {
+    it(`${name}: equals central differences of smooth's SSE (gaps and exclusions included)`, () => {
+      const start = spec.seasonal === 'none' ? simpleStart(air, spec)! : decomposeStart(air, 12, spec.seasonal)!;
+      const parameters: SmoothingParameters = { alpha: 0.35, beta: 0.15, gamma: 0.25, phi: 0.9 };
+      const gradient = new Float64Array(4);
+      const sse = sseGradient(air, spec, parameters, start, gradient, exclude);
+      expect(sse).toBeCloseTo(smooth(air, spec, parameters, start, {}, exclude).sse, 6);
+      const names = ['alpha', 'beta', 'gamma', 'phi'] as const;
+      names.forEach((key, j) => {
+        const used = key === 'alpha' || (key === 'beta' && spec.trend) || (key === 'gamma' && spec.seasonal !== 'none') || (key === 'phi' && spec.damped);
+        if (!used) {
+          expect(gradient[j]).toBe(0);
+          return;
+        }
+        const h = 1e-6;
+        const up = smooth(air, spec, { ...parameters, [key]: parameters[key] + h }, start, {}, exclude).sse;
+        const down = smooth(air, spec, { ...parameters, [key]: parameters[key] - h }, start, {}, exclude).sse;
+        const numeric = (up - down) / (2 * h);
+        expect(Math.abs(gradient[j] - numeric)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(numeric)));
+      });
+    });
+  }
 });

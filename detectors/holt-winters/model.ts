@@ -175,6 +175,117 @@ export function smooth(
 }
 
 /**
+ * Sum of squared one-step errors and its exact gradient with respect to (α, β, γ, φ), by
+ * forward-mode differentiation of the recursion (each state carries its four partial
+ * derivatives; the seasonal ring carries 4·m). Same conventions as `smooth` (missing and
+ * excluded points are replaced by their forecast, whose derivative then flows on). Writes
+ * ∂SSE/∂α, ∂SSE/∂β, ∂SSE/∂γ, ∂SSE/∂φ into `gradient` and returns the SSE. O(n), about three
+ * times the arithmetic of `smooth` but a quarter of the passes of central differences.
+ */
+export function sseGradient(values: Float64Array, spec: HoltWintersSpec, parameters: SmoothingParameters, start: Start, gradient: Float64Array, exclude?: Uint8Array): number {
+  const n = values.length;
+  const m = spec.seasonal === 'none' ? 1 : spec.period;
+  const additive = spec.seasonal !== 'multiplicative';
+  const hasSeason = spec.seasonal !== 'none';
+  const hasTrend = spec.trend;
+  const alpha = parameters.alpha;
+  const beta = hasTrend ? parameters.beta : 0;
+  const gamma = hasSeason ? parameters.gamma : 0;
+  const phi = hasTrend && spec.damped ? parameters.phi : 1;
+  const phiFree = hasTrend && spec.damped ? 1 : 0;
+  const season = new Float64Array(m);
+  const seasonD = new Float64Array(4 * m);
+  if (hasSeason) season.set(start.season.subarray(0, m));
+  else season[0] = additive ? 0 : 1;
+  let level = start.level;
+  let trend = hasTrend ? start.trend : 0;
+  // Partial derivatives of level and trend with respect to α, β, γ, φ.
+  let la = 0, lb = 0, lg = 0, lp = 0;
+  let ba = 0, bb = 0, bg = 0, bp = 0;
+  let sse = 0, ga = 0, gb = 0, gg = 0, gp = 0;
+  let k = 0;
+  for (let t = start.index; t < n; t++) {
+    const base = level + phi * trend;
+    const baseA = la + phi * ba;
+    const baseB = lb + phi * bb;
+    const baseG = lg + phi * bg;
+    const baseP = lp + phi * bp + phiFree * trend;
+    const s = season[k];
+    const j = 4 * k;
+    const sA = seasonD[j], sB = seasonD[j + 1], sG = seasonD[j + 2], sP = seasonD[j + 3];
+    let f: number, fA: number, fB: number, fG: number, fP: number;
+    if (additive) {
+      f = base + s;
+      fA = baseA + sA; fB = baseB + sB; fG = baseG + sG; fP = baseP + sP;
+    } else {
+      f = base * s;
+      fA = baseA * s + base * sA; fB = baseB * s + base * sB; fG = baseG * s + base * sG; fP = baseP * s + base * sP;
+    }
+    let y = values[t];
+    let yA = 0, yB = 0, yG = 0, yP = 0;
+    if (y !== y || (exclude !== undefined && exclude[t] === 1)) {
+      y = f;
+      yA = fA; yB = fB; yG = fG; yP = fP;
+    } else {
+      const e = y - f;
+      sse += e * e;
+      ga -= 2 * e * fA; gb -= 2 * e * fB; gg -= 2 * e * fG; gp -= 2 * e * fP;
+    }
+    let nl: number, nlA: number, nlB: number, nlG: number, nlP: number;
+    if (additive) {
+      nl = alpha * (y - s) + (1 - alpha) * base;
+      nlA = y - s - base + alpha * (yA - sA) + (1 - alpha) * baseA;
+      nlB = alpha * (yB - sB) + (1 - alpha) * baseB;
+      nlG = alpha * (yG - sG) + (1 - alpha) * baseG;
+      nlP = alpha * (yP - sP) + (1 - alpha) * baseP;
+    } else {
+      const ratio = y / s;
+      const inv = 1 / s;
+      nl = alpha * ratio + (1 - alpha) * base;
+      nlA = ratio - base + alpha * (yA - ratio * sA) * inv + (1 - alpha) * baseA;
+      nlB = alpha * (yB - ratio * sB) * inv + (1 - alpha) * baseB;
+      nlG = alpha * (yG - ratio * sG) * inv + (1 - alpha) * baseG;
+      nlP = alpha * (yP - ratio * sP) * inv + (1 - alpha) * baseP;
+    }
+    if (hasTrend) {
+      const dampedTrend = phi * trend;
+      const dA = phi * ba, dB = phi * bb, dG = phi * bg, dP = phi * bp + phiFree * trend;
+      const nb = beta * (nl - level) + (1 - beta) * dampedTrend;
+      ba = beta * (nlA - la) + (1 - beta) * dA;
+      bb = nl - level - dampedTrend + beta * (nlB - lb) + (1 - beta) * dB;
+      bg = beta * (nlG - lg) + (1 - beta) * dG;
+      bp = beta * (nlP - lp) + (1 - beta) * dP;
+      trend = nb;
+    }
+    if (hasSeason) {
+      if (additive) {
+        season[k] = gamma * (y - nl) + (1 - gamma) * s;
+        seasonD[j] = gamma * (yA - nlA) + (1 - gamma) * sA;
+        seasonD[j + 1] = gamma * (yB - nlB) + (1 - gamma) * sB;
+        seasonD[j + 2] = y - nl - s + gamma * (yG - nlG) + (1 - gamma) * sG;
+        seasonD[j + 3] = gamma * (yP - nlP) + (1 - gamma) * sP;
+      } else {
+        const ratio = y / nl;
+        const inv = 1 / nl;
+        season[k] = gamma * ratio + (1 - gamma) * s;
+        seasonD[j] = gamma * (yA - ratio * nlA) * inv + (1 - gamma) * sA;
+        seasonD[j + 1] = gamma * (yB - ratio * nlB) * inv + (1 - gamma) * sB;
+        seasonD[j + 2] = ratio - s + gamma * (yG - ratio * nlG) * inv + (1 - gamma) * sG;
+        seasonD[j + 3] = gamma * (yP - ratio * nlP) * inv + (1 - gamma) * sP;
+      }
+    }
+    level = nl;
+    la = nlA; lb = nlB; lg = nlG; lp = nlP;
+    k = k + 1 === m ? 0 : k + 1;
+  }
+  gradient[0] = ga;
+  gradient[1] = hasTrend ? gb : 0;
+  gradient[2] = hasSeason ? gg : 0;
+  gradient[3] = phiFree ? gp : 0;
+  return sse;
+}
+
+/**
  * R's `decompose()`-based starting state, as `HoltWinters()` computes it: a centred moving
  * average (2×m for even m) over the first `startPeriods` seasons gives the trend, the seasonal
  * figure is the mean detrended value per position (centred to sum 0, or to mean 1 when
@@ -510,7 +621,7 @@ function optimizeParameters(
     return smooth(values, spec, trial, start, {}, excluded, undefined, workspace).sse;
   };
   // A coarse grid guards against the local minimum R's single start sometimes lands in.
-  const grid = [0.05, 0.3, 0.6, 0.95];
+  const grid = [0.1, 0.5, 0.9];
   const gridPoint = new Float64Array(free.length);
   let bestGrid = Infinity;
   const bestGridPoint = new Float64Array(free.length);
@@ -528,8 +639,16 @@ function optimizeParameters(
       bestGridPoint.set(gridPoint);
     }
   }
-  const fromR = lbfgsb(objective, free.map((name) => startingPoint[name]), { lower, upper });
-  const fromGrid = lbfgsb(objective, bestGridPoint, { lower, upper });
+  const full = new Float64Array(4);
+  const slot = free.map((name) => parameterOrder.indexOf(name));
+  const gradient = (x: Float64Array, out: Float64Array): void => {
+    evaluations++;
+    for (let j = 0; j < free.length; j++) trial[free[j]] = Math.min(upper[j], Math.max(lower[j], x[j]));
+    sseGradient(values, spec, trial, start, full, excluded);
+    for (let j = 0; j < free.length; j++) out[j] = full[slot[j]];
+  };
+  const fromR = lbfgsb(objective, free.map((name) => startingPoint[name]), { lower, upper, gradient });
+  const fromGrid = lbfgsb(objective, bestGridPoint, { lower, upper, gradient });
   const best = fromGrid.value < fromR.value ? fromGrid : fromR;
   const parameters: SmoothingParameters = { ...fixed };
   for (let j = 0; j < free.length; j++) parameters[free[j]] = Math.min(upper[j], Math.max(lower[j], best.x[j]));
