@@ -47,6 +47,24 @@ describe('aucDetector.detect(input, config)', () => {
     expect(result.score).toBe(0);
   });
 
+  it('subtracts the gap the groups already had before the release (difference in differences)', () => {
+    const control = series(start, step, Array(30).fill(100));
+    const history = series(start - 60 * step, step, Array(60).fill(105));
+    const controlHistory = series(start - 60 * step, step, Array(60).fill(100));
+    // Treated hosts always ran 5 % hotter: no change.
+    const same = aucDetector.detect({ treated: series(start, step, Array(30).fill(105)), control, history, controlHistory }, config());
+    expect(same.evidence.windowRelativeChange).toBeCloseTo(0.05, 12);
+    expect(same.evidence.baselineRelativeGap).toBeCloseTo(0.05, 12);
+    expect(same.evidence.relativeChange).toBeCloseTo(0, 12);
+    expect(same.score).toBeCloseTo(0, 6);
+    // Without the baseline the same input reads as +5 %.
+    expect(aucDetector.detect({ treated: series(start, step, Array(30).fill(105)), control, history, controlHistory }, config({ baselinePoints: 0 })).evidence.relativeChange).toBeCloseTo(0.05, 12);
+    // A real +20 % on top of the old gap.
+    const worse = aucDetector.detect({ treated: series(start, step, Array(30).fill(125)), control, history, controlHistory }, config());
+    expect(worse.evidence.relativeChange).toBeCloseTo(0.2, 12);
+    expect(worse.score).toBeCloseTo(100 * 0.2 / 0.3, 6);
+  });
+
   it('returns insufficient_data on too little data and rejects bad parameters by name', () => {
     const few = aucDetector.detect({ treated: series(start, step, [1, 2, NaN]), control: series(start, step, [1, 2, 3]) }, config());
     expect(few.status).toBe('insufficient_data');

@@ -95,7 +95,7 @@ export function dtwDetect(input: DetectorInput, config: DtwConfig): DetectorResu
       points: length,
       distance: outcome.abandoned ? null : outcome.distance,
       distanceAtLeast: outcome.abandoned ? (abandonAbove ?? null) : outcome.distance,
-      normalizedDistance: outcome.abandoned ? null : normalized,
+      normalizedDistance: outcome.abandoned || !Number.isFinite(normalized) ? null : normalized,
       normalizedDistanceAtLeast: Number.isFinite(normalized) ? normalized : null,
       scale,
       band,

@@ -2,9 +2,9 @@
  * The rank-test comparison detector: is the released hosts' metric shifted against the
  * unreleased hosts', judged the way Kayenta's Mann–Whitney classifier judges a canary metric?
  *
- * Samples: the treated series' points (or, with `treatedHosts`, one mean per host) against the
- * control's points (or, with `controlHosts`, one mean per host); with no control at all, the
- * same-length tail of the treated history (before vs after).
+ * Samples: one mean per host when `treatedHosts` and `controlHosts` both hold at least
+ * `minHosts` hosts with data; otherwise the treated series' points against the control's points;
+ * with no control at all, the same-length tail of the treated history (before vs after).
  *
  * Classification (Kayenta's MannWhitneyClassifier, as published in spinnaker/kayenta):
  * - NoData when either sample has fewer than `minSamples` values;
@@ -43,6 +43,8 @@ export const rankTestConfigSchema = z.object({
   effectSizeHigh: z.number().positive().default(1),
   /** Fewest values per sample; fewer is NoData. */
   minSamples: z.number().int().min(1).default(3),
+  /** Fewest hosts in each group for per-host means to be the samples; with fewer, the points are. */
+  minHosts: z.number().int().min(1).default(5),
 });
 
 export type RankTestConfig = z.output<typeof rankTestConfigSchema>;
@@ -108,9 +110,13 @@ export function rankTestDetect(input: DetectorInput, config: RankTestConfig): De
   const chosen = comparisonPair(input);
   if (!chosen.ok) return insufficientData(identity, chosen.error.message, { classification: 'NoData' });
   const pair = chosen.value;
-  const byHost = pair.mode === 'released_vs_unreleased' && input.treatedHosts !== undefined && input.treatedHosts.length > 0;
-  const treatedSample = byHost ? hostMeans(input.treatedHosts ?? []) : pair.treated;
-  const controlSample = byHost && input.controlHosts && input.controlHosts.length > 0 ? hostMeans(input.controlHosts) : pair.reference;
+  // Per-host means make hosts the unit of comparison, but two or three hosts a side cannot show
+  // anything at the 95 % level; then the minutes are the samples.
+  const treatedMeans = input.treatedHosts ? hostMeans(input.treatedHosts) : new Float64Array(0);
+  const controlMeans = input.controlHosts ? hostMeans(input.controlHosts) : new Float64Array(0);
+  const byHost = pair.mode === 'released_vs_unreleased' && treatedMeans.length >= config.minHosts && controlMeans.length >= config.minHosts;
+  const treatedSample = byHost ? treatedMeans : pair.treated;
+  const controlSample = byHost ? controlMeans : pair.reference;
   const wanted = input.direction ?? 'both';
   const judgement = classifyShift(treatedSample, controlSample, wanted, config);
   if (judgement.classification === 'NoData') return insufficientData(identity, `rankTest ${judgement.reason}`, { classification: 'NoData', mode: pair.mode });
