@@ -2,7 +2,8 @@
  * DTW speed: matrix cells per second for 1,000 × 1,000 unconstrained and with a 10 % Sakoe–Chiba
  * band, side by side with the npm packages `dtw` and `dynamic-time-warping` (interleaved, same
  * inputs, same absolute cost); the early-abandoning pruning rate in a nearest-neighbour search;
- * and how time grows with n.
+ * how time grows with n; and the cost of one call of each comparison detector (dtwDetector,
+ * aucDetector, rankTestDetector) on a 60-minute window.
  *
  *   npm run bench -- dtw          # full pass
  *   npm run bench:quick -- dtw    # CI pass
@@ -11,7 +12,12 @@
  * for them is `dtwPath`; `dtw` (distance only, two band rows) is what the detector runs.
  */
 import { createRequire } from 'node:module';
-import { dtw, dtwPath } from '../detectors/dtw/index.js';
+import { aucDetector } from '../detectors/auc/index.js';
+import { dtw, dtwDetector, dtwPath } from '../detectors/dtw/index.js';
+import { rankTestDetector } from '../detectors/rank-test/index.js';
+import { parseConfig } from '../src/core/config.js';
+import type { DetectorInput, DetectorModule } from '../src/core/detector.js';
+import { series } from '../src/core/series.js';
 import { performance } from 'node:perf_hooks';
 import { growthExponent, report, type BenchOptions, type Row } from './lib/harness.js';
 
@@ -200,4 +206,30 @@ export async function run(options: BenchOptions): Promise<void> {
   }
   growth.push({ n: 'exponent', fullCpuMs: growthExponent(fullPoints), fullNsPerCell: null, band10CpuMs: growthExponent(bandPoints), band10NsPerCell: null });
   report('dtw: time versus n (expected exponent 2 for both: the band grows with n)', growth);
+
+  // One call of each comparison detector on a typical window: 60 minutes, 8 hosts a side.
+  const minutes = 60;
+  const hostSeries = (seed: number, shift: number) => {
+    const values = metric(minutes, seed);
+    for (let i = 0; i < minutes; i++) values[i] += shift;
+    return series(0, 60_000, values);
+  };
+  const treatedHosts = Array.from({ length: 8 }, (_, k) => hostSeries(10 + k, 5));
+  const controlHosts = Array.from({ length: 8 }, (_, k) => hostSeries(30 + k, 0));
+  const inputs: Record<string, DetectorInput> = {
+    points: { treated: hostSeries(50, 5), control: hostSeries(51, 0), direction: 'up' },
+    hosts: { treated: hostSeries(50, 5), control: hostSeries(51, 0), treatedHosts, controlHosts, direction: 'up' },
+  };
+  const detectorRows: Row[] = [];
+  const modules: DetectorModule[] = [dtwDetector, aucDetector, rankTestDetector];
+  for (const module of modules) {
+    const config = parseConfig(module.configSchema, {}, module.name);
+    for (const [shape, input] of Object.entries(inputs)) {
+      if (shape === 'hosts' && module !== rankTestDetector) continue;
+      const timing = timeCpuInterleaved({ call: () => module.detect(input, config) }, runs);
+      const result = module.detect(input, config);
+      detectorRows.push({ detector: module.name, samples: shape, microsecondsPerCall: timing.call.cpuMs * 1000, score: result.score, anomalous: result.anomalous });
+    }
+  }
+  report('comparison detectors: one call on a 60-minute window (CPU time)', detectorRows);
 }
