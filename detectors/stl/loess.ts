@@ -11,10 +11,47 @@
  */
 
 /**
- * Local (degree 0 or 1) tricube-weighted fit at abscissa `xs` (1-based) using points
- * `nleft..nright` of `y`. Returns the fitted value, or `NaN` when every weight is zero
- * (the caller then falls back, as the reference does). `w` receives the normalised
- * equivalent-kernel weights. O(nright − nleft).
+ * Tricube weights (1 − (r/h)³)³ for integer distances r, computed once per bandwidth h and
+ * reused by every fit with that bandwidth: a sweep over the interior of a series uses one h.
+ * Distances within 0.001·h weigh 1 and beyond 0.999·h weigh 0, as in the reference.
+ */
+export class TricubeTable {
+  private bandwidth = -1;
+  private filled = -1;
+  readonly values: Float64Array;
+  constructor(maxDistance: number) {
+    this.values = new Float64Array(maxDistance + 1);
+  }
+  /** Makes `values[0..maxDistance]` hold the weights for bandwidth `h`. */
+  prepare(h: number, maxDistance: number): void {
+    if (h !== this.bandwidth) {
+      this.bandwidth = h;
+      this.filled = -1;
+    }
+    if (maxDistance <= this.filled) return;
+    const h9 = 0.999 * h;
+    const h1 = 0.001 * h;
+    const values = this.values;
+    for (let r = this.filled + 1; r <= maxDistance; r++) {
+      if (r > h9) values[r] = 0;
+      else if (r <= h1) values[r] = 1;
+      else {
+        const q = r / h;
+        const u = 1 - q * q * q;
+        values[r] = u * u * u;
+      }
+    }
+    this.filled = maxDistance;
+  }
+}
+
+/**
+ * Local (degree 0 or 1) tricube-weighted fit at abscissa `xs` (1-based position) using points
+ * `nleft..nright` of `y`, optionally multiplying the kernel by `robustWeights`. Returns the
+ * fitted value, or `NaN` when every weight is zero (the caller then falls back, as the
+ * reference does). One pass over the window: the degree-1 fit is written through weighted
+ * moments about `xs`, which is algebraically the reference's equivalent-kernel form.
+ * O(nright − nleft).
  */
 export function loessFit(
   y: Float64Array,
@@ -25,64 +62,54 @@ export function loessFit(
   xs: number,
   nleft: number,
   nright: number,
-  w: Float64Array,
-  wOffset: number,
+  table: TricubeTable,
   useWeights: boolean,
   robustWeights: Float64Array,
   rwOffset: number,
 ): number {
-  const range = n - 1;
   let h = Math.max(xs - nleft, nright - xs);
   // A window longer than the series widens the kernel by the excess, as in the reference.
   if (window > n) h += Math.trunc((window - n) / 2);
-  const h9 = 0.999 * h;
-  const h1 = 0.001 * h;
-  // Positions are 1-based: element j lives at w[wBase + j], y[yBase + j].
-  const wBase = wOffset - 1;
+  table.prepare(h, Math.max(xs - nleft, nright - xs));
+  const kernel = table.values;
+  // Positions are 1-based: position j lives at y[yBase + j].
   const yBase = yOffset - 1;
   const rwBase = rwOffset - 1;
   let total = 0;
+  let sumD = 0;
+  let sumD2 = 0;
+  let sumY = 0;
+  let sumDY = 0;
   for (let j = nleft; j <= nright; j++) {
-    let weight = 0;
-    const r = Math.abs(j - xs);
-    if (r <= h9) {
-      if (r <= h1) weight = 1;
-      else {
-        const q = r / h;
-        const u = 1 - q * q * q;
-        weight = u * u * u;
-      }
-      if (useWeights) weight *= robustWeights[rwBase + j];
-      total += weight;
-    }
-    w[wBase + j] = weight;
+    const d = j - xs;
+    let weight = kernel[d < 0 ? -d : d];
+    if (useWeights) weight *= robustWeights[rwBase + j];
+    if (weight === 0) continue;
+    const v = y[yBase + j];
+    const wd = weight * d;
+    total += weight;
+    sumD += wd;
+    sumD2 += wd * d;
+    sumY += weight * v;
+    sumDY += wd * v;
   }
   if (total <= 0) return NaN;
-  for (let j = nleft; j <= nright; j++) w[wBase + j] /= total;
+  const mean = sumY / total;
   if (h > 0 && degree > 0) {
-    let center = 0;
-    for (let j = nleft; j <= nright; j++) center += w[wBase + j] * j;
-    let slope = xs - center;
-    let spread = 0;
-    for (let j = nleft; j <= nright; j++) {
-      const d = j - center;
-      spread += w[wBase + j] * d * d;
-    }
+    const center = sumD / total;
+    const spread = sumD2 / total - center * center;
     // Degree 1 only when the design has enough spread to fit a slope stably.
-    if (Math.sqrt(spread) > 0.001 * range) {
-      slope /= spread;
-      for (let j = nleft; j <= nright; j++) w[wBase + j] *= slope * (j - center) + 1;
+    if (Math.sqrt(spread) > 0.001 * (n - 1)) {
+      return mean + (-center / spread) * (sumDY / total - center * mean);
     }
   }
-  let fitted = 0;
-  for (let j = nleft; j <= nright; j++) fitted += w[wBase + j] * y[yBase + j];
-  return fitted;
+  return mean;
 }
 
 /**
  * Loess smooth of `y[0..n)` (at `yOffset`) with window `window`, evaluated every `jump` points
  * and linearly interpolated in between; writes `n` values at `out[outOffset..]`.
- * `scratch` needs `n` slots from `scratchOffset`. O(n·window / jump).
+ * `table` must cover distances up to `n`. O(n·window / jump).
  */
 export function loessSmooth(
   y: Float64Array,
@@ -96,8 +123,7 @@ export function loessSmooth(
   rwOffset: number,
   out: Float64Array,
   outOffset: number,
-  scratch: Float64Array,
-  scratchOffset: number,
+  table: TricubeTable,
 ): void {
   const yBase = yOffset - 1;
   const oBase = outOffset - 1;
@@ -109,7 +135,7 @@ export function loessSmooth(
   let nleft = 1;
   let nright = n;
   const fit = (i: number): void => {
-    const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, scratch, scratchOffset, useWeights, robustWeights, rwOffset);
+    const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset);
     out[oBase + i] = v === v ? v : y[yBase + i];
   };
   if (window >= n) {
@@ -192,7 +218,7 @@ export interface SubseriesBuffers {
   values: Float64Array;
   smoothed: Float64Array;
   weights: Float64Array;
-  kernel: Float64Array;
+  table: TricubeTable;
 }
 
 /**
@@ -212,17 +238,17 @@ export function cycleSubseriesSmooth(
   out: Float64Array,
   buffers: SubseriesBuffers,
 ): void {
-  const { values, smoothed, weights, kernel } = buffers;
+  const { values, smoothed, weights, table } = buffers;
   for (let j = 1; j <= period; j++) {
     const k = Math.trunc((n - j) / period) + 1;
     for (let i = 0; i < k; i++) values[i] = y[i * period + j - 1];
     if (useWeights) for (let i = 0; i < k; i++) weights[i] = robustWeights[i * period + j - 1];
-    loessSmooth(values, 0, k, window, degree, jump, useWeights, weights, 0, smoothed, 1, kernel, 0);
+    loessSmooth(values, 0, k, window, degree, jump, useWeights, weights, 0, smoothed, 1, table);
     const right = Math.min(window, k);
-    let edge = loessFit(values, 0, k, window, degree, 0, 1, right, kernel, 0, useWeights, weights, 0);
+    let edge = loessFit(values, 0, k, window, degree, 0, 1, right, table, useWeights, weights, 0);
     smoothed[0] = edge === edge ? edge : smoothed[1];
     const left = Math.max(1, k - window + 1);
-    edge = loessFit(values, 0, k, window, degree, k + 1, left, k, kernel, 0, useWeights, weights, 0);
+    edge = loessFit(values, 0, k, window, degree, k + 1, left, k, table, useWeights, weights, 0);
     smoothed[k + 1] = edge === edge ? edge : smoothed[k];
     for (let m = 0; m < k + 2; m++) out[m * period + j - 1] = smoothed[m];
   }

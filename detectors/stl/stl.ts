@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../src/core/config.js';
-import { cycleSubseriesSmooth, loessSmooth, lowPassFilter, type SubseriesBuffers } from './loess.js';
+import { cycleSubseriesSmooth, loessSmooth, lowPassFilter, TricubeTable, type SubseriesBuffers } from './loess.js';
 
 const oddWindow = (minimum: number) =>
   z
@@ -194,13 +194,13 @@ export function stl(values: Float64Array, options: StlOptions): StlResult {
   const cycle = new Float64Array(extended);
   const low = new Float64Array(extended);
   const scratch = new Float64Array(extended);
-  const kernel = new Float64Array(extended);
+  const table = new TricubeTable(n + 1);
   const subLength = Math.trunc(n / period) + 3;
   const buffers: SubseriesBuffers = {
     values: new Float64Array(subLength),
     smoothed: new Float64Array(subLength),
     weights: new Float64Array(subLength),
-    kernel: new Float64Array(subLength),
+    table: new TricubeTable(subLength + 1),
   };
   const robustWeights = weights;
   const absResiduals = new Float64Array(presentCount);
@@ -212,10 +212,10 @@ export function stl(values: Float64Array, options: StlOptions): StlResult {
       for (let i = 0; i < n; i++) detrended[i] = y[i] - trend[i];
       cycleSubseriesSmooth(detrended, n, period, p.seasonalWindow, p.seasonalDegree, p.seasonalJump, useWeights, robustWeights, cycle, buffers);
       lowPassFilter(cycle, 0, extended, period, low, 0, scratch, 0);
-      loessSmooth(low, 0, n, p.lowpassWindow, p.lowpassDegree, p.lowpassJump, false, robustWeights, 0, detrended, 0, kernel, 0);
+      loessSmooth(low, 0, n, p.lowpassWindow, p.lowpassDegree, p.lowpassJump, false, robustWeights, 0, detrended, 0, table);
       for (let i = 0; i < n; i++) seasonal[i] = cycle[period + i] - detrended[i];
       for (let i = 0; i < n; i++) detrended[i] = y[i] - seasonal[i];
-      loessSmooth(detrended, 0, n, p.trendWindow, p.trendDegree, p.trendJump, useWeights, robustWeights, 0, trend, 0, kernel, 0);
+      loessSmooth(detrended, 0, n, p.trendWindow, p.trendDegree, p.trendJump, useWeights, robustWeights, 0, trend, 0, table);
     }
     if (iteration >= p.outer) break;
     updateRobustWeights(y, seasonal, trend, present, hasMissing, robustWeights, absResiduals);
