@@ -132,6 +132,24 @@ describe('dynamicThreshold(input, config)', () => {
     expect(r.direction).toBe('up');
   });
 
+  it("period 'day': a dip to the daily mean at the daily peak is caught only against the same hour", () => {
+    // Peak of the daily sine (+10) at 06:00; the window sits there and drops to 100, inside the all-day range.
+    const dip = seasonal(3, 12, 9, () => 0);
+    const values = Array.from(dip.treated.values, () => 100);
+    const peakStart = dip.history.start + (3 * 288 + 72 - 6) * 5 * MINUTE;
+    const history = series(dip.history.start, dip.history.step, [...dip.history.values, ...new Array(66).fill(NaN)]);
+    const input = { history, treated: series(peakStart, 5 * MINUTE, values) };
+    expect(dynamicThresholdDetector.detect(input, config).anomalous).toBe(false);
+    const daily = dynamicThresholdDetector.detect(input, configOf(dynamicThresholdDetector, { period: 'day', minHistoryPoints: 20 }));
+    expect(daily).toMatchObject({ status: 'ok', anomalous: true, direction: 'down', evidence: { period: 'day', judgedPoints: 12 } });
+    expect(daily.evidence.lower as number).toBeGreaterThan(104);
+  });
+
+  it("period 'day' with under a day of history is insufficient data", () => {
+    const r = dynamicThresholdDetector.detect({ history: series(0, MINUTE, new Array(600).fill(1)), treated: series(600 * MINUTE, MINUTE, [1, 2]) }, configOf(dynamicThresholdDetector, { period: 'day' }));
+    expect(r.status).toBe('insufficient_data');
+  });
+
   it('too little history is insufficient data', () => {
     const r = dynamicThresholdDetector.detect({ history: series(0, MINUTE, [1, 2, 3]), treated: series(0, MINUTE, [1]) }, config);
     expect(r.status).toBe('insufficient_data');
