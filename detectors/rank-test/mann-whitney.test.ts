@@ -102,6 +102,16 @@ describe('helpers', () => {
     );
   });
 
+  it('honours a forced method: exact beyond 50 when affordable, normal on request', () => {
+    const x = Array.from({ length: 60 }, (_, i) => i + 0.5);
+    const y = Array.from({ length: 55 }, (_, i) => i * 1.01 + 0.003);
+    expect(mannWhitney(x, y).method).toBe('normal');
+    expect(mannWhitney(x, y, { exact: true }).method).toBe('exact');
+    expect(mannWhitney([1, 2, 3], [4, 5, 6], { exact: false }).method).toBe('normal');
+    const big = Array.from({ length: 400 }, (_, i) => i + 0.25);
+    expect(mannWhitney(big, x, { exact: true }).method).toBe('normal');
+  });
+
   it('drops missing values and gives NaN for an empty sample', () => {
     expect(mannWhitney([1, NaN, 3], [2]).nX).toBe(2);
     const empty = mannWhitney([NaN], [1, 2]);

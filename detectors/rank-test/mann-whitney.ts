@@ -25,7 +25,7 @@ export type Alternative = 'two.sided' | 'less' | 'greater';
 export interface MannWhitneyOptions {
   /** Alternative hypothesis about the shift x − y (default `two.sided`). */
   alternative?: Alternative;
-  /** `auto` (default) = exact when both samples are under 50 and there are no ties, as R does. */
+  /** `auto` (default) = exact when both samples are under 50 and there are no ties, as R does. `true` forces it (still not with ties, nor beyond about 200 × 200). */
   exact?: boolean | 'auto';
   /** Continuity correction in the normal approximation (default true, as R). */
   correct?: boolean;
@@ -53,6 +53,8 @@ export interface MannWhitneyResult {
 }
 
 const DBL_EPSILON = 2.220446049250313e-16;
+/** Largest distribution table (in doubles, ≈ 80 MB) a forced exact test may build. */
+const EXACT_CELLS = 1e7;
 
 /**
  * Null distribution of W for sample sizes m and n: counts[k] = number of rank arrangements with
@@ -309,7 +311,9 @@ export function mannWhitney(xValues: ArrayLike<number>, yValues: ArrayLike<numbe
   for (let i = 0; i < nx; i++) rankSumX += ranks[i];
   const statistic = rankSumX - (nx * (nx + 1)) / 2;
   const ties = tieSum > 0;
-  const exact = options.exact === undefined || options.exact === 'auto' ? nx < 50 && ny < 50 : options.exact;
+  // A forced exact test on big samples would need (max + 1)·(nₓ·n_y + 1) doubles for the
+  // distribution; past EXACT_CELLS the normal approximation is as good and is used instead.
+  const exact = options.exact === undefined || options.exact === 'auto' ? nx < 50 && ny < 50 : options.exact && (Math.max(nx, ny) + 1) * (nx * ny + 1) <= EXACT_CELLS;
   const alpha = 1 - confLevel;
 
   if (exact && !ties) {
