@@ -118,7 +118,7 @@ export const v1Preset: GeneratorPreset = {
     spike: [6, 15],
     degradation: [5, 12],
     variance: [3, 6],
-    errorRate: [3, 10],
+    errorRate: [2, 8],
     fewHostsShift: [5, 12],
     fatalRate: [1, 12],
     surge: [8, 30],

@@ -84,17 +84,7 @@ export function createRandom(seed: number): Random {
   let s3 = splitmix();
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
 
-  const nextUint32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  };
+  const nextUint32 = xoshiro128StarStar(s0, s1, s2, s3);
 
   let spareNormal = NaN;
   const next = (): number => nextUint32() / 4294967296;
@@ -152,6 +142,28 @@ export function createRandom(seed: number): Random {
     fork: (label) => createRandom(seedFrom(rootSeed, label)),
   };
   return random;
+}
+
+/**
+ * The bare xoshiro128** step from a given 128-bit state (four 32-bit words, not all zero):
+ * returns a function giving the next unsigned 32-bit output. `createRandom` seeds it.
+ */
+export function xoshiro128StarStar(a: number, b: number, c: number, d: number): () => number {
+  let s0 = a >>> 0;
+  let s1 = b >>> 0;
+  let s2 = c >>> 0;
+  let s3 = d >>> 0;
+  return () => {
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  };
 }
 
 function rotl(x: number, k: number): number {

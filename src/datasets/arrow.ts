@@ -53,6 +53,8 @@ const INT32_LIMIT = 2147483647;
  * Cost: O(n) per candidate `d`.
  */
 export function exactDecimals(values: Float64Array): number {
+  // An Int32 cannot hold −0, so a series with one keeps its doubles.
+  for (let i = 0; i < values.length; i++) if (Object.is(values[i], -0)) return -1;
   for (let d = 0; d <= MAX_DECIMALS; d++) {
     const scale = 10 ** d;
     let fits = true;
@@ -60,8 +62,7 @@ export function exactDecimals(values: Float64Array): number {
       const v = values[i] as number;
       if (v !== v) continue;
       const n = Math.round(v * scale);
-      // Object.is keeps −0 out: an Int32 cannot hold it.
-      if (n > INT32_LIMIT || n < -INT32_LIMIT || !Object.is(n / scale, v)) {
+      if (n > INT32_LIMIT || n < -INT32_LIMIT || n / scale !== v) {
         fits = false;
         break;
       }

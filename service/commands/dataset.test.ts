@@ -1,0 +1,67 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './dataset.js';
+
+const exampleText = await readFile(new URL('../../src/datasets/fixtures/case-format-example.json', import.meta.url), 'utf8');
+
+function exampleCase(id: string, tweak: (json: Record<string, unknown>) => void = () => {}): string {
+  const json = JSON.parse(exampleText) as Record<string, unknown>;
+  json.id = id;
+  tweak(json);
+  return JSON.stringify(json);
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'sluice-dataset-cli-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('sluice dataset (CLI)', () => {
+  const capture = (): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (l) => out.push(l), err: (l) => err.push(l) } };
+  };
+
+  it('generate → validate → convert → validate, exit codes 0; validate prints each error and exits 1', async () => {
+    const generated = path.join(root, 'cli-generated');
+    const a = capture();
+    expect(await main(['generate', '--out', generated, '--cases', '6', '--preset', 'unseen', '--format', 'json', '--seed', '5'], a.io)).toBe(0);
+    expect(a.out.join('\n')).toMatch(/^wrote 6 cases \(2 bad, 4 good; \d+ train, \d+ test\) to .* as json, preset unseen, seed 5/);
+    expect(a.err.at(-1)).toBe('generated 6/6 cases');
+    const b = capture();
+    expect(await main(['validate', generated], b.io)).toBe(0);
+    expect(b.out.at(-1)).toBe('6 valid cases; 0 errors in 0 files');
+    const arrow = path.join(root, 'cli-arrow');
+    expect(await main(['convert', generated, arrow, '--to', 'arrow'], capture().io)).toBe(0);
+    const c = capture();
+    expect(await main(['validate', arrow], c.io)).toBe(0);
+    expect(c.out.at(-1)).toBe('6 valid cases; 0 errors in 0 files');
+
+    await writeFile(path.join(generated, 'zz-broken.json'), exampleCase('zz', (json) => void (json.step = -1)));
+    const d = capture();
+    expect(await main(['validate', generated], d.io)).toBe(1);
+    expect(d.out).toEqual(['zz-broken.json: step: must be a positive integer of milliseconds', '6 valid cases; 1 errors in 1 files']);
+  });
+
+  it('usage errors exit 2 and say what is wrong', async () => {
+    const a = capture();
+    expect(await main(['generate'], a.io)).toBe(2);
+    expect(a.err[0]).toMatch(/generate needs --out/);
+    const b = capture();
+    expect(await main(['convert', 'x', 'y', '--to', 'csv'], b.io)).toBe(2);
+    expect(b.err[0]).toMatch(/--to must be json or arrow, got "csv"/);
+    const c = capture();
+    expect(await main(['generate', '--out', path.join(root, 'never'), '--preset', 'v9'], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/--preset must be one of v1, unseen/);
+    expect(await main(['frobnicate'], capture().io)).toBe(2);
+    expect(await main([], capture().io)).toBe(2);
+    expect(await main(['--help'], capture().io)).toBe(0);
+  });
+});
+
