@@ -95,7 +95,7 @@ describe('resolveDetector({ name, config })', () => {
       path: 'config.upperQuantile',
       issues: ['config.upperQuantile', 'config.tolerance'],
     });
-    expect(error.message).toMatch(/dynamicThreshold config: upperQuantile: .*; tolerance: /);
+    expect(error.message).toMatch(/^config.upperQuantile: .* \(dynamicThreshold config\); also config.tolerance: /);
   });
 
   it('an unknown name is reported before the config is looked at', () => {

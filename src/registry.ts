@@ -113,6 +113,8 @@ export function resolveDetector(spec: { name: string; config?: unknown }): Resol
   } catch (error) {
     if (!(error instanceof SluiceError)) throw error;
     const issues: SluiceIssue[] = error.issues.map((i) => ({ ...i, path: i.path ? `config.${i.path}` : 'config' }));
-    throw new SluiceError('invalid_config', issues[0]?.path ?? 'config', error.message, issues);
+    const [first, ...rest] = issues;
+    const also = rest.length > 0 ? `; also ${rest.map((i) => `${i.path}: ${i.message}`).join('; ')}` : '';
+    throw new SluiceError('invalid_config', first?.path ?? 'config', `${first?.message ?? error.message} (${module.name} config)${also}`, issues);
   }
 }

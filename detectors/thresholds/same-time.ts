@@ -11,7 +11,7 @@ const DAY_MS = 86_400_000;
 
 export const sameTimeConfig = z.object({
   /** How far back the reference lies: one day, one week, or a number of milliseconds (a multiple of the series step). */
-  lag: z.union([z.enum(['day', 'week']), z.number().int().positive()]).default('day'),
+  lag: z.union([z.enum(['day', 'week']), z.number().int().positive()], { error: 'must be "day", "week" or a positive whole number of milliseconds' }).default('day'),
   /** Band half-width in robust standard deviations of history's window differences. */
   sensitivity: sensitivityField,
   /** The band is never narrower than this fraction of the reference level (0.05 = changes under 5% never score 50). */
