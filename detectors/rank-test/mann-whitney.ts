@@ -25,7 +25,7 @@ export type Alternative = 'two.sided' | 'less' | 'greater';
 export interface MannWhitneyOptions {
   /** Alternative hypothesis about the shift x − y (default `two.sided`). */
   alternative?: Alternative;
-  /** `auto` (default) = exact when both samples are under 50 and there are no ties, as R does. `true` forces it (still not with ties, nor beyond about 200 × 200). */
+  /** `auto` (default) = exact when both samples are under 50 and there are no ties, as R does. `true` forces it (still not with ties, nor when nₓ·n_y > 5000). */
   exact?: boolean | 'auto';
   /** Continuity correction in the normal approximation (default true, as R). */
   correct?: boolean;
@@ -53,8 +53,9 @@ export interface MannWhitneyResult {
 }
 
 const DBL_EPSILON = 2.220446049250313e-16;
-/** Largest distribution table (in doubles, ≈ 80 MB) a forced exact test may build. */
+/** Largest distribution table (in doubles, ≈ 80 MB) and sample product a forced exact test may use. */
 const EXACT_CELLS = 1e7;
+const EXACT_PAIRS = 5000;
 
 /**
  * Null distribution of W for sample sizes m and n: counts[k] = number of rank arrangements with
@@ -311,9 +312,10 @@ export function mannWhitney(xValues: ArrayLike<number>, yValues: ArrayLike<numbe
   for (let i = 0; i < nx; i++) rankSumX += ranks[i];
   const statistic = rankSumX - (nx * (nx + 1)) / 2;
   const ties = tieSum > 0;
-  // A forced exact test on big samples would need (max + 1)·(nₓ·n_y + 1) doubles for the
-  // distribution; past EXACT_CELLS the normal approximation is as good and is used instead.
-  const exact = options.exact === undefined || options.exact === 'auto' ? nx < 50 && ny < 50 : options.exact && (Math.max(nx, ny) + 1) * (nx * ny + 1) <= EXACT_CELLS;
+  // A forced exact test on big samples would need O((nₓ·n_y)²) time and (max + 1)·(nₓ·n_y + 1)
+  // doubles for the distribution; past these bounds the normal approximation is as good.
+  const affordable = nx * ny <= EXACT_PAIRS && (Math.max(nx, ny) + 1) * (nx * ny + 1) <= EXACT_CELLS;
+  const exact = options.exact === undefined || options.exact === 'auto' ? nx < 50 && ny < 50 : options.exact && affordable;
   const alpha = 1 - confLevel;
 
   if (exact && !ties) {
