@@ -80,10 +80,14 @@ export class ZoneClock {
     });
   }
 
+  private lastDay = NaN;
+  private lastInfo: { startOffset: number; transitionAt: number; endOffset: number } | undefined;
+
   /** UTC offset in minutes at epoch ms `t` (east positive). */
   offsetMinutes(t: number): number {
     const dayIndex = Math.floor(t / DAY);
-    let info = this.days.get(dayIndex);
+    // Consecutive points mostly share a UTC day; skip the map for them.
+    let info = dayIndex === this.lastDay ? this.lastInfo : this.days.get(dayIndex);
     if (info === undefined) {
       const dayStart = dayIndex * DAY;
       const startOffset = this.lookup(dayStart);
@@ -104,7 +108,20 @@ export class ZoneClock {
       if (this.days.size > 20_000) this.days.clear();
       this.days.set(dayIndex, info);
     }
+    this.lastDay = dayIndex;
+    this.lastInfo = info;
     return t < info.transitionAt ? info.startOffset : info.endOffset;
+  }
+
+  /** Wall-clock ms since local midnight at epoch ms `t`. */
+  msOfDay(t: number): number {
+    const shifted = t + this.offsetMinutes(t) * MINUTE;
+    return shifted - Math.floor(shifted / DAY) * DAY;
+  }
+
+  /** Local day number (days since 1970-01-01 on the zone's calendar) of epoch ms `t`. */
+  dayNumber(t: number): number {
+    return Math.floor((t + this.offsetMinutes(t) * MINUTE) / DAY);
   }
 
   /** Local calendar fields of epoch ms `t`. */
@@ -182,12 +199,18 @@ export function dayTypeClassifier(options: DayTypeOptions = {}): (epochMs: numbe
   const holidays = new Set(o.holidays);
   const workdays = new Set(o.workdays);
   const weekend = new Set(o.weekend);
+  // A series visits each local day for many points in a row; classify the day once.
+  let lastDay = NaN;
+  let lastType: DayType = 'weekday';
   return (epochMs: number): DayType => {
-    if (!Number.isFinite(epochMs)) return 'weekday';
-    const local = clock.localTime(epochMs);
-    if (holidays.has(local.date)) return 'holiday';
-    if (workdays.has(local.date)) return 'weekday';
-    return weekend.has(local.weekday) ? 'weekend' : 'weekday';
+    if (!Number.isFinite(epochMs)) throw new RangeError(`dayType: epochMs must be finite, got ${epochMs}`);
+    const day = clock.dayNumber(epochMs);
+    if (day === lastDay) return lastType;
+    const date = new Date(day * DAY);
+    const key = formatDate(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate());
+    lastType = holidays.has(key) ? 'holiday' : workdays.has(key) ? 'weekday' : weekend.has(date.getUTCDay()) ? 'weekend' : 'weekday';
+    lastDay = day;
+    return lastType;
   };
 }
 
@@ -235,6 +258,6 @@ export function slotsOfDay(s: Series, timeZone = 'UTC', slotMs: number = s.step)
   const o = parseConfig(dayTypeOptionsSchema, { timeZone }, 'slotsOfDay');
   const clock = clockFor(o.timeZone);
   const out = new Int32Array(s.values.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.floor(clock.localTime(s.start + i * s.step).msOfDay / slotMs);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(clock.msOfDay(s.start + i * s.step) / slotMs);
   return out;
 }

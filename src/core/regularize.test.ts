@@ -57,6 +57,17 @@ describe('regularize(samples, options)', () => {
     expect(values(messy, { step: minute, aggregate: 'count' })).toEqual([1, 1, 1]);
   });
 
+  it('orders a crowded bucket by time, keeping input order among equal timestamps', () => {
+    // 100 samples in one bucket, newest first, each timestamp given twice (second copy wins under "last").
+    const crowded: Sample[] = [];
+    for (let k = 99; k >= 0; k--) crowded.push({ t: k * 100, v: -k }, { t: k * 100, v: k });
+    const last = regularize(crowded, { step: minute, aggregate: 'last', start: 0 });
+    expect(Array.from(last.series.values)).toEqual([99]);
+    expect(last.report.duplicatesMerged).toBe(100);
+    expect(values(crowded, { step: minute, aggregate: 'last', duplicates: 'first' })).toEqual([-99]);
+    expect(values(crowded, { step: minute, aggregate: 'p95' })).toEqual([expect.closeTo(94.05, 12)]);
+  });
+
   it('accepts columns', () => {
     const { series } = regularize({ t: [60_000, 0, 30_000], v: [6, 2, 4] }, { step: minute });
     expect(Array.from(series.values)).toEqual([3, 6]);

@@ -65,11 +65,11 @@ export interface RegularizeReport {
   duplicatesMerged: number;
   /** Samples whose value was null, NaN or infinite (they count as absent). */
   missingValues: number;
-  /** Samples outside `[start, end)`. */
+  /** Samples outside `[start, end)`; they are not counted as duplicates. */
   outOfRange: number;
   /** Output points. */
   buckets: number;
-  /** Output points no sample fell into (left `NaN`; `0` for `count`). */
+  /** Output points with no present value (left `NaN`; `0` for `count`). */
   emptyBuckets: number;
   /** Whether the input was already in time order (then no sort was needed). */
   wasSorted: boolean;
@@ -89,8 +89,8 @@ export interface Regularized {
  * Accepts an array of `{t, v}` or columns `{t: [...], v: [...]}`. A non-finite timestamp throws a
  * `SluiceError('invalid_input')` naming its index; a bad option throws `invalid_config`.
  *
- * Cost: O(n log n) for unsorted input (O(n) when already sorted) plus O(buckets); `p95` adds
- * a sort per bucket.
+ * Cost: O(n + buckets) plus O(k log k) per bucket of k samples to order them by time (skipped
+ * when the input is already sorted) — O(n log n) at worst; `p95` adds a sort of each bucket.
  *
  * @example
  * regularize([{ t: 0, v: 1 }, { t: 30_000, v: 3 }, { t: 120_000, v: 5 }], { step: 60_000 })
@@ -113,76 +113,82 @@ export function regularize(samples: readonly Sample[] | SampleColumns, options: 
   }
 
   let wasSorted = true;
-  for (let i = 1; i < n; i++) {
-    if (times[i] < times[i - 1]) {
-      wasSorted = false;
-      break;
-    }
-  }
-  let order: Uint32Array | null = null;
-  if (!wasSorted) {
-    order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    // Ties keep input order, so "last" and "first" mean last and first as given.
-    order.sort((a, b) => times[a] - times[b] || a - b);
-  }
-  const sortedTimes = new Float64Array(n);
-  const sortedValues = new Float64Array(n);
+  let minTime = Infinity;
+  let maxTime = -Infinity;
   for (let i = 0; i < n; i++) {
-    const j = order ? order[i] : i;
-    sortedTimes[i] = times[j];
-    sortedValues[i] = values[j];
-  }
-
-  // Merge runs of equal timestamps in place; `m` is the count of distinct timestamps.
-  let m = 0;
-  let duplicatesMerged = 0;
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    while (j < n && sortedTimes[j] === sortedTimes[i]) j++;
-    sortedTimes[m] = sortedTimes[i];
-    sortedValues[m] = j - i === 1 ? sortedValues[i] : mergeDuplicates(sortedValues, i, j, o.duplicates);
-    duplicatesMerged += j - i - 1;
-    m++;
-    i = j;
+    const t = times[i];
+    if (i > 0 && t < times[i - 1]) wasSorted = false;
+    if (t < minTime) minTime = t;
+    if (t > maxTime) maxTime = t;
   }
 
   const step = o.step;
-  const gridOrigin = o.alignment === 'epoch' ? o.offset : (o.start ?? (m > 0 ? sortedTimes[0] : 0));
+  const gridOrigin = o.alignment === 'epoch' ? o.offset : (o.start ?? (n > 0 ? minTime : 0));
   const snap = (t: number): number => gridOrigin + Math.floor((t - gridOrigin) / step) * step;
-  const first = o.start ?? (m > 0 ? sortedTimes[0] : gridOrigin);
-  const start = snap(first);
-  const end = o.end ?? (m > 0 ? sortedTimes[m - 1] + 1 : start);
+  const start = snap(o.start ?? (n > 0 ? minTime : gridOrigin));
+  const end = o.end ?? (n > 0 ? maxTime + 1 : start);
   const bucketCount = Math.max(0, Math.ceil((end - start) / step));
   if (bucketCount > o.maxPoints) {
     throw new SluiceError('invalid_config', 'step', `regularize options: ${bucketCount} points at step ${step} ms exceed maxPoints ${o.maxPoints}`);
   }
 
-  const out = new Float64Array(bucketCount).fill(o.aggregate === 'count' ? 0 : NaN);
+  // Counting sort by bucket (stable, O(n + buckets)); only the few samples inside one bucket are
+  // then ordered by time, so the cost is O(n log k) for k samples per bucket, not O(n log n).
+  const bucketOf = new Int32Array(n);
+  const firstInBucket = new Uint32Array(bucketCount + 1);
   let outOfRange = 0;
-  let scratch: Float64Array | null = null;
-  let i = 0;
-  while (i < m && sortedTimes[i] < start) {
-    i++;
-    outOfRange++;
+  for (let i = 0; i < n; i++) {
+    const t = times[i];
+    if (t < start || t >= end) {
+      bucketOf[i] = -1;
+      outOfRange++;
+      continue;
+    }
+    const b = Math.floor((t - start) / step);
+    bucketOf[i] = b;
+    firstInBucket[b + 1]++;
   }
-  while (i < m) {
-    const t = sortedTimes[i];
-    if (t >= end) {
-      outOfRange += m - i;
-      break;
+  for (let b = 0; b < bucketCount; b++) firstInBucket[b + 1] += firstInBucket[b];
+  // Scatter into bucket order; within a bucket samples stay in input order.
+  const inRange = n - outOfRange;
+  const bucketTimes = new Float64Array(inRange);
+  const bucketValues = new Float64Array(inRange);
+  const cursor = firstInBucket.slice(0, bucketCount);
+  for (let i = 0; i < n; i++) {
+    const b = bucketOf[i];
+    if (b < 0) continue;
+    const at = cursor[b]++;
+    bucketTimes[at] = times[i];
+    bucketValues[at] = values[i];
+  }
+
+  const out = new Float64Array(bucketCount).fill(o.aggregate === 'count' ? 0 : NaN);
+  let duplicatesMerged = 0;
+  let mergedValues = new Float64Array(16);
+  let scratch = new Float64Array(16);
+  for (let b = 0; b < bucketCount; b++) {
+    const from = firstInBucket[b];
+    const to = firstInBucket[b + 1];
+    if (from === to) continue;
+    if (!wasSorted) sortByTime(bucketTimes, bucketValues, from, to);
+    if (mergedValues.length < to - from) {
+      mergedValues = new Float64Array(2 * (to - from));
+      scratch = new Float64Array(2 * (to - from));
     }
-    const bucket = Math.floor((t - start) / step);
-    const bucketEnd = start + (bucket + 1) * step;
-    let j = i;
-    while (j < m && sortedTimes[j] < bucketEnd && sortedTimes[j] < end) j++;
-    if (o.aggregate === 'p95') {
-      if (scratch === null || scratch.length < j - i) scratch = new Float64Array(Math.max(j - i, 16));
-      out[bucket] = p95(sortedValues, i, j, scratch);
-    } else {
-      out[bucket] = aggregateRange(sortedValues, i, j, o.aggregate);
+    // Merge runs of equal timestamps; ties are in input order, so "last" means last as given.
+    let m = 0;
+    for (let i = from; i < to; ) {
+      let j = i + 1;
+      while (j < to && bucketTimes[j] === bucketTimes[i]) j++;
+      if (j - i === 1) {
+        mergedValues[m++] = bucketValues[i];
+      } else {
+        mergedValues[m++] = mergeDuplicates(bucketValues, i, j, o.duplicates);
+        duplicatesMerged += j - i - 1;
+      }
+      i = j;
     }
-    i = j;
+    out[b] = o.aggregate === 'p95' ? p95(mergedValues, 0, m, scratch) : aggregateRange(mergedValues, 0, m, o.aggregate);
   }
 
   let emptyBuckets = 0;
@@ -277,4 +283,36 @@ function p95(values: Float64Array, from: number, to: number, scratch: Float64Arr
   if (count === 0) return NaN;
   const part = scratch.subarray(0, count).sort();
   return quantileSorted(part, 0.95);
+}
+
+/**
+ * Stable sort of the samples in [from, to) by time, moving values along: insertion sort for the
+ * usual handful per bucket, an index sort (ties by position) for crowded buckets.
+ */
+function sortByTime(times: Float64Array, values: Float64Array, from: number, to: number): void {
+  const k = to - from;
+  if (k > 32) {
+    const index = new Uint32Array(k);
+    for (let i = 0; i < k; i++) index[i] = i;
+    index.sort((a, b) => times[from + a] - times[from + b] || a - b);
+    const t = times.slice(from, to);
+    const v = values.slice(from, to);
+    for (let i = 0; i < k; i++) {
+      times[from + i] = t[index[i]];
+      values[from + i] = v[index[i]];
+    }
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const t = times[i];
+    const v = values[i];
+    let j = i - 1;
+    while (j >= from && times[j] > t) {
+      times[j + 1] = times[j];
+      values[j + 1] = values[j];
+      j--;
+    }
+    times[j + 1] = t;
+    values[j + 1] = v;
+  }
 }
