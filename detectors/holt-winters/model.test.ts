@@ -415,3 +415,40 @@ describe('sseGradient(values, spec, parameters, start, gradient)', () => {
     });
   }
 });
+
+describe('forecast(fit, h) prediction variance', () => {
+  it('ψ-weights equal the impulse response of the recursion (additive, damped and not)', () => {
+    const values = Float64Array.from(rCase('AirPassengers additive fixed').values);
+    for (const damped of [false, true]) {
+      const fit = fitOrThrow(values, { period: 12, alpha: 0.3, beta: 0.2, gamma: 0.4, phi: 0.9, damped });
+      const horizon = 30;
+      const before = forecast(fit, horizon + 1);
+      // Observe one point exactly one unit above its forecast, then forecast again.
+      const after = fitOrThrow([...values, before.mean[0] + 1], { period: 12, alpha: 0.3, beta: 0.2, gamma: 0.4, phi: 0.9, damped });
+      const moved = forecast(after, horizon);
+      let variance = 1;
+      for (let h = 1; h <= horizon; h++) {
+        const weight = moved.mean[h - 1] - before.mean[h];
+        expect(before.sd[h] / fit.sigma).toBeCloseTo(Math.sqrt(variance + weight * weight), 9);
+        variance += weight * weight;
+      }
+    }
+  });
+});
+
+describe('too short input', () => {
+  it('any series shorter than two seasons gives insufficient_data naming the need', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 30 }), fc.nat(), (period, cut) => {
+        const length = cut % (2 * period);
+        const result = fitHoltWinters(new Float64Array(length).fill(5), { period });
+        expect(result.ok).toBe(false);
+        if (!result.ok) {
+          expect(result.error.code).toBe('insufficient_data');
+          expect(result.error.message).toContain(`two full seasons of history (${2 * period} points`);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
