@@ -316,45 +316,86 @@ export function fitWith(values: ArrayLike<number>, config: z.output<typeof arima
   const final = join(s);
   const result = finish(y, layout, config.method, final, betaOf, ml.converged, false);
   if (controls.variances) {
-    const direct = (x: Float64Array): number => mlObjective(fromModel(x));
-    result.variances = hessianVariances(direct, final, result.used);
+    const rawFinal = fromModel(final);
+    result.variances = rawFinal.every(Number.isFinite) ? hessianVariances(mlObjective, rawFinal, result.used, toModel) : new Float64Array(final.length).fill(NaN);
   }
   return result;
 }
 
 /**
- * Diagonal of the inverse of n·∇²f at `x` by central differences (R's `var.coef`, up to the
- * parametrisation of regression coefficients); `NaN` entries mark an indefinite Hessian.
+ * Diagonal of the coefficient covariance J′(n·H)⁻¹J, H the Hessian of `f` in the optimiser's
+ * space at `x` and J the Jacobian of `toModel` — R's `var.coef`, computed the way `optim`'s
+ * `hessian = TRUE` does (differences of central-difference gradients, steps of 1e-3) so that
+ * near-redundant models are judged alike. `NaN` entries mark a negative variance.
  */
-function hessianVariances(f: (x: Float64Array) => number, x: Float64Array, used: number): Float64Array {
+function hessianVariances(f: (x: Float64Array) => number, x: Float64Array, used: number, toModel?: (x: Float64Array) => Float64Array): Float64Array {
   const k = x.length;
-  const h = 1e-4;
-  const H = new Float64Array(k * k);
+  const step = 1e-3;
   const probe = Float64Array.from(x);
-  const at = (i: number, di: number, j: number, dj: number): number => {
-    probe.set(x);
-    probe[i] += di;
-    probe[j] += dj;
-    return f(probe);
+  const gradientAt = (point: Float64Array): Float64Array => {
+    const g = new Float64Array(k);
+    const local = Float64Array.from(point);
+    for (let j = 0; j < k; j++) {
+      local[j] = point[j] + step;
+      const up = f(local);
+      local[j] = point[j] - step;
+      const down = f(local);
+      local[j] = point[j];
+      g[j] = (up - down) / (2 * step);
+    }
+    return g;
   };
-  const f0 = f(Float64Array.from(x));
+  const H = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
-    H[i * k + i] = ((at(i, h, i, 0) - 2 * f0 + at(i, -h, i, 0)) / (h * h)) * used;
+    probe.set(x);
+    probe[i] = x[i] + step;
+    const up = gradientAt(probe);
+    probe[i] = x[i] - step;
+    const down = gradientAt(probe);
+    for (let j = 0; j < k; j++) H[i * k + j] = ((up[j] - down[j]) / (2 * step)) * used;
+  }
+  for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
-      const v = ((at(i, h, j, h) - at(i, h, j, -h) - at(i, -h, j, h) + at(i, -h, j, -h)) / (4 * h * h)) * used;
+      const v = 0.5 * (H[i * k + j] + H[j * k + i]);
       H[i * k + j] = v;
       H[j * k + i] = v;
     }
   }
-  // Gauss–Jordan inverse; the diagonal is all we need.
-  const n = k;
-  const A = Float64Array.from(H);
+  const inverse = invert(H, k);
+  if (!inverse) return new Float64Array(k).fill(NaN);
+  // Jacobian of the map to model coefficients, by central differences.
+  const J = new Float64Array(k * k);
+  if (toModel) {
+    const h = 1e-6;
+    for (let j = 0; j < k; j++) {
+      probe.set(x);
+      probe[j] = x[j] + h;
+      const up = toModel(probe);
+      probe[j] = x[j] - h;
+      const down = toModel(probe);
+      for (let i = 0; i < k; i++) J[j * k + i] = (up[i] - down[i]) / (2 * h);
+    }
+  } else {
+    for (let i = 0; i < k; i++) J[i * k + i] = 1;
+  }
+  const out = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    let v = 0;
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) v += J[a * k + c] * inverse[a * k + b] * J[b * k + c];
+    out[c] = v >= 0 ? v : NaN;
+  }
+  return out;
+}
+
+/** Gauss–Jordan inverse of a k × k matrix; `null` when singular or not finite. */
+function invert(matrix: Float64Array, n: number): Float64Array | null {
+  const A = Float64Array.from(matrix);
   const I = new Float64Array(n * n);
   for (let i = 0; i < n; i++) I[i * n + i] = 1;
   for (let c = 0; c < n; c++) {
     let pivot = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(A[r * n + c]) > Math.abs(A[pivot * n + c])) pivot = r;
-    if (!(Math.abs(A[pivot * n + c]) > 0)) return new Float64Array(n).fill(NaN);
+    if (!(Math.abs(A[pivot * n + c]) > 0) || !Number.isFinite(A[pivot * n + c])) return null;
     for (let j = 0; j < n; j++) {
       [A[c * n + j], A[pivot * n + j]] = [A[pivot * n + j], A[c * n + j]];
       [I[c * n + j], I[pivot * n + j]] = [I[pivot * n + j], I[c * n + j]];
@@ -374,9 +415,7 @@ function hessianVariances(f: (x: Float64Array) => number, x: Float64Array, used:
       }
     }
   }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = I[i * n + i] >= 0 ? I[i * n + i] : NaN;
-  return out;
+  return I;
 }
 
 function finish(

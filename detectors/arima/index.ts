@@ -7,3 +7,5 @@ export type { ArimaOptions, ArimaFit, ArimaForecast, ArimaCoefficients } from '.
 export type { ArimaOrder } from './polynomial.js';
 export { autoArima, autoArimaOptionsSchema, kpssStatistic, kpssPValue, ndiffs, nsdiffs, seasonalStrength } from './auto.js';
 export type { AutoArimaOptions, AutoArimaResult } from './auto.js';
+export { fitStlArima, forecastStlArima, stlArimaOptionsSchema } from './stl-arima.js';
+export type { StlArimaOptions, StlArimaModel } from './stl-arima.js';
