@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { extractExceptions, logParseConfig, parseExceptionLog } from './index.js';
+import { extractExceptions, logParseConfig, parseExceptionLog, parseExceptionLogs } from './index.js';
 
 const text = readFileSync(new URL('./fixtures/cart-service.log', import.meta.url), 'utf8');
 const defaults = parseConfig(logParseConfig, {}, 'logParse config');
@@ -91,6 +91,13 @@ describe('parseExceptionLog(text, host, config)', () => {
       { host: 'host-a', t: Date.UTC(2026, 10, 26, 10, 1), signature: 'java.lang.ClassNotFoundException at com.acme.cart.Cart.applyDiscounts', count: 2 },
       { host: 'host-a', t: Date.UTC(2026, 10, 26, 10, 1), signature: 'java.lang.NullPointerException at com.acme.cart.Cart.total', count: 2 },
     ]);
+  });
+
+  it('parseExceptionLogs merges hosts in time order', () => {
+    const events = parseExceptionLogs({ 'host-b': text, 'host-a': text }, defaults);
+    expect(events).toHaveLength(10);
+    expect(events.slice(0, 2).map((e) => e.host)).toEqual(['host-a', 'host-b']);
+    expect(events.every((e, i) => i === 0 || events[i - 1].t <= e.t)).toBe(true);
   });
 
   it('never throws on arbitrary text, and every event has a positive count', () => {

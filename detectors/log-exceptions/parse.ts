@@ -176,3 +176,10 @@ export function parseExceptionLog(text: string, host: string, config: LogParseCo
   }
   return [...counts.values()].sort((a, b) => a.t - b.t || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
 }
+
+/** Log texts by host → all hosts' events, sorted by time, then host, then signature. */
+export function parseExceptionLogs(textByHost: Record<string, string>, config: LogParseConfig): LogEvent[] {
+  const events = Object.entries(textByHost).flatMap(([host, text]) => parseExceptionLog(text, host, config));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return events.sort((a, b) => a.t - b.t || order(a.host, b.host) || order(a.signature, b.signature));
+}

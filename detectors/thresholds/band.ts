@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { deviationScore } from '../../src/core/score.js';
 import { nanMad, nanMedian } from '../../src/core/stats.js';
-import type { DetectorResult, Direction } from '../../src/core/detector.js';
+import type { DetectorResult, Direction, PlotSeries } from '../../src/core/detector.js';
+import { toJsonValues, type Series } from '../../src/core/series.js';
 
 /** Points that must breach before a window counts as breaching; absorbs single spikes. */
 export const minViolationsField = z.number().int().min(1).default(3);
@@ -160,3 +161,14 @@ export function treatedOffset(history: { start: number; step: number }, treated:
 
 /** Relative-change floor of the band, as a fraction of the reference level. */
 export const minRelativeChangeField = z.number().min(0).default(0.05);
+
+/** The treated series with its thresholds, for plotting next to the verdict (absent thresholds are left out). */
+export function bandPlot(treated: Series, upper: Float64Array | number, lower: Float64Array | number): PlotSeries[] {
+  const { start, step, values } = treated;
+  const line = (x: Float64Array | number): Float64Array => (typeof x === 'number' ? new Float64Array(values.length).fill(x) : x);
+  const plot: PlotSeries[] = [{ name: 'observed', start, step, values: toJsonValues(values), role: 'observed' }];
+  const hasAny = (x: Float64Array | number) => (typeof x === 'number' ? Number.isFinite(x) : x.some(Number.isFinite));
+  if (hasAny(lower)) plot.push({ name: 'lower', start, step, values: toJsonValues(line(lower)), role: 'lower' });
+  if (hasAny(upper)) plot.push({ name: 'upper', start, step, values: toJsonValues(line(upper)), role: 'upper' });
+  return plot;
+}

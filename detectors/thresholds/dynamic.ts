@@ -5,10 +5,10 @@
  * (or week), so a metric with a daily cycle is judged against its usual value at that hour.
  */
 import { z } from 'zod';
-import { countPresent, toJsonValues } from '../../src/core/series.js';
+import { countPresent } from '../../src/core/series.js';
 import { nanMedian, quantileSorted, sortedFinite } from '../../src/core/stats.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { bandScores, minViolationsField, spreadFloor, treatedOffset, windowFromBand } from './band.js';
+import { bandPlot, bandScores, minViolationsField, spreadFloor, treatedOffset, windowFromBand } from './band.js';
 
 const DAY_MS = 86_400_000;
 
@@ -122,12 +122,7 @@ export function dynamicThreshold(input: DetectorInput, config: DynamicThresholdC
   const down = new Float64Array(n);
   bandScores(values, thresholds.upper, thresholds.lower, thresholds.margin, thresholds.margin, up, down);
   const result = windowFromBand(identity, up, down, config.minViolations, input.direction ?? 'both', { ...summary, judgedPoints: thresholds.judged });
-  const { start, step } = input.treated;
-  result.plot = [
-    { name: 'observed', start, step, values: toJsonValues(values), role: 'observed' },
-    { name: 'lower', start, step, values: toJsonValues(thresholds.lower), role: 'lower' },
-    { name: 'upper', start, step, values: toJsonValues(thresholds.upper), role: 'upper' },
-  ];
+  result.plot = bandPlot(input.treated, thresholds.upper, thresholds.lower);
   return result;
 }
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ZoneClock } from '../../src/core/day-type.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { bandScores, minViolationsField, windowFromBand } from './band.js';
+import { bandPlot, bandScores, minViolationsField, windowFromBand } from './band.js';
 import { checkThresholds, defaultMargin } from './static.js';
 
 const clock = z
@@ -98,6 +98,7 @@ export function segmentedThreshold(input: DetectorInput, config: SegmentedThresh
     segments: config.segments.map((s) => `${s.from}-${s.to} [${s.lower ?? '-∞'}, ${s.upper ?? '∞'}]`).join('; '),
     judgedPoints: judged,
   });
+  result.plot = bandPlot(input.treated, upper, lower);
   return result;
 }
 

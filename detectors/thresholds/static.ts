@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { countPresent } from '../../src/core/series.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { bandScores, minViolationsField, windowFromBand } from './band.js';
+import { bandPlot, bandScores, minViolationsField, windowFromBand } from './band.js';
 
 /** Margin used when none is given: a tenth of the band, or of the single threshold's size. */
 export function defaultMargin(upper: number | undefined, lower: number | undefined): number {
@@ -52,11 +52,13 @@ export function staticThreshold(input: DetectorInput, config: StaticThresholdCon
   const up = new Float64Array(values.length);
   const down = new Float64Array(values.length);
   bandScores(values, config.upper ?? NaN, config.lower ?? NaN, margin, margin, up, down);
-  return windowFromBand(identity, up, down, config.minViolations, input.direction ?? 'both', {
+  const result = windowFromBand(identity, up, down, config.minViolations, input.direction ?? 'both', {
     upper: config.upper ?? null,
     lower: config.lower ?? null,
     margin,
   });
+  result.plot = bandPlot(input.treated, config.upper ?? NaN, config.lower ?? NaN);
+  return result;
 }
 
 export const staticThresholdDetector: DetectorModule<typeof staticThresholdConfig> = {

@@ -291,3 +291,32 @@ describe('kthLargest(values, k)', () => {
     );
   });
 });
+
+describe('window comparisons are scale equivariant', () => {
+  it.each([
+    ['sameTime', sameTimeDetector],
+    ['previousWindow', previousWindowDetector],
+  ] as const)('%s: multiplying history and treated by c > 0 leaves the score', (_name, module) => {
+    const config = configOf(module as DetectorModule, {});
+    fc.assert(
+      fc.property(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.integer({ min: 1, max: 1e6 }), fc.double({ min: -20, max: 20, noNaN: true }), (scale, seed, shift) => {
+        const { history, treated } = seasonal(2, 12, seed, () => shift);
+        const map = (s: Series) => series(s.start, s.step, Array.from(s.values, (v) => v * scale));
+        const a = module.detect({ history, treated }, config as never);
+        const b = module.detect({ history: map(history), treated: map(treated) }, config as never);
+        expect(b.score).toBeCloseTo(a.score, 6);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
+describe('threshold plots', () => {
+  it('static: observed plus the thresholds that are set', () => {
+    const r = staticThresholdDetector.detect({ treated: series(0, MINUTE, [1, NaN, 3]) }, configOf(staticThresholdDetector, { upper: 2 }));
+    expect(r.plot).toEqual([
+      { name: 'observed', start: 0, step: MINUTE, values: [1, null, 3], role: 'observed' },
+      { name: 'upper', start: 0, step: MINUTE, values: [2, 2, 2], role: 'upper' },
+    ]);
+  });
+});
