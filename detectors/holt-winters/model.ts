@@ -510,7 +510,12 @@ function residualSigma(values: Float64Array, fitted: Float64Array, excluded: Uin
  *
  * Returns `insufficient_data` for too short or too sparse input, `invalid_input` for a
  * multiplicative model on non-positive data. Cost: O(n) per objective evaluation; a fit with
- * three free parameters typically takes 100–400 evaluations.
+ * three free parameters takes about 100–150 evaluations (each gradient is one forward-mode pass).
+ *
+ * @example
+ * const fit = fitHoltWinters(airPassengers, { period: 12 });
+ * // fit.value.parameters → { alpha: 0.2480, beta: 0.0345, gamma: 1, phi: 1 }
+ * // fit.value.sse → 21860.18 (R 4.2 HoltWinters(AirPassengers): 21860.18)
  */
 export function fitHoltWinters(values: Float64Array, options: HoltWintersOptions): Result<HoltWintersFit> {
   const spec = specOf(options);
