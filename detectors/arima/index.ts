@@ -9,3 +9,5 @@ export { autoArima, autoArimaOptionsSchema, kpssStatistic, kpssPValue, ndiffs, n
 export type { AutoArimaOptions, AutoArimaResult } from './auto.js';
 export { fitStlArima, forecastStlArima, stlArimaOptionsSchema } from './stl-arima.js';
 export type { StlArimaOptions, StlArimaModel } from './stl-arima.js';
+export { arimaDetector, stlArimaDetector, arimaDetect, stlArimaDetect, arimaDetectorConfigSchema, stlArimaDetectorConfigSchema } from './detector.js';
+export type { ArimaDetectorConfig, StlArimaDetectorConfig } from './detector.js';
