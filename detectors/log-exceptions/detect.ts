@@ -222,8 +222,8 @@ export function logExceptions(input: DetectorInput, config: LogExceptionsConfig)
       beforeTreated: worst.beforeTreated,
       afterControl: worst.afterControl,
       beforeControl: worst.beforeControl,
-      pBefore: worst.pBefore,
-      pControl: worst.pControl,
+      pBefore: worst.pBefore === null ? null : finiteOrNull(worst.pBefore),
+      pControl: worst.pControl === null ? null : finiteOrNull(worst.pControl),
       rateRatio: worst.rateRatio === null ? null : finiteOrNull(worst.rateRatio),
     });
     for (const [host, count] of [...worst.perHost].sort((a, b) => b[1] - a[1])) evidence[`host.${host}`] = count;

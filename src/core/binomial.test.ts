@@ -76,3 +76,12 @@ describe('binomial building blocks', () => {
     );
   });
 });
+
+describe('binomialTest on huge counts', () => {
+  it('switches to the normal approximation instead of returning NaN', () => {
+    const p = binomialTest(6e14, 1e15, 0.5, 'greater');
+    expect(p).toBe(0);
+    expect(binomialTest(5e14, 1e15, 0.5)).toBeCloseTo(1, 6);
+    expect(poissonRateTest(1.3e154, 60, 1, 120, 'greater').pValue).toBe(0);
+  });
+});

@@ -7,6 +7,8 @@
  * Reference: Przyborowski & Wileński (1940); R documentation `?poisson.test`.
  */
 
+import { pnorm, pnormUpper } from './stats.js';
+
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
@@ -117,9 +119,12 @@ export type Alternative = 'two.sided' | 'greater' | 'less';
  * Exact binomial test of H₀: success probability = p, for x successes in n trials. The two-sided
  * p-value sums the probabilities of all outcomes no more likely than x, with R's relative
  * tolerance of 1e-7 for ties, so it equals `binom.test(x, n, p)$p.value`. O(√n · log n).
+ * Above 1e12 trials (where doubles no longer count exactly) a continuity-corrected normal
+ * approximation is used instead.
  */
 export function binomialTest(x: number, n: number, p: number, alternative: Alternative = 'two.sided'): number {
   if (!(n > 0)) return 1;
+  if (n > HUGE_TRIALS) return normalApproximation(x, n, p, alternative);
   if (alternative === 'less') return binomialCdf(x, n, p);
   if (alternative === 'greater') return binomialUpperTail(x - 1, n, p);
   if (p <= 0) return x === 0 ? 1 : 0;
@@ -153,6 +158,20 @@ export function binomialTest(x: number, n: number, p: number, alternative: Alter
     pValue = binomialCdf(count - 1, n, p) + binomialUpperTail(x - 1, n, p);
   }
   return Math.min(1, pValue);
+}
+
+/** Beyond this many trials counts lose integer precision and the exact sums stop converging. */
+const HUGE_TRIALS = 1e12;
+
+/** Normal approximation with continuity correction, for counts too large to treat exactly. */
+function normalApproximation(x: number, n: number, p: number, alternative: Alternative): number {
+  const sd = Math.sqrt(n * p * (1 - p));
+  if (!(sd > 0)) return x === n * p ? 1 : 0;
+  const upper = pnormUpper((x - 0.5 - n * p) / sd);
+  const lower = pnorm((x + 0.5 - n * p) / sd);
+  if (alternative === 'greater') return upper;
+  if (alternative === 'less') return lower;
+  return Math.min(1, 2 * Math.min(upper, lower));
 }
 
 export interface PoissonRateTest {
