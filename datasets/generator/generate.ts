@@ -494,7 +494,9 @@ function applyKind(random: Random, world: World, specs: MetricSpec[], values: Ma
         else if (spec.signal === 'latency') add(spec, everyHost, begin, (i, noise) => (during(i) ? size * noise * random.uniform(0.8, 1.2) : 0));
         else if (spec.signal === 'successRate') add(spec, everyHost, begin, (i, noise) => (during(i) ? -size * noise * random.uniform(0.8, 1.2) : 0));
       }
-      effect.logBursts.push({ hosts: new Set(hosts.map((h) => h.name)), signature: random.pick(upstreamExceptions), from: begin, to: end, rate: random.uniform(2, 10) });
+      const rate = random.uniform(2, 10);
+      if (exceptionSpec) add(exceptionSpec, everyHost, begin, (i) => (during(i) ? random.poisson(rate) : 0));
+      effect.logBursts.push({ hosts: new Set(hosts.map((h) => h.name)), signature: random.pick(upstreamExceptions), from: begin, to: end, rate });
       break;
     }
     default:
