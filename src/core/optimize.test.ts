@@ -31,9 +31,8 @@ describe('nelderMead(f, x0, options)', () => {
     expect(Number.isFinite(result.value)).toBe(true);
   });
 
-  // Known defect: convergence is judged on the spread of objective values alone, so a simplex
-  // straddling the minimum symmetrically (1.9 and 2.1 both give 0.01) stops early. Marked as
-  // expected to fail so the suite flags the day it is fixed.
+  // Judging convergence on the spread of objective values alone stops a simplex that straddles
+  // the minimum symmetrically (1.9 and 2.1 both give 0.01); the simplex size must shrink too.
   it('does not stop on a simplex that straddles the minimum symmetrically (1-D)', () => {
     const result = nelderMead((x) => (x[0] - 2) ** 2, [1]);
     expect(result.x[0]).toBeCloseTo(2, 3);
