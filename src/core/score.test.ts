@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { clampScore, deviationScore, saturatingScore, scoreSeries, windowScore } from './score.js';
+import { clampScore, deviationScore, judgeAgainstBand, saturatingScore, scoreSeries, windowScore } from './score.js';
 
 const finiteOrNaN = fc.oneof({ weight: 5, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(NaN) });
 
@@ -185,5 +185,30 @@ describe('windowScore(pointScores, options)', () => {
         expect(windowScore(scores, { persistence: m })).toBeCloseTo((Math.min(k, m) / m) * level, 9);
       }),
     );
+  });
+});
+
+describe('judgeAgainstBand(actual, lower, upper, direction, options)', () => {
+  const lower = [8, 8, 8, 8];
+  const upper = [12, 12, 12, 12];
+  const outside = (k: number): number => 50 + 50 * (1 - Math.exp(-k));
+
+  it('gives point scores, the top-three window score and the side of the deviation', () => {
+    const j = judgeAgainstBand([10, 20, 21, 5], lower, upper);
+    expect(j.pointScores[1]).toBeCloseTo(outside(4), 12);
+    expect(j.pointScores[3]).toBeCloseTo(outside(1.5), 12);
+    expect(j.score).toBeCloseTo((outside(4) + outside(4.5) + outside(1.5)) / 3, 12);
+    expect(j).toMatchObject({ direction: 'up', pointsPresent: 4, pointsAbove: 2, pointsBelow: 1 });
+  });
+
+  it('counts only the bad direction and breaks a tie by the larger excess', () => {
+    expect(judgeAgainstBand([10, 20, 21, 5], lower, upper, 'down')).toMatchObject({ direction: 'down', pointsAbove: 0, pointsBelow: 1 });
+    expect(judgeAgainstBand([13, 2], [8, 8], [12, 12]).direction).toBe('down');
+    expect(judgeAgainstBand([18, 7], [8, 8], [12, 12]).direction).toBe('up');
+  });
+
+  it('inside the band or without data there is no direction', () => {
+    expect(judgeAgainstBand([9, 11], [8, 8], [12, 12])).toMatchObject({ direction: 'none', pointsPresent: 2 });
+    expect(judgeAgainstBand([NaN], [8], [12])).toMatchObject({ direction: 'none', pointsPresent: 0, score: 0 });
   });
 });

@@ -130,3 +130,56 @@ export function windowScore(pointScores: ArrayLike<number>, options: WindowScore
   for (let k = 0; k < persistence; k++) topSum += (top as Float64Array)[k];
   return clampScore(topSum / persistence);
 }
+
+export interface BandJudgment {
+  /** Per-point scores (`scoreSeries`). */
+  pointScores: Float64Array;
+  /** Window score (`windowScore`); 0 when no point is present, with `pointsPresent` 0 saying so. */
+  score: number;
+  /** Side the out-of-band points mostly fall on; `none` when no present point is outside the band. */
+  direction: 'up' | 'down' | 'none';
+  pointsPresent: number;
+  pointsAbove: number;
+  pointsBelow: number;
+}
+
+/**
+ * Scores a window of observations against a band in one pass: point scores, the window score,
+ * and which side the deviation is on (the side with more points outside the band, counting only
+ * the bad `direction`; ties go to the side with the larger summed excess). O(n).
+ *
+ * @example
+ * judgeAgainstBand([10, 20, 21, 5], [8, 8, 8, 8], [12, 12, 12, 12], 'both')
+ * // pointScores [0, 99.08, 99.44, 88.84]; score 95.79 (mean of the top three); direction 'up'; pointsAbove 2, pointsBelow 1
+ */
+export function judgeAgainstBand(actual: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>, direction: Direction = 'both', options: WindowScoreOptions = {}): BandJudgment {
+  const pointScores = scoreSeries(actual, lower, upper, direction);
+  let pointsPresent = 0;
+  let pointsAbove = 0;
+  let pointsBelow = 0;
+  let excessAbove = 0;
+  let excessBelow = 0;
+  for (let i = 0; i < pointScores.length; i++) {
+    if (pointScores[i] !== pointScores[i]) continue;
+    pointsPresent++;
+    if (actual[i] > upper[i] && direction !== 'down') {
+      pointsAbove++;
+      excessAbove += (actual[i] - upper[i]) / Math.max(upper[i] - lower[i], Number.MIN_VALUE);
+    } else if (actual[i] < lower[i] && direction !== 'up') {
+      pointsBelow++;
+      excessBelow += (lower[i] - actual[i]) / Math.max(upper[i] - lower[i], Number.MIN_VALUE);
+    }
+  }
+  const side =
+    pointsAbove + pointsBelow === 0
+      ? 'none'
+      : pointsAbove !== pointsBelow
+        ? pointsAbove > pointsBelow
+          ? 'up'
+          : 'down'
+        : excessAbove >= excessBelow
+          ? 'up'
+          : 'down';
+  const score = pointsPresent === 0 ? 0 : windowScore(pointScores, options);
+  return { pointScores, score, direction: side, pointsPresent, pointsAbove, pointsBelow };
+}
