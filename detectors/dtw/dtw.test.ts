@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { dtw, dtwDistance, dtwPath, effectiveWindow, keoghEnvelope, lbKeogh, lbKim, zNormalize, type DtwCost } from './dtw.js';
+import { available, wavefrontDistance } from './wavefront.js';
 
 const require = createRequire(import.meta.url);
 const DynamicTimeWarping = require('dynamic-time-warping') as new (a: number[], b: number[], f: (x: number, y: number) => number) => { getDistance(): number; getPath(): [number, number][] };
@@ -116,6 +117,37 @@ describe('dtwDistance(a, b, options)', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('wavefrontDistance (anti-diagonal WebAssembly SIMD kernel)', () => {
+  it('is available on Node 20', () => {
+    expect(available()).toBe(true);
+  });
+
+  it('equals the slow reference for every window and cost', () => {
+    fc.assert(
+      fc.property(seriesArb(), seriesArb(), fc.integer({ min: 0, max: 45 }), costArb, (a, b, window, cost) => {
+        const widened = effectiveWindow(a.length, b.length, window);
+        const expected = slowDtw(a, b, window, cost);
+        expect(close(wavefrontDistance(a, b, widened, cost === 'squared') ?? NaN, expected)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('gives bit-for-bit the row kernel\'s distance on large matrices, which dtw() sends to it', () => {
+    const a = Float64Array.from({ length: 300 }, (_, i) => Math.sin(i / 7) + ((i * 7919) % 17) / 17);
+    const b = Float64Array.from({ length: 260 }, (_, i) => Math.cos(i / 9) + ((i * 104729) % 13) / 13);
+    for (const cost of ['absolute', 'squared'] as const) {
+      for (const window of [Infinity, 40, 45]) {
+        const rows = dtw(a, b, { window, cost, abandonAbove: Number.MAX_VALUE });
+        const swept = dtw(a, b, { window, cost });
+        expect(swept.cells).toBeGreaterThanOrEqual(20_000);
+        expect(swept.distance).toBe(rows.distance);
+        expect(close(swept.distance, slowDtw(a, b, window, cost))).toBe(true);
+      }
+    }
   });
 });
 

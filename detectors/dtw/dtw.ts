@@ -17,6 +17,8 @@
  * gaps handled drop or fill them first, as the detector does.
  */
 
+import { wavefrontDistance } from './wavefront.js';
+
 /** How two aligned points are charged. */
 export type DtwCost = 'absolute' | 'squared';
 
@@ -195,11 +197,12 @@ function envelopeForQuery(candidate: Float64Array, n: number, span: number): { u
 }
 
 /**
- * DTW distance with every option, returning how it was reached. Memory O(window) (two rows of
- * the band), time O(n · window), O(n · m) unconstrained. With `abandonAbove`, LB_Kim and
- * LB_Keogh are tried first, then the dynamic programme stops as soon as the smallest entry of
- * the current row plus the LB_Keogh contributions of the rows still to come exceeds the
- * threshold.
+ * DTW distance with every option, returning how it was reached. Time O(n · window), O(n · m)
+ * unconstrained. With `abandonAbove`, LB_Kim and LB_Keogh are tried first, then the dynamic
+ * programme runs row by row in O(window) memory (two rows of the band) and stops as soon as the
+ * smallest entry of the current row plus the LB_Keogh contributions of the rows still to come
+ * exceeds the threshold. Without a threshold, matrices of 20,000 cells or more are swept by
+ * anti-diagonals in WebAssembly SIMD (see `wavefront.ts`; O(n + m) memory, identical results).
  */
 export function dtw(a: Float64Array, b: Float64Array, options: DtwOptions = {}): DtwResult {
   const cost = options.cost ?? 'absolute';
@@ -223,9 +226,30 @@ export function dtw(a: Float64Array, b: Float64Array, options: DtwOptions = {}):
       tail += perRow[i];
     }
   }
+  if (remaining === undefined) {
+    const cells = bandCells(n, m, window);
+    if (cells >= WAVEFRONT_MIN_CELLS) {
+      const distance = wavefrontDistance(x, y, window, cost === 'squared');
+      if (distance !== null) return { distance, abandoned: false, prunedBy: 'none', window, cells };
+    }
+  }
   const outcome = cost === 'squared' ? bandedSquared(x, y, window, threshold, remaining) : bandedAbsolute(x, y, window, threshold, remaining);
   const abandoned = outcome.distance === Infinity;
   return { distance: outcome.distance, abandoned, prunedBy: abandoned ? 'dtw' : 'none', window, cells: outcome.cells };
+}
+
+/**
+ * Below this many cells the row kernels win: setting up the WebAssembly kernel costs about as
+ * much as 20,000 cells.
+ */
+const WAVEFRONT_MIN_CELLS = 20_000;
+
+/** Cells of an n × m matrix inside a band of half-width `window` (Infinity = all). O(n). */
+function bandCells(n: number, m: number, window: number): number {
+  if (!Number.isFinite(window)) return n * m;
+  let cells = 0;
+  for (let i = 0; i < n; i++) cells += Math.min(m - 1, i + window) - Math.max(0, i - window) + 1;
+  return cells;
 }
 
 /** DTW distance only; see `dtw` for options and cost. */
