@@ -158,115 +158,222 @@ function multiScaleDeviation(alphas: readonly number[], scaleAlpha: number, clip
   };
 }
 
+/** Pearson correlation of x[lag..n) with x[0..n−lag), NaN pairs skipped; 0 when undefined. O(n). */
+export function lagCorrelation(values: ArrayLike<number>, n: number, lag: number): number {
+  let count = 0;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = lag; i < n; i++) {
+    if (Number.isFinite(values[i]) && Number.isFinite(values[i - lag])) {
+      meanA += values[i];
+      meanB += values[i - lag];
+      count++;
+    }
+  }
+  if (count < 3) return 0;
+  meanA /= count;
+  meanB /= count;
+  let num = 0;
+  let varA = 0;
+  let varB = 0;
+  for (let i = lag; i < n; i++) {
+    if (!Number.isFinite(values[i]) || !Number.isFinite(values[i - lag])) continue;
+    const a = values[i] - meanA;
+    const b = values[i - lag] - meanB;
+    num += a * b;
+    varA += a * a;
+    varB += b * b;
+  }
+  return varA > 0 && varB > 0 ? num / Math.sqrt(varA * varB) : 0;
+}
+
 /**
- * Numenta's anomaly-likelihood idea on a raw score stream: the short moving average of the raw
- * score is compared with the mean and spread of that average over a long window; the upper
- * normal tail is mapped to [0, 1] by log scale, so 0.5 ↔ tail 1e-5 and 1 ↔ tail ≤ 1e-10.
+ * Running maximum of the previous `span` pushed values, O(1) amortised per push (a monotone
+ * deque on ring buffers).
  */
-function likelihood(shortWindow: number, longWindow: number, minHistory: number) {
-  const shortRing = new Float64Array(shortWindow);
-  const longRing = new Float64Array(longWindow);
-  let shortSum = 0;
-  let longSum = 0;
-  let longSumSq = 0;
-  let n = 0;
-  let m = 0;
+function slidingMaximum(span: number) {
+  const size = span + 1;
+  const index = new Float64Array(size);
+  const value = new Float64Array(size);
+  let head = 0;
+  let length = 0;
+  let count = 0;
   return {
     reset() {
-      shortRing.fill(0);
-      longRing.fill(0);
-      shortSum = longSum = longSumSq = 0;
-      n = m = 0;
+      head = length = count = 0;
     },
-    update(raw: number): number {
-      const slot = n % shortWindow;
-      shortSum += raw - shortRing[slot];
-      shortRing[slot] = raw;
-      n++;
-      const average = shortSum / Math.min(n, shortWindow);
-      let score = 0;
-      if (m >= minHistory) {
-        const count = Math.min(m, longWindow);
-        const mean = longSum / count;
-        const variance = Math.max(longSumSq / count - mean * mean, 0);
-        const sd = Math.max(Math.sqrt(variance), 1e-3 * Math.max(Math.abs(mean), 1e-6));
-        const tail = pnormUpper((average - mean) / sd);
-        score = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
+    /** Maximum of the last `span` pushed values (−Infinity if none). */
+    max(): number {
+      while (length > 0 && index[head] < count - span) {
+        head = (head + 1) % size;
+        length--;
       }
-      const longSlot = m % longWindow;
-      const old = longRing[longSlot];
-      if (m >= longWindow) {
-        longSum -= old;
-        longSumSq -= old * old;
+      return length > 0 ? value[head] : -Infinity;
+    },
+    push(x: number) {
+      while (length > 0 && value[(head + length - 1) % size] <= x) length--;
+      const slot = (head + length) % size;
+      index[slot] = count++;
+      value[slot] = x;
+      length++;
+    },
+  };
+}
+
+/**
+ * Additive seasonal level (Holt-Winters without trend) for a period of `period` points, set up
+ * from two cycles of history and updated with Huber-clipped residuals. Returns |residual|/scale.
+ */
+function seasonalDeviation(period: number, alpha: number, gamma: number, scaleAlpha: number, clip: number) {
+  const seasonal = new Float64Array(period);
+  let level = 0;
+  let spread = 0;
+  return {
+    start(history: ArrayLike<number>, end: number) {
+      seasonal.fill(0);
+      let sum = 0;
+      let count = 0;
+      for (let j = end - 2 * period; j < end; j++) {
+        if (Number.isFinite(history[j])) {
+          sum += history[j];
+          count++;
+        }
       }
-      longRing[longSlot] = average;
-      longSum += average;
-      longSumSq += average * average;
-      m++;
-      return score;
+      level = count > 0 ? sum / count : 0;
+      const perPhase = new Float64Array(period);
+      for (let j = end - 2 * period; j < end; j++) {
+        if (!Number.isFinite(history[j])) continue;
+        seasonal[j % period] += history[j] - level;
+        perPhase[j % period]++;
+      }
+      for (let p = 0; p < period; p++) if (perPhase[p] > 0) seasonal[p] /= perPhase[p];
+      // Mean |x_t − x_{t−P}| over the last cycle estimates √2 · the residual's mean deviation.
+      let diff = 0;
+      let pairs = 0;
+      for (let j = end - period; j < end; j++) {
+        if (Number.isFinite(history[j]) && Number.isFinite(history[j - period])) {
+          diff += Math.abs(history[j] - history[j - period]);
+          pairs++;
+        }
+      }
+      spread = pairs > 0 ? diff / pairs / Math.SQRT2 : 0;
+    },
+    update(index: number, value: number, floor: number): number {
+      const phase = index % period;
+      const forecast = level + seasonal[phase];
+      const residual = value - forecast;
+      const scale = Math.max(spread * 1.2533, floor);
+      const bound = clip * scale;
+      const clipped = forecast + (residual > bound ? bound : residual < -bound ? -bound : residual);
+      const nextLevel = level + alpha * (clipped - seasonal[phase] - level);
+      seasonal[phase] += gamma * (clipped - nextLevel - seasonal[phase]);
+      level = nextLevel;
+      spread += scaleAlpha * (Math.min(Math.abs(residual), 2 * bound) - spread);
+      return Math.abs(residual) / scale;
     },
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// (b) Multi-scale robust deviation + likelihood + first-occurrence suppression.
+// (b) Multi-scale robust deviation, daily seasonality when present, one alarm per change.
 
-export const robustLikelihoodConfig = z.object({
-  /** EWMA smoothing constants of the level estimates, one per scale, each in (0, 1]. */
-  alphas: z.array(z.number().gt(0).max(1)).min(1).default([0.5, 0.05, 0.005]),
+export const robustSeasonalConfig = z.object({
+  /** EWMA smoothing constants of the level estimates, one per scale, each in (0, 1]; 1 = last value. */
+  alphas: z.array(z.number().gt(0).max(1)).min(1).default([1, 0.1, 0.01, 0.001]),
   /** EWMA constant of the residual-scale estimates. */
   scaleAlpha: z.number().gt(0).max(1).default(0.01),
   /** Residuals are clipped at this many scales when they update a level (robustness). */
   clip: z.number().gt(0).default(3),
-  /** Largest deviation, in scales, passed on (keeps the likelihood's moments finite). */
-  maxDeviation: z.number().gt(0).default(30),
-  /** Points averaged into the short-term raw score. */
-  shortWindow: z.number().int().min(1).default(5),
-  /** Points of history the likelihood's mean and spread are taken over. */
-  longWindow: z.number().int().min(10).default(3000),
-  /** Points before the likelihood gives any score. */
-  minHistory: z.number().int().min(2).default(150),
-  /** Output at or above this level is an alarm and opens a quiet period. */
-  alarmLevel: z.number().min(0).max(1).default(0.5),
-  /** Points after an alarm during which the output is damped (a change is reported once). */
+  /** Deviation, in scales, that scores 0.5 (score = z/(z + halfScore)). */
+  halfScore: z.number().gt(0).default(5),
+  /** Points before any score is given. */
+  warmup: z.number().int().min(0).default(100),
+  /** A score is reported only if it beats every raw score of this many previous points. */
   quietPoints: z.number().int().min(0).default(300),
-  /** Factor applied to the output during the quiet period. */
-  quietFactor: z.number().min(0).max(1).default(0.2),
+  /** Factor applied to a score that does not beat the recent maximum. */
+  quietFactor: z.number().min(0).max(1).default(0),
+  /** Seasonal period in ms (default one day); the period in points comes from the sampling step. */
+  periodMs: z.number().gt(0).default(86_400_000),
+  /** Lag correlation at one period, over the first two periods, needed to switch to the seasonal model. */
+  minSeasonalCorrelation: z.number().min(-1).max(1).default(0.5),
+  /** Level and seasonal smoothing of the seasonal model. */
+  seasonalAlpha: z.number().gt(0).max(1).default(0.1),
+  seasonalGamma: z.number().gt(0).max(1).default(0.1),
+  /** Longest period, in points, the seasonal model will hold. */
+  maxPeriodPoints: z.number().int().min(4).default(2000),
 });
 
 /**
- * Multi-scale robust z-scores (Huber-clipped EWMA levels at several memories) turned into a
- * per-series anomaly likelihood (how unusual the recent average deviation is, relative to this
- * series' own history), reported once per change: after an alarm the output is damped for a
- * quiet period, as NAB rewards the first detection in a window and charges every later one
- * outside it. O(scales) per point, O(longWindow) memory.
+ * Robust seasonal detector for streams. Each point's deviation is measured, before the point is
+ * learnt, against Huber-clipped EWMA levels at several memories (α = 1 is the last value) and,
+ * once two periods are seen and the series correlates with itself one period back, against an
+ * additive seasonal model instead. The deviation z (in robust scales) scores z/(z + halfScore),
+ * and a score is reported only when it beats every raw score of the previous `quietPoints`
+ * points: one alarm per change, since NAB rewards the first detection in a window and charges
+ * every later one outside it. O(scales) per point amortised; O(period) memory.
  */
-export const robustLikelihoodStream = factory(
-  'robustLikelihood',
+export const robustSeasonalStream = factory(
+  'robustSeasonal',
   '1.0.0',
-  'Multi-scale robust z-scores, anomaly likelihood against the series history, one alarm per change.',
-  robustLikelihoodConfig,
+  'Multi-scale robust z-scores, or a seasonal model when the series is periodic; one alarm per change.',
+  robustSeasonalConfig,
   (config) => {
     const deviation = multiScaleDeviation(config.alphas, config.scaleAlpha, config.clip);
-    const tail = likelihood(config.shortWindow, config.longWindow, config.minHistory);
-    let quiet = 0;
+    const recent = slidingMaximum(config.quietPoints);
+    const firstSteps: number[] = [];
+    let history: number[] = [];
+    let period = 0;
+    let decideAt = -1;
+    let seasonal: ReturnType<typeof seasonalDeviation> | undefined;
+    let index = 0;
+    let lastTime = NaN;
+    let low = Infinity;
+    let high = -Infinity;
     return {
       reset() {
         deviation.reset();
-        tail.reset();
-        quiet = 0;
+        recent.reset();
+        firstSteps.length = 0;
+        history = [];
+        period = 0;
+        decideAt = -1;
+        seasonal = undefined;
+        index = 0;
+        lastTime = NaN;
+        low = Infinity;
+        high = -Infinity;
       },
-      update(_t: number, value: number) {
-        if (!Number.isFinite(value)) return 0;
-        const raw = Math.min(deviation.update(value), config.maxDeviation);
-        let score = tail.update(raw);
-        if (quiet > 0) {
-          quiet--;
-          score *= config.quietFactor;
-        } else if (score >= config.alarmLevel) {
-          quiet = config.quietPoints;
+      update(t: number, value: number) {
+        const i = index++;
+        if (Number.isFinite(t) && Number.isFinite(lastTime) && firstSteps.length < 49) firstSteps.push(t - lastTime);
+        if (Number.isFinite(t)) lastTime = t;
+        // The sampling step (median of the first 49 steps) turns the period into points.
+        if (decideAt < 0 && firstSteps.length > 0 && (firstSteps.length === 49 || i >= 50)) {
+          const sorted = [...firstSteps].sort((a, b) => a - b);
+          const step = sorted[sorted.length >> 1];
+          period = step > 0 ? Math.round(config.periodMs / step) : 0;
+          decideAt = period >= 4 && period <= config.maxPeriodPoints ? 2 * period + 1 : Infinity;
         }
-        return score;
+        if (decideAt !== Infinity && i <= 2 * config.maxPeriodPoints + 1) history.push(value);
+        if (i === decideAt) {
+          if (lagCorrelation(history, i, period) > config.minSeasonalCorrelation) {
+            seasonal = seasonalDeviation(period, config.seasonalAlpha, config.seasonalGamma, config.scaleAlpha, config.clip);
+            seasonal.start(history, i);
+          }
+          history = [];
+        }
+        if (!Number.isFinite(value)) return 0;
+        if (value < low) low = value;
+        if (value > high) high = value;
+        let z = Math.min(deviation.update(value), 1e6);
+        if (seasonal !== undefined && i > decideAt) {
+          const floor = Math.max(1e-3 * (high - low), 1e-12 * Math.abs(value), 1e-12);
+          z = Math.min(seasonal.update(i, value, floor), 1e6);
+        }
+        const raw = i < config.warmup ? 0 : z / (z + config.halfScore);
+        const beaten = recent.max();
+        recent.push(raw);
+        return raw > beaten ? raw : raw * config.quietFactor;
       },
     };
   },
@@ -275,7 +382,7 @@ export const robustLikelihoodStream = factory(
 /** Every streaming detector by name. */
 export const streamingDetectors: Record<string, StreamingDetectorFactory> = {
   [ewmaGaussianStream.name]: ewmaGaussianStream,
-  [robustLikelihoodStream.name]: robustLikelihoodStream,
+  [robustSeasonalStream.name]: robustSeasonalStream,
 };
 
 /** Runs a detector over a whole series from a fresh state; scores in [0, 1]. O(n · cost per point). */
