@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import type { Direction, LogEvent } from '../core/detector.js';
-import { type Series, indexAtOrAfter, series, slice, toJsonValues } from '../core/series.js';
+import { type Series, series, slice, toJsonValues } from '../core/series.js';
 
 const epochMs = z.number().int('must be an integer of epoch milliseconds');
 const point = z.number().nullable();
@@ -273,7 +273,8 @@ export function hostSeries(c: ParsedCase, values: Float64Array): Series {
 
 /** Index of the first point at or after `release.deployedAt` for series of `length` points. */
 export function deployIndex(c: ParsedCase, length: number): number {
-  return indexAtOrAfter({ start: c.start, step: c.step, values: new Float64Array(length) }, c.release.deployedAt);
+  const i = Math.ceil((c.release.deployedAt - c.start) / c.step);
+  return Math.min(Math.max(i, 0), length);
 }
 
 /** One host's history (before `deployedAt`) and observation (from `deployedAt` on). */
