@@ -68,9 +68,17 @@ describe('regularize(samples, options)', () => {
     expect(values(crowded, { step: minute, aggregate: 'p95' })).toEqual([expect.closeTo(94.05, 12)]);
   });
 
-  it('accepts columns', () => {
+  it('accepts columns, plain or typed, without modifying them', () => {
     const { series } = regularize({ t: [60_000, 0, 30_000], v: [6, 2, 4] }, { step: minute });
     expect(Array.from(series.values)).toEqual([3, 6]);
+    const t = Float64Array.of(60_000, 0, 30_000);
+    const v = Float64Array.of(6, Infinity, 4);
+    const typed = regularize({ t, v }, { step: minute });
+    expect(Array.from(typed.series.values)).toEqual([4, 6]);
+    expect(typed.report.missingValues).toBe(1);
+    expect(Array.from(t)).toEqual([60_000, 0, 30_000]);
+    expect(v[1]).toBe(Infinity);
+    expect(() => regularize({ t: Float64Array.of(0, NaN), v: Float64Array.of(1, 2) }, { step: minute })).toThrow(/^t\.1: /);
   });
 
   it('aligns buckets to the epoch grid (plus offset) or to the start', () => {

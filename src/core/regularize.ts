@@ -222,13 +222,27 @@ function toColumns(samples: readonly Sample[] | SampleColumns): { times: Float64
   if (columns.t.length !== columns.v.length) {
     throw new SluiceError('invalid_input', 'v', `columns differ in length: t has ${columns.t.length}, v has ${columns.v.length}`);
   }
-  const times = new Float64Array(columns.t.length);
-  const values = new Float64Array(columns.t.length);
-  for (let i = 0; i < times.length; i++) {
-    const t = columns.t[i];
-    times[i] = typeof t === 'number' ? t : NaN;
-    const v = columns.v[i];
-    values[i] = typeof v === 'number' ? v : NaN;
+  const n = columns.t.length;
+  // Typed columns copy in bulk; plain arrays may hold null or junk and are checked per entry.
+  let times: Float64Array;
+  if (columns.t instanceof Float64Array) {
+    times = columns.t.slice();
+  } else {
+    times = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = columns.t[i];
+      times[i] = typeof t === 'number' ? t : NaN;
+    }
+  }
+  let values: Float64Array;
+  if (columns.v instanceof Float64Array) {
+    values = columns.v.slice();
+  } else {
+    values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = columns.v[i];
+      values[i] = typeof v === 'number' ? v : NaN;
+    }
   }
   return { times, values, path: (i) => `t.${i}` };
 }
