@@ -8,8 +8,10 @@
  *   npm run bench -- dtw          # full pass
  *   npm run bench:quick -- dtw    # CI pass
  *
- * Both packages always fill the whole cost matrix (to return a path), so the fair comparison
- * for them is `dtwPath`; `dtw` (distance only, two band rows) is what the detector runs.
+ * Both packages always fill the whole cost matrix (to return a path), so the like-for-like
+ * comparison for them is `dtwPath`; `dtw` (distance only) is what callers usually need: at this
+ * size it runs the anti-diagonal WebAssembly SIMD kernel, and the row kernels with early
+ * abandoning in the pruning table.
  */
 import { createRequire } from 'node:module';
 import { aucDetector } from '../detectors/auc/index.js';

@@ -79,6 +79,30 @@ describe('dtwDistance(a, b, options)', () => {
     );
   });
 
+  it('dtwPath returns a warping path inside the band whose costs sum to the distance', () => {
+    fc.assert(
+      fc.property(seriesArb(), seriesArb(), fc.integer({ min: 0, max: 20 }), costArb, (a, b, window, cost) => {
+        const { distance, path } = dtwPath(a, b, { window, cost });
+        const w = Math.max(window, Math.abs(a.length - b.length));
+        expect(path[0]).toEqual([0, 0]);
+        expect(path[path.length - 1]).toEqual([a.length - 1, b.length - 1]);
+        let sum = 0;
+        path.forEach(([i, j], k) => {
+          expect(Math.abs(i - j)).toBeLessThanOrEqual(w);
+          if (k > 0) {
+            const [pi, pj] = path[k - 1];
+            expect([i - pi, j - pj]).toContainEqual(1);
+            expect(i - pi >= 0 && i - pi <= 1 && j - pj >= 0 && j - pj <= 1).toBe(true);
+          }
+          const d = a[i] - b[j];
+          sum += cost === 'squared' ? d * d : Math.abs(d);
+        });
+        expect(close(sum, distance)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('with a band of 0 on equal lengths is the pointwise sum of costs', () => {
     const a = Float64Array.from([1, 2, 3, 4]);
     const b = Float64Array.from([2, 2, 5, 1]);

@@ -405,19 +405,32 @@ export function dtwPath(a: Float64Array, b: Float64Array, options: Omit<DtwOptio
   const x = options.zNormalize ? zNormalize(a) : a;
   const y = options.zNormalize ? zNormalize(b) : b;
   const w = Number.isFinite(window) ? window : Math.max(n, m);
-  const width = 2 * w + 1;
+  // Cell (i, j) lives at i · width + (j − i + w + 1); the slots around each row's band are never
+  // written and stay Infinity, so the recurrence needs no bounds tests.
+  const width = 2 * w + 3;
   const matrix = new Float64Array(n * width).fill(Infinity);
-  // Cell (i, j) lives at i · width + (j − i + w).
-  const at = (i: number, j: number): number => (i < 0 || j < 0 || Math.abs(i - j) > w || j >= m ? Infinity : matrix[i * width + j - i + w]);
+  const index = (i: number, j: number): number => i * width + (j - i + w + 1);
+  const squared = cost === 'squared';
   for (let i = 0; i < n; i++) {
     const jFrom = Math.max(0, i - w);
     const jTo = Math.min(m - 1, i + w);
-    for (let j = jFrom; j <= jTo; j++) {
-      const step = pointCost(x[i], y[j], cost);
-      const best = i === 0 && j === 0 ? 0 : Math.min(at(i - 1, j - 1), at(i - 1, j), at(i, j - 1));
-      matrix[i * width + j - i + w] = best + step;
+    const xi = x[i];
+    let k = index(i, jFrom);
+    for (let j = jFrom; j <= jTo; j++, k++) {
+      const d = xi - y[j];
+      const step = squared ? d * d : Math.abs(d);
+      let best: number;
+      if (i === 0) best = j === 0 ? 0 : matrix[k - 1];
+      else {
+        const diagonal = matrix[k - width];
+        const up = matrix[k - width + 1];
+        best = diagonal < up ? diagonal : up;
+        if (matrix[k - 1] < best) best = matrix[k - 1];
+      }
+      matrix[k] = best + step;
     }
   }
+  const at = (i: number, j: number): number => (i < 0 || j < 0 || Math.abs(i - j) > w || j >= m ? Infinity : matrix[index(i, j)]);
   const path: [number, number][] = [];
   let i = n - 1;
   let j = m - 1;
