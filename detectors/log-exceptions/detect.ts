@@ -51,6 +51,7 @@ export type LogExceptionsConfig = z.output<typeof logExceptionsConfig>;
 
 const identity = { name: 'logExceptions', version: '1.0.0' };
 const MINUTE = 60_000;
+const MAX_EVENT_COUNT = 1e12;
 
 /** The exception class of a signature `class at frame`. */
 export function signatureClass(signature: string): string {
@@ -118,7 +119,8 @@ export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfi
       tally = { beforeTreated: 0, afterTreated: 0, beforeControl: 0, afterControl: 0, perHost: new Map() };
       tallies.set(e.signature, tally);
     }
-    const count = Math.round(e.count);
+    // A count past 1e12 in one bucket is a corrupt record; capping keeps the arithmetic exact.
+    const count = Math.min(Math.round(e.count), MAX_EVENT_COUNT);
     if (e.t < deployedAt) {
       firstSeen = Math.min(firstSeen, e.t);
       if (treated) tally.beforeTreated += count;
