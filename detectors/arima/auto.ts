@@ -213,24 +213,27 @@ export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions =
     }
   }
   const nstar = serieslength - d - D * m;
-  const evaluate = (c: Candidate, approximate: boolean): { fit: ArimaFit | null; ic: number } => {
+  const optionsOf = (c: Candidate) => ({
+    p: c.p,
+    d,
+    q: c.q,
+    P: c.P,
+    D,
+    Q: c.Q,
+    period: m,
+    includeMean: c.constant && d + D === 0,
+    includeDrift: c.constant && d + D === 1,
+  });
+  // The Hessian check costs more than the fit, and only matters for a model that would be
+  // chosen: callers pass the criterion to beat and the variances are computed only below it.
+  const evaluate = (c: Candidate, approximate: boolean, toBeat = -Infinity): { fit: ArimaFit | null; ic: number } => {
     let fit: ArimaFit;
+    const variances = Number.isFinite(toBeat) || toBeat === Infinity;
     try {
       fit = fitWith(
         x,
-        arimaOptionsSchema.parse({
-          p: c.p,
-          d,
-          q: c.q,
-          P: c.P,
-          D,
-          Q: c.Q,
-          period: m,
-          includeMean: c.constant && d + D === 0,
-          includeDrift: c.constant && d + D === 1,
-          method: approximate ? 'CSS' : 'CSS-ML',
-        }),
-        { strictCss: true, variances: true },
+        arimaOptionsSchema.parse({ ...optionsOf(c), method: approximate ? 'CSS' : 'CSS-ML' }),
+        { strictCss: true },
       );
     } catch {
       return { fit: null, ic: Infinity };
@@ -244,7 +247,11 @@ export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions =
     const phi = expandAr(fit.coefficients.ar, fit.coefficients.seasonalAr, m);
     const theta = expandMa(fit.coefficients.ma, fit.coefficients.seasonalMa, m);
     if (smallestRootModulus(Float64Array.from(phi, (v) => -v)) < 1.01 || smallestRootModulus(theta) < 1.01) ic = Infinity;
-    if (fit.variances && fit.variances.some((v) => v !== v)) ic = Infinity;
+    if (variances && ic < toBeat) {
+      const checked = fitWith(x, arimaOptionsSchema.parse({ ...optionsOf(c), method: approximate ? 'CSS' : 'CSS-ML' }), { strictCss: true, variances: true });
+      if (checked.variances && checked.variances.some((v) => v !== v)) ic = Infinity;
+      fit = checked;
+    }
     return { fit, ic };
   };
   const results: (Candidate & { ic: number })[] = [];
@@ -253,8 +260,9 @@ export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions =
     results.push({ ...c, ic });
     trace.push({ p: c.p, d, q: c.q, P: c.P, D, Q: c.Q, constant: c.constant, aicc: ic });
   };
+  let best: { fit: ArimaFit | null; ic: number } = { fit: null, ic: Infinity };
   const tryModel = (c: Candidate): { fit: ArimaFit | null; ic: number } => {
-    const r = evaluate(c, approximation);
+    const r = evaluate(c, approximation, best.ic);
     record(c, r.ic);
     return r;
   };
@@ -265,7 +273,7 @@ export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions =
   let q = Math.min(small ? 1 : 2, maxQ);
   let P = Math.min(small ? 0 : 1, maxSP);
   let Q = Math.min(small ? 0 : 1, maxSQ);
-  let best = tryModel({ p, q, P, Q, constant });
+  best = tryModel({ p, q, P, Q, constant });
   const consider = (c: Candidate): boolean => {
     const r = tryModel(c);
     if (r.ic < best.ic) {
@@ -316,7 +324,7 @@ export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions =
   if (approximation) {
     const ranked = results.filter((r) => Number.isFinite(r.ic)).sort((a, b) => a.ic - b.ic);
     for (const candidate of ranked) {
-      const r = evaluate(candidate, false);
+      const r = evaluate(candidate, false, Infinity);
       if (r.fit && Number.isFinite(r.ic)) {
         best = r;
         break;

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { bfgs } from '../../src/core/optimize.js';
 import { qnorm } from '../../src/core/stats.js';
-import { conditionalSumSquares, forecastState, kalmanFilter, type KalmanState } from './kalman.js';
+import { armaFilter, conditionalSumSquares, forecastState, kalmanFilter, type KalmanState } from './kalman.js';
 import {
   arFromUnconstrained,
   arToUnconstrained,
@@ -251,19 +251,33 @@ export function fitWith(values: ArrayLike<number>, config: z.output<typeof arima
   const u = new Float64Array(y.length);
   const betaOf = (x: ArrayLike<number>): Float64Array => Float64Array.from({ length: k }, (_, j) => beta0[j] + scale[j] * x[armaCount + j]);
 
+  // The differenced series and regressors, once: w = Δy − Σ βⱼ Δxⱼ for any β.
+  const differencedY = difference(y, o.d, o.D, o.period);
+  const differencedX = layout.regressors.map((kind) => difference(Float64Array.from({ length: y.length }, (_, t) => regressorValue(kind, t)), o.d, o.D, o.period));
+  const w = new Float64Array(differencedY.length);
+  const differenced = (beta: Float64Array): Float64Array => {
+    w.set(differencedY);
+    for (let j = 0; j < k; j++) {
+      const b = beta[j];
+      const column = differencedX[j];
+      for (let t = 0; t < w.length; t++) w[t] -= b * column[t];
+    }
+    return w;
+  };
+  const gapFree = present === y.length;
+
   // Conditional sum of squares on the differenced series.
   const conditioning = o.p + o.P * o.period;
-  const cssResiduals = new Float64Array(Math.max(0, y.length - layout.delta.length));
+  const cssResiduals = new Float64Array(w.length);
   const cssObjective = (x: Float64Array): number => {
     const s = split(x, o, k);
-    const w = difference(removeRegression(y, layout, betaOf(x), u), o.d, o.D, o.period);
-    const { sumSquares, used } = conditionalSumSquares(w, expandAr(s.ar, s.sar, o.period), expandMa(s.ma, s.sma, o.period), conditioning, cssResiduals);
+    const { sumSquares, used } = conditionalSumSquares(differenced(betaOf(x)), expandAr(s.ar, s.sar, o.period), expandMa(s.ma, s.sma, o.period), conditioning, cssResiduals);
     return used > 0 ? 0.5 * Math.log(sumSquares / used) : Infinity;
   };
   let start: Float64Array = new Float64Array(armaCount + k);
   let converged = true;
   if (config.method !== 'ML') {
-    const css = bfgs(cssObjective, start, { gradientStep: 1e-4, relativeTolerance: 1e-10, maxIterations: 300 });
+    const css = bfgs(cssObjective, start, { gradientStep: 1e-4, relativeTolerance: 1e-8, maxIterations: 100 });
     start = css.x;
     converged = css.converged;
     if (config.method === 'CSS') {
@@ -299,13 +313,16 @@ export function fitWith(values: ArrayLike<number>, config: z.output<typeof arima
   const mlObjective = (raw: Float64Array): number => {
     const x = toModel(raw);
     const s = split(x, o, k);
-    const result = kalmanFilter(removeRegression(y, layout, betaOf(x), u), expandAr(s.ar, s.sar, o.period), expandMa(s.ma, s.sma, o.period), layout.delta);
+    const phi = expandAr(s.ar, s.sar, o.period);
+    const theta = expandMa(s.ma, s.sma, o.period);
+    // Without gaps the exact likelihood is that of the differenced series alone.
+    const result = gapFree ? armaFilter(differenced(betaOf(x)), phi, theta) : kalmanFilter(removeRegression(y, layout, betaOf(x), u), phi, theta, layout.delta);
     if (result.used === 0) return Infinity;
     return 0.5 * Math.log(result.sumSquares / result.used) + (0.5 * result.sumLogVariance) / result.used;
   };
   let raw = fromModel(start);
   if (!raw.every(Number.isFinite)) raw = new Float64Array(armaCount + k);
-  let ml = bfgs(mlObjective, raw, { gradientStep: 1e-4, relativeTolerance: 1e-12, maxIterations: 300 });
+  let ml = bfgs(mlObjective, raw, { gradientStep: 1e-4, relativeTolerance: 1e-10, maxIterations: 300 });
   // A second pass from the optimum with a fresh metric catches premature stops on flat ridges.
   const polish = bfgs(mlObjective, ml.x, { gradientStep: 1e-5, relativeTolerance: 1e-13, maxIterations: 200 });
   if (polish.value <= ml.value) ml = polish;

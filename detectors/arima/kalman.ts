@@ -450,12 +450,12 @@ export function conditionalSumSquares(w: ArrayLike<number>, phi: ArrayLike<numbe
 }
 
 /**
- * The likelihood pass of `kalmanFilter` for a stationary ARMA series (no differencing states),
- * specialised for speed: the covariance is kept as its upper triangle and predicted in one
+ * The likelihood pass of `kalmanFilter` for a stationary ARMA series (no differencing states;
+ * pass the differenced series when it has no gaps), specialised for speed: the covariance is kept as its upper triangle and predicted in one
  * sweep through the Lyapunov recursion P⁺ᵢₖ = φᵢ₊₁φₖ₊₁P₀₀ + φᵢ₊₁P₀,ₖ₊₁ + φₖ₊₁P₀,ᵢ₊₁ +
  * Pᵢ₊₁,ₖ₊₁ + θᵢθₖ, about four flops per entry per step.
  */
-function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: ArrayLike<number>): KalmanResult {
+export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: ArrayLike<number>): KalmanResult {
   const n = w.length;
   const p = phi.length;
   const q = theta.length;
