@@ -42,7 +42,7 @@ const scenarios: Scenario[] = [
 
 /** Minimum over `runs` of the mean time of `reps` back-to-back calls (timer resolution is 1 ms in R). */
 function referenceMs(s: Scenario, n: number, runs: number): number | null {
-  const reps = Math.max(1, Math.floor(1e5 / n));
+  const reps = Math.max(1, Math.floor(2e4 / n));
   const robustR = s.robust ? 'TRUE' : 'FALSE';
   const robustPython = s.robust ? 'True' : 'False';
   if (s.preset === 'r') {
@@ -65,7 +65,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     for (const n of sizes) {
       // statsmodels' defaults fit every point with a ~2·period trend window: O(n·period).
       if (s.preset === 'statsmodels' && s.period === 288 && n > 1e5) continue;
-      const runs = n >= 1e6 ? 3 : n >= 1e5 ? 3 : 7;
+      const runs = opts.quick || n >= 1e5 ? 3 : 7;
       const y = makeSeries(n, s.period);
       const options = parseStlOptions({ period: s.period, seasonalWindow: 7, robust: s.robust, preset: s.preset });
       const ours = time(() => stl(y, options), runs);

@@ -18,9 +18,27 @@
 export class TricubeTable {
   private bandwidth = -1;
   private filled = -1;
+  private symmetricBandwidth = -1;
   readonly values: Float64Array;
+  /** Normalised weights of a full symmetric window of half-width h, by distance 0 … h. */
+  readonly symmetric: Float64Array;
   constructor(maxDistance: number) {
     this.values = new Float64Array(maxDistance + 1);
+    this.symmetric = new Float64Array(maxDistance + 1);
+  }
+
+  /**
+   * Prepares `symmetric` for a window of `h` points on either side of the fitted one. On such
+   * a window without robustness weights the degree-1 correction vanishes (the weighted centre
+   * is the fitted point itself), so loess of degree 0 or 1 is a fixed weighted average.
+   */
+  prepareSymmetric(h: number): void {
+    if (h === this.symmetricBandwidth) return;
+    this.prepare(h, h);
+    let total = this.values[0];
+    for (let d = 1; d <= h; d++) total += 2 * this.values[d];
+    for (let d = 0; d <= h; d++) this.symmetric[d] = this.values[d] / total;
+    this.symmetricBandwidth = h;
   }
   /** Makes `values[0..maxDistance]` hold the weights for bandwidth `h`. */
   prepare(h: number, maxDistance: number): void {
@@ -134,7 +152,17 @@ export function loessSmooth(
   const step = Math.min(jump, n - 1);
   let nleft = 1;
   let nright = n;
+  const kernel = table.symmetric;
   const fit = (i: number): void => {
+    const h = i - nleft;
+    if (!useWeights && window < n && h === nright - i) {
+      // Interior point, no robustness weights: a fixed symmetric average (see prepareSymmetric).
+      table.prepareSymmetric(h);
+      let sum = kernel[0] * y[yBase + i];
+      for (let d = 1; d < h; d++) sum += kernel[d] * (y[yBase + i - d] + y[yBase + i + d]);
+      out[oBase + i] = sum;
+      return;
+    }
     const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset);
     out[oBase + i] = v === v ? v : y[yBase + i];
   };
