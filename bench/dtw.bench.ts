@@ -207,6 +207,10 @@ export async function run(options: BenchOptions): Promise<void> {
     growth.push({ n: size, fullCpuMs: full, fullNsPerCell: (full * 1e6) / (size * size), band10CpuMs: banded, band10NsPerCell: (banded * 1e6) / (size * (size / 5 + 1)) });
   }
   growth.push({ n: 'exponent', fullCpuMs: growthExponent(fullPoints), fullNsPerCell: null, band10CpuMs: growthExponent(bandPoints), band10NsPerCell: null });
+  // Small matrices carry the kernel's fixed set-up cost (tens of microseconds), which flattens the
+  // fitted exponent; the large sizes show the quadratic growth itself.
+  const large = (points: { n: number; ms: number }[]) => points.filter((p) => p.n >= 1000);
+  if (large(fullPoints).length >= 2) growth.push({ n: 'exponent n>=1000', fullCpuMs: growthExponent(large(fullPoints)), fullNsPerCell: null, band10CpuMs: growthExponent(large(bandPoints)), band10NsPerCell: null });
   report('dtw: time versus n (expected exponent 2 for both: the band grows with n)', growth);
 
   // One call of each comparison detector on a typical window: 60 minutes, 8 hosts a side.
