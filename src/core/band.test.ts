@@ -66,6 +66,7 @@ describe('band(prediction, actual, options)', () => {
     expect(() => band([1], [1], { method: 'seasonal-ewma', period: 2, alpha: 0 })).toThrow(/alpha/);
     expect(() => band([1], [1], { method: 'fixed', delta: -1 })).toThrow(/delta/);
     expect(() => band([1, 2], [1], { method: 'rolling-sigma' })).toThrow(/^actual: /);
+    expect(() => band([1], [1], { method: 'rolling-sigma', window: 5, minPoints: 6 })).toThrow(/minPoints: minPoints cannot exceed window/);
   });
 
   const methods: BandOptions[] = [

@@ -35,6 +35,9 @@ const rollingSigmaSchema = z.object({
   minPoints: z.number().int().min(2).optional(),
   /** Floor on δ in the metric's units (default 0). */
   minDelta: z.number().finite().nonnegative().default(0),
+}).refine((o) => o.minPoints === undefined || o.minPoints <= o.window, {
+  message: 'minPoints cannot exceed window',
+  path: ['minPoints'],
 });
 
 export const bandOptionsSchema = z.discriminatedUnion('method', [fixedSchema, seasonalEwmaSchema, rollingSigmaSchema]);

@@ -110,6 +110,29 @@ describe('dayTypeOf(epochMs, options)', () => {
     expect(() => dayTypeOf(0, { weekend: [7] })).toThrow(/weekend\.0/);
   });
 
+  it('property: dayTypes agrees with dayTypeOf point by point; slots stay within the day', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: utc('2020-01-01T00:00') / 60_000, max: utc('2035-01-01T00:00') / 60_000 }),
+        fc.constantFrom(5, 15, 60, 240),
+        fc.constantFrom('Europe/Berlin', 'America/New_York', 'Asia/Shanghai'),
+        (startMinute, stepMinutes, timeZone) => {
+          const step = stepMinutes * 60_000;
+          const s = series(startMinute * 60_000, step, new Array(200).fill(0));
+          const options = { timeZone, holidays: [new Date(s.start + 50 * step).toISOString().slice(0, 10)] };
+          const types = dayTypes(s, options);
+          const slots = slotsOfDay(s, timeZone);
+          for (let i = 0; i < 200; i += 7) {
+            expect(types[i]).toBe(dayTypeOf(s.start + i * step, options));
+            expect(slots[i]).toBe(slotOfDay(s.start + i * step, step, timeZone));
+            expect(slots[i] >= 0 && slots[i] < Math.ceil(86_400_000 / step)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('a ZoneClock answers without the shared cache too', () => {
     const clock = new ZoneClock('Europe/Berlin');
     expect(clock.offsetMinutes(utc('2026-07-01T00:00'))).toBe(120);
