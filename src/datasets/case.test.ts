@@ -88,7 +88,7 @@ describe('parseCase(json)', () => {
     delete badCategory.id;
     expect(issuesOf(badCategory)).toMatchInlineSnapshot(`
       [
-        "case.json: id: Invalid input: expected string, received undefined",
+        "case.json: id: is required (expected string)",
         "case.json: metrics.0.category: Invalid option: expected one of "system"|"container"|"middleware"|"application"|"business"",
       ]
     `);

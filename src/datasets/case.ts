@@ -55,7 +55,7 @@ export const caseSchema = z.object({
   }),
   step: z.number().int().positive('must be a positive integer of milliseconds'),
   start: epochMs,
-  metrics: z.array(caseMetricSchema).min(1),
+  metrics: z.array(caseMetricSchema).min(1, 'needs at least one metric'),
   logs: z.array(caseLogSchema).default([]),
   label: caseLabelSchema.optional(),
 });
@@ -114,7 +114,11 @@ export function parseCase(input: unknown): CaseParse {
   if (!parsed.success) {
     return {
       ok: false,
-      issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+      issues: parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.'),
+        // zod says "expected string, received undefined" for a missing field; say it plainly.
+        message: issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `is required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message,
+      })),
     };
   }
   const value = fromCaseJson(parsed.data);
