@@ -275,16 +275,16 @@ function bandedAbsolute(a: Float64Array, b: Float64Array, window: number, thresh
     const jFrom = i - w > 0 ? i - w : 0;
     const jTo = i + w < m - 1 ? i + w : m - 1;
     const shift = w - i + 1;
-    const ai = a[i];
+    const pointOfA = a[i];
     let rowMin = Infinity;
     current[jFrom + shift - 1] = Infinity;
     if (i === 0) {
       let acc = 0;
       for (let j = 0; j <= jTo; j++) {
-        acc += Math.abs(ai - b[j]);
+        acc += Math.abs(pointOfA - b[j]);
         current[j + shift] = acc;
       }
-      rowMin = Math.abs(ai - b[0]);
+      rowMin = Math.abs(pointOfA - b[0]);
     } else {
       let left = Infinity;
       if (check) {
@@ -294,7 +294,7 @@ function bandedAbsolute(a: Float64Array, b: Float64Array, window: number, thresh
           const up = previous[k + 1];
           let best = diagonal < up ? diagonal : up;
           if (left < best) best = left;
-          const value = best + Math.abs(ai - b[j]);
+          const value = best + Math.abs(pointOfA - b[j]);
           current[k] = value;
           left = value;
           if (value < rowMin) rowMin = value;
@@ -307,7 +307,7 @@ function bandedAbsolute(a: Float64Array, b: Float64Array, window: number, thresh
           const up = previous[k + 1];
           let best = diagonal < up ? diagonal : up;
           if (left < best) best = left;
-          const value = best + Math.abs(ai - b[j]);
+          const value = best + Math.abs(pointOfA - b[j]);
           current[k] = value;
           left = value;
         }
@@ -338,17 +338,17 @@ function bandedSquared(a: Float64Array, b: Float64Array, window: number, thresho
     const jFrom = i - w > 0 ? i - w : 0;
     const jTo = i + w < m - 1 ? i + w : m - 1;
     const shift = w - i + 1;
-    const ai = a[i];
+    const pointOfA = a[i];
     let rowMin = Infinity;
     current[jFrom + shift - 1] = Infinity;
     if (i === 0) {
       let acc = 0;
       for (let j = 0; j <= jTo; j++) {
-        const d = ai - b[j];
+        const d = pointOfA - b[j];
         acc += d * d;
         current[j + shift] = acc;
       }
-      rowMin = (ai - b[0]) * (ai - b[0]);
+      rowMin = (pointOfA - b[0]) * (pointOfA - b[0]);
     } else {
       let left = Infinity;
       if (check) {
@@ -358,7 +358,7 @@ function bandedSquared(a: Float64Array, b: Float64Array, window: number, thresho
           const up = previous[k + 1];
           let best = diagonal < up ? diagonal : up;
           if (left < best) best = left;
-          const d = ai - b[j];
+          const d = pointOfA - b[j];
           const value = best + d * d;
           current[k] = value;
           left = value;
@@ -372,7 +372,7 @@ function bandedSquared(a: Float64Array, b: Float64Array, window: number, thresho
           const up = previous[k + 1];
           let best = diagonal < up ? diagonal : up;
           if (left < best) best = left;
-          const d = ai - b[j];
+          const d = pointOfA - b[j];
           const value = best + d * d;
           current[k] = value;
           left = value;
