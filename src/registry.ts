@@ -11,6 +11,7 @@ import { SluiceError, type SluiceIssue } from './core/errors.js';
 import type { DetectorModule } from './core/detector.js';
 import { aucDetector } from '../detectors/auc/index.js';
 import { dtwDetector } from '../detectors/dtw/index.js';
+import { historicalAverageDetector } from '../detectors/historical-average/index.js';
 import { holtWintersDetector } from '../detectors/holt-winters/index.js';
 import { logExceptionsDetector } from '../detectors/log-exceptions/index.js';
 import { rankTestDetector } from '../detectors/rank-test/index.js';
@@ -36,6 +37,7 @@ export interface RegistryEntry {
 const entries: readonly RegistryEntry[] = [
   // Before/after: forecast from history.
   { module: holtWintersDetector },
+  { module: historicalAverageDetector },
   // Released vs unreleased.
   { module: dtwDetector },
   { module: aucDetector },
