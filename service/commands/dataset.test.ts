@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,21 @@ describe('sluice dataset (CLI)', () => {
     const d = capture();
     expect(await main(['validate', generated], d.io)).toBe(1);
     expect(d.out).toEqual(['zz-broken.json: step: must be a positive integer of milliseconds', '6 valid cases; 1 errors in 1 files']);
+  });
+
+  it('refuses to write over an existing dataset unless --force, which replaces only dataset files', async () => {
+    const dir = path.join(root, 'cli-force');
+    expect(await main(['generate', '--out', dir, '--cases', '3', '--format', 'json'], capture().io)).toBe(0);
+    await writeFile(path.join(dir, 'NOTES.md'), 'kept');
+    const a = capture();
+    expect(await main(['generate', '--out', dir, '--cases', '2', '--format', 'arrow'], a.io)).toBe(2);
+    expect(a.err[0]).toMatch(/already holds 4 dataset files; pass --force/);
+    expect(await main(['generate', '--out', dir, '--cases', '2', '--format', 'arrow', '--force'], capture().io)).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['NOTES.md', 'cases-0000.arrow', 'logs-0000.arrow', 'manifest.json', 'series-0000.arrow', 'split.json']);
+    const b = capture();
+    expect(await main(['validate', dir], b.io)).toBe(0);
+    expect(b.out.at(-1)).toBe('2 valid cases; 0 errors in 0 files');
+    expect(await main(['convert', dir, dir, '--to', 'json'], capture().io)).toBe(2);
   });
 
   it('usage errors exit 2 and say what is wrong', async () => {

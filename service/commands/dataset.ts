@@ -7,7 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { type CaseKind, generateCases, planKinds, presets, splitCases } from '../../datasets/generator/index.js';
-import { type DatasetEncoding, convertDataset, iterateDataset, writeDataset } from '../../src/datasets/index.js';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type DatasetEncoding, convertDataset, datasetFiles, iterateDataset, writeDataset } from '../../src/datasets/index.js';
 
 /** Where the command writes: results to `out`, progress and errors to `err`. */
 export interface CommandIo {
@@ -18,9 +20,11 @@ export interface CommandIo {
 const defaultIo: CommandIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 const USAGE = `usage:
-  sluice dataset generate --out <dir> [--seed N] [--cases N] [--preset v1|unseen] [--format json|arrow]
-  sluice dataset convert <in> <out> --to json|arrow
-  sluice dataset validate <dir>`;
+  sluice dataset generate --out <dir> [--seed N] [--cases N] [--preset v1|unseen] [--format json|arrow] [--force]
+  sluice dataset convert <in> <out> --to json|arrow [--force]
+  sluice dataset validate <dir>
+
+--force replaces the dataset files (*.json, *.arrow) already in the output directory; other files stay.`;
 
 class UsageError extends Error {}
 
@@ -37,6 +41,18 @@ function encodingOption(value: string | undefined, name: string, fallback?: Data
   return chosen;
 }
 
+/**
+ * Refuses to write into a directory that already holds dataset files, unless `force`, in which
+ * case it removes them: stale cases mixed with new ones would silently corrupt the dataset.
+ */
+async function prepareOutput(dir: string, force: boolean | undefined, io: CommandIo): Promise<void> {
+  const existing = await datasetFiles(dir);
+  if (existing.length === 0) return;
+  if (!force) throw new UsageError(`${dir} already holds ${existing.length} dataset files; pass --force to replace them`);
+  for (const name of existing) await rm(path.join(dir, name));
+  io.err(`removed ${existing.length} old dataset files from ${dir}`);
+}
+
 /** Prints a progress line about every tenth of the way, and at the end. */
 function progress(io: CommandIo, verb: string, total: number | undefined): (done: number) => void {
   const every = total ? Math.max(1, Math.ceil(total / 10)) : 100;
@@ -48,7 +64,7 @@ function progress(io: CommandIo, verb: string, total: number | undefined): (done
 async function generate(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { out: { type: 'string' }, seed: { type: 'string' }, cases: { type: 'string' }, preset: { type: 'string' }, format: { type: 'string' } },
+    options: { out: { type: 'string' }, seed: { type: 'string' }, cases: { type: 'string' }, preset: { type: 'string' }, format: { type: 'string' }, force: { type: 'boolean' } },
     allowPositionals: false,
   });
   if (!values.out) throw new UsageError('generate needs --out <dir>');
@@ -64,6 +80,7 @@ async function generate(args: string[], io: CommandIo): Promise<number> {
     kinds.map((kind: CaseKind, i) => ({ id: `${preset.idPrefix}${String(i).padStart(4, '0')}`, kind })),
     seed,
   );
+  await prepareOutput(values.out, values.force, io);
   const started = Date.now();
   const written = await writeDataset(values.out, generateCases(preset, { count, seed }), { format, split, onProgress: progress(io, 'generated', count) });
   const bad = Math.round(count * preset.badShare);
@@ -72,10 +89,12 @@ async function generate(args: string[], io: CommandIo): Promise<number> {
 }
 
 async function convert(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { to: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { to: { type: 'string' }, force: { type: 'boolean' } }, allowPositionals: true });
   const [input, output] = positionals;
   if (!input || !output || positionals.length !== 2) throw new UsageError('convert needs <in> <out>');
   const to = encodingOption(values.to, 'to');
+  if (path.resolve(input) === path.resolve(output)) throw new UsageError('convert needs <out> to differ from <in>');
+  await prepareOutput(output, values.force, io);
   const { written, errors } = await convertDataset(input, output, { to, onProgress: progress(io, 'converted', undefined) });
   for (const e of errors) io.err(`${e.file}: ${e.path || '(file)'}: ${e.message}`);
   io.out(`converted ${written} cases to ${to} in ${output}${errors.length > 0 ? `; ${errors.length} errors, those cases left out` : ''}`);

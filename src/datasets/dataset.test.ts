@@ -53,6 +53,13 @@ describe('readDataset(dir)', () => {
     expect(await readSplit(dir)).toEqual({ train: ['case-a'], test: ['case-c'] });
   });
 
+  it('reads a case file that starts with a byte-order mark', async () => {
+    const dir = await jsonDataset('bom', { 'bom.json': `\ufeff${exampleCase('with-bom')}` });
+    const { cases, errors } = await readDataset(dir);
+    expect(errors).toEqual([]);
+    expect(cases.map((c) => c.id)).toEqual(['with-bom']);
+  });
+
   it('reports a repeated case id as an error of the later file and keeps the first', async () => {
     const dir = await jsonDataset('duplicates', { '1.json': exampleCase('same'), '2.json': exampleCase('same') });
     const { cases, errors } = await readDataset(dir);

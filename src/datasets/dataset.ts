@@ -84,7 +84,8 @@ async function jsonCaseFiles(dir: string): Promise<string[]> {
 export function parseCaseText(text: string, file: string): DatasetItem[] {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Some editors and PowerShell start UTF-8 files with a byte-order mark; JSON.parse refuses it.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     return [{ ok: false, error: { file, path: '', message: `not valid JSON: ${(error as Error).message}` } }];
   }
@@ -193,6 +194,17 @@ export interface WriteDatasetOptions {
   split?: DatasetSplit;
   /** Called after each case is written, with the count so far. */
   onProgress?: (written: number) => void;
+}
+
+/** Names of the dataset files in `dir` (cases, shards, manifest, split), sorted; empty when there is no such directory. */
+export async function datasetFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json') || n.endsWith('.arrow')).sort();
 }
 
 /** Safe file name for a case id: the id itself when it is plain, else with odd characters replaced. */
