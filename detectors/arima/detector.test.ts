@@ -58,8 +58,11 @@ describe('stlArimaDetector.detect(input, config)', () => {
     const result = stlArimaDetector.detect(short, config);
     expect(result.status).toBe('insufficient_data');
     expect(result.reason).toMatch(/two full cycles/);
-    expect(stlArimaDetector.detect(input, stlArimaDetectorConfigSchema.parse({})).reason).toMatch(/period/);
+    // no configured or data-implied period: a day at the step, 1440 minutes, more than this history holds
+    expect(stlArimaDetector.detect(input, stlArimaDetectorConfigSchema.parse({})).reason).toMatch(/2880/);
     expect(stlArimaDetector.detect({ ...input, period: 288 }, stlArimaDetectorConfigSchema.parse({})).status).toBe('ok');
+    const odd = { treated: series(0, 7 * minute, [1]), history: series(-700 * minute, 7 * minute, new Array(100).fill(1)) };
+    expect(stlArimaDetector.detect(odd, stlArimaDetectorConfigSchema.parse({})).reason).toMatch(/period/);
   });
   it('is scale equivariant: ×1000 gives the same score', () => {
     const shifted = Float64Array.from(values);

@@ -50,13 +50,13 @@ export const arimaDetectorConfigSchema = z.object({
   /** Fixed seasonal order with `order` and `period` > 1. */
   seasonalOrder: z.object({ P: z.number().int().min(0).max(2), D: z.number().int().min(0).max(1), Q: z.number().int().min(0).max(2) }).optional(),
   /** Most recent history points the model is fitted to. */
-  historyWindow: z.number().int().min(10).max(100_000).default(1440),
+  historyWindow: z.number().int().min(10).max(100_000).default(360),
   ...scoring,
 });
 export type ArimaDetectorConfig = z.output<typeof arimaDetectorConfigSchema>;
 
 export const stlArimaDetectorConfigSchema = z.object({
-  /** Points per seasonal cycle; taken from the input's data-implied period when absent. */
+  /** Points per seasonal cycle; when absent, the input's data-implied period, else one day at the series' step. */
   period: z.number().int().min(2).optional(),
   /** Cycles of history decomposed (the most recent ones). */
   historyCycles: z.number().int().min(2).max(60).default(7),
@@ -67,7 +67,7 @@ export const stlArimaDetectorConfigSchema = z.object({
   /** Fixed order for the adjusted series; chosen by `autoArima` when absent. */
   order: nonSeasonalOrder.optional(),
   /** Most recent adjusted points the ARIMA is fitted to. */
-  fitWindow: z.number().int().min(10).default(1440),
+  fitWindow: z.number().int().min(10).default(360),
   ...scoring,
 });
 export type StlArimaDetectorConfig = z.output<typeof stlArimaDetectorConfigSchema>;
@@ -266,9 +266,19 @@ export function arimaDetect(input: DetectorInput, config: ArimaDetectorConfig): 
   });
 }
 
+const DAY_MS = 86_400_000;
+
+/** The configured period, the data-implied one, or a day in steps (when that is a whole number ≥ 2). */
+function periodFor(config: StlArimaDetectorConfig, input: Pick<DetectorInput, 'period'>, step: number | undefined): number | undefined {
+  if (config.period) return config.period;
+  if (input.period && input.period >= 2) return input.period;
+  if (step && DAY_MS % step === 0 && DAY_MS / step >= 2) return DAY_MS / step;
+  return undefined;
+}
+
 /** Before/after check of one metric against an STL + ARIMA forecast of its own history. */
 export function stlArimaDetect(input: DetectorInput, config: StlArimaDetectorConfig): DetectorResult {
-  const period = config.period ?? input.period;
+  const period = periodFor(config, input, input.treated.step);
   if (!period || period < 2) return insufficientData(stlArimaIdentity, 'stlArima needs a seasonal period (config.period or a data-implied one)');
   const c = common(input, 'stlArima');
   if (typeof c === 'string') return insufficientData(stlArimaIdentity, c);
@@ -309,7 +319,7 @@ export const stlArimaDetector: DetectorModule<typeof stlArimaDetectorConfigSchem
   capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: false, needsLogs: false, seasonal: true },
   detect: stlArimaDetect,
   prepare(input, config): Prepared<StlArimaModel> | null {
-    const period = config.period ?? input.period;
+    const period = periodFor(config, input, input.history?.step);
     const history = historyBefore(input, undefined);
     if (!history || !period || period < 2) return null;
     return { kind: `stlArima:${period}`, historyStart: history.start, historyLength: history.values.length, model: fitStlArimaModel(history, config, period) };
