@@ -75,7 +75,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         const input = damageInput(buildInput(caps, s, dir), d);
         checkShape(module, module.detect(input, config));
       }),
-      { seed, numRuns: runsFor(module, 60, 15) },
+      { seed, numRuns: runsFor(module, 40, 8) },
     );
   });
 
@@ -87,7 +87,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         expect(result.status, result.reason).toBe('ok');
         expect(result.anomalous, JSON.stringify(result.evidence)).toBe(false);
       }),
-      { seed, numRuns: runsFor(module, 25, 6) },
+      { seed, numRuns: runsFor(module, 20, 4) },
     );
   });
 
@@ -102,7 +102,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         // Exceptions only ever rise; a metric moves the way it was pushed.
         expect(result.direction).toBe(caps.needsLogs || up ? 'up' : 'down');
       }),
-      { seed, numRuns: runsFor(module, 25, 6) },
+      { seed, numRuns: runsFor(module, 20, 4) },
     );
   });
 
