@@ -74,7 +74,11 @@ export async function run(opts: BenchOptions): Promise<void> {
     const externalRuns = opts.quick || n >= 1e5 ? 1 : 5;
 
     const oursFixed = time(() => fitHoltWinters(values, { period, ...fixed }), runs);
-    const oursOptimised = time(() => fitHoltWinters(values, { period }), n >= 1e6 ? 1 : runs);
+    let evaluations: number | null = null;
+    const oursOptimised = time(() => {
+      const fit = fitHoltWinters(values, { period });
+      evaluations = fit.ok ? fit.value.evaluations : null;
+    }, n >= 1e6 ? 1 : runs);
     const warm = fitHoltWinters(values.subarray(0, 2 * period), { period, ...fixed });
     if (!warm.ok) throw new Error(warm.error.message);
     const step: StreamStep = { forecast: 0, residual: 0, score: 0, outside: false };
@@ -82,8 +86,6 @@ export async function run(opts: BenchOptions): Promise<void> {
       const state = streamFrom(warm.value);
       for (let i = 0; i < values.length; i++) update(state, values[i], 'both', step);
     }, runs);
-    const probe = fitHoltWinters(values, { period });
-    const evaluations = probe.ok ? probe.value.evaluations : null;
 
     // statsmodels' optimiser with estimated initial states grows steeply with n; keep its largest runs out of the quick pass.
     const rFixed = withR ? timeR(rScript(file, externalRuns, false)) : null;

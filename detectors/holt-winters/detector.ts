@@ -2,8 +2,9 @@
  * The Holt-Winters before/after detector: forecast the released hosts' metric from its own
  * history and ask how far the observation window strays from that forecast.
  *
- * 1. Fit Holt-Winters on `history` (parameters fixed or fitted; by default two robust refits
- *    that treat residuals beyond `outlierThreshold` MAD-σ as missing, so past incidents do not
+ * 1. Fit Holt-Winters on `history` (parameters fixed or fitted; by default one robust refit
+ *    that treats points whose one-step residual is beyond `outlierThreshold` MAD-σ as missing,
+ *    screened inside the recursion so a whole incident goes at once, so past incidents do not
  *    widen the band — the seed's "exclude anomalous points, then maximise the fit").
  * 2. Forecast every point of `treated` (h = 1 … n, counted from the end of history).
  * 3. Band = forecast ± δ, δ = bandWidth · σ, σ the standard deviation of the one-step residuals
@@ -47,7 +48,7 @@ export const holtWintersConfigSchema = z.object({
   /** Starting state: R's decompose() form, the simple first-seasons form, or optimised with the parameters. */
   initial: z.enum(['decompose', 'simple', 'optimized']).default('decompose'),
   /** Robust refits excluding residual outliers from the history (0 = plain least squares). */
-  robustIterations: z.number().int().min(0).max(10).default(2),
+  robustIterations: z.number().int().min(0).max(10).default(1),
   /** Residual cut-off for the robust refits, in MAD-σ units. */
   outlierThreshold: z.number().positive().default(4),
   /** Longest run of history points the robust screen excludes before taking it as a real change (default: one period). */
