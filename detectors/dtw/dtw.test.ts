@@ -172,6 +172,14 @@ describe('wavefrontDistance (anti-diagonal WebAssembly SIMD kernel)', () => {
         expect(close(swept.distance, slowDtw(a, b, window, cost))).toBe(true);
       }
     }
+    // A band of 0 leaves every other anti-diagonal empty; lengths of 1 leave no room to spare.
+    const long = Float64Array.from({ length: 25_000 }, (_, i) => ((i * 7919) % 101) / 10);
+    const other = Float64Array.from({ length: 25_000 }, (_, i) => ((i * 104729) % 89) / 10);
+    for (const [x, y, window] of [[long, other, 0], [long, other, 1], [long.subarray(0, 1), other, 0], [long, other.subarray(0, 1), 3]] as const) {
+      const swept = dtw(x, y, { window });
+      expect(swept.cells).toBeGreaterThanOrEqual(20_000);
+      expect(swept.distance).toBe(dtw(x, y, { window, abandonAbove: Number.MAX_VALUE }).distance);
+    }
   });
 });
 
