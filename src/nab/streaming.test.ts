@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../core/errors.js';
-import { ewmaGaussianStream, normalConfidence, robustSeasonalStream, scoreSeries, streamingDetectors } from './streaming.js';
+import { ewmaGaussianStream, lagCorrelation, normalConfidence, robustSeasonalStream, scoreSeries, streamingDetectors } from './streaming.js';
 
 const minutes = (n: number) => Float64Array.from({ length: n }, (_, i) => Date.UTC(2020, 0, 1) + i * 300_000);
 
@@ -101,5 +101,36 @@ describe("robustSeasonal", () => {
     expect(alarm).toBeGreaterThan(0.5);
     const after = scores.slice(1520, 1700).reduce((m, s) => Math.max(m, s), 0);
     expect(after).toBeLessThan(alarm);
+  });
+});
+
+describe('lagCorrelation(values, n, lag)', () => {
+  it('is 1 one period back and −1 half a period back for a sine, skipping NaN pairs', () => {
+    const sine = Float64Array.from({ length: 240 }, (_, i) => Math.sin((2 * Math.PI * i) / 24));
+    expect(lagCorrelation(sine, 240, 24)).toBeCloseTo(1, 12);
+    expect(lagCorrelation(sine, 240, 12)).toBeCloseTo(-1, 12);
+    sine[100] = NaN;
+    expect(lagCorrelation(sine, 240, 24)).toBeCloseTo(1, 12);
+    expect(lagCorrelation(new Float64Array(10).fill(3), 10, 2)).toBe(0);
+  });
+});
+
+describe('robustSeasonal on a daily series', () => {
+  // Five-minute steps: one day is 288 points. From row 1500 the series freezes at its last value,
+  // which a last-value or level forecast finds normal and a seasonal one does not.
+  const n = 2000;
+  const t = minutes(n);
+  const jitter = noise(n);
+  const values = Float64Array.from({ length: n }, (_, i) => 10 * Math.sin((2 * Math.PI * i) / 288) + 0.3 * jitter[i]);
+  for (let i = 1500; i < 1650; i++) values[i] = values[1499];
+  const peak = (scores: Float64Array) => scores.slice(1500, 1650).reduce((m, s) => Math.max(m, s), 0);
+
+  it('switches to the seasonal model and flags the frozen stretch', () => {
+    const scores = scoreSeries(robustSeasonalStream.create(), t, values);
+    const seasonal = peak(scores);
+    const normal = scores.slice(600, 1500).reduce((m, s) => Math.max(m, s), 0);
+    const levelOnly = peak(scoreSeries(robustSeasonalStream.create({ minSeasonalCorrelation: 1 }), t, values));
+    expect(seasonal).toBeGreaterThan(normal + 0.05);
+    expect(seasonal).toBeGreaterThan(levelOnly + 0.2);
   });
 });

@@ -311,6 +311,10 @@ export const robustSeasonalConfig = z.object({
  * and a score is reported only when it beats every raw score of the previous `quietPoints`
  * points: one alarm per change, since NAB rewards the first detection in a window and charges
  * every later one outside it. O(scales) per point amortised; O(period) memory.
+ *
+ * The defaults were chosen by hand from a few dozen configurations scored on the NAB corpus
+ * itself (checked on an even/odd split of its files: 45.8 / 50.6 standard, 47.5 on all), so the
+ * NAB figure is in-sample; no per-file or per-label setting is used.
  */
 export const robustSeasonalStream = factory(
   'robustSeasonal',
