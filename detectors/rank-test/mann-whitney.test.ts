@@ -46,6 +46,31 @@ describe('mannWhitney(x, y, options) against R wilcox.test(conf.int = TRUE)', ()
   }
 });
 
+interface ScipyFixture {
+  name: string;
+  x: number[];
+  y: number[];
+  alternative: Alternative;
+  method: 'exact' | 'normal';
+  ties: boolean;
+  statistic: number;
+  pValue: number;
+}
+
+const scipyFixtures = JSON.parse(readFileSync(new URL('./fixtures/mannwhitneyu.json', import.meta.url), 'utf8')) as ScipyFixture[];
+
+describe('mannWhitney(x, y, options) against SciPy mannwhitneyu (same method forced)', () => {
+  for (const f of scipyFixtures) {
+    it(`${f.name}: U and p-value within 1e-9`, () => {
+      const result = mannWhitney(f.x, f.y, { alternative: f.alternative, exact: f.method === 'exact' });
+      expect(result.method).toBe(f.method);
+      expect(result.ties).toBe(f.ties);
+      expect(result.statistic).toBe(f.statistic);
+      expect(Math.abs(result.pValue - f.pValue)).toBeLessThanOrEqual(1e-9);
+    });
+  }
+});
+
 describe('Wilcoxon distribution', () => {
   it('wilcoxonCounts sums to C(m + n, m) and is symmetric', () => {
     const counts = wilcoxonCounts(4, 6);
