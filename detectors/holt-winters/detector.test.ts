@@ -96,6 +96,15 @@ describe('holtWintersDetector.detect(input, config)', () => {
     expect(robust.anomalous).toBe(true);
   });
 
+  it("band: 'horizon' starts at bandWidth·σ and widens with the horizon", () => {
+    const values = metric(24 * 8 + 48, 1).slice(24 * 8);
+    const result = holtWintersDetector.detect(caseOf(24 * 8, values), { ...config, band: 'horizon', alpha: 0.3, beta: 0.1, gamma: 0.2 });
+    const lower = result.plot![2].values as number[];
+    const upper = result.plot![3].values as number[];
+    expect((upper[0] - lower[0]) / 2).toBeCloseTo(3 * (result.evidence.sigma as number), 9);
+    expect(upper[47] - lower[47]).toBeGreaterThan(1.5 * (upper[0] - lower[0]));
+  });
+
   it('a gap between history and the window is forecast across', () => {
     const all = metric(24 * 8 + 40, 1);
     const input = { history: series(0, step, all.slice(0, 24 * 8)), treated: series((24 * 8 + 10) * step, step, all.slice(24 * 8 + 10)) };
