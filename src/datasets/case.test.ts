@@ -110,6 +110,28 @@ describe('parseCase(json)', () => {
     expect(broken[0]!.ok ? '' : broken[0]!.error.message).toMatch(/^not valid JSON: /);
   });
 
+  it('never throws: any JSON value, or the example with any field replaced, gives a result', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const result = parseCase(value);
+        return result.ok === false && result.issues.length > 0;
+      }),
+      { numRuns: 200 },
+    );
+    const paths = [['id'], ['step'], ['start'], ['release'], ['release', 'deployedAt'], ['metrics', 0, 'released'], ['metrics', 0, 'released', 'host-a'], ['metrics', 0, 'direction'], ['logs', 0, 'count'], ['label', 'metrics'], ['label', 'bad']] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), fc.jsonValue(), (at, value) => {
+        const input = example() as Record<string | number, unknown>;
+        let node = input;
+        for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+        node[at[at.length - 1]!] = value;
+        const result = parseCase(input);
+        return result.ok || result.issues.every((i) => typeof i.path === 'string' && i.message.length > 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('rejects a case without released hosts and one with no metrics', () => {
     const noReleased = example();
     (noReleased.metrics as Record<string, unknown>[])[0]!.released = {};
