@@ -216,6 +216,17 @@ export interface SweepInput {
  * O(N log N) for N scored rows (one typed-array sort).
  */
 export function scoresByThreshold(files: readonly SweepInput[], cost: CostMatrix): ThresholdScore[] {
+  const out: ThresholdScore[] = [];
+  sweepThresholds(files, cost, (threshold, score, tp, tn, fp, fn, total) => out.push({ threshold, score, tp, tn, fp, fn, total }));
+  return out;
+}
+
+/** Calls `visit` once per threshold row of `scoresByThreshold`, without building the rows. */
+function sweepThresholds(
+  files: readonly SweepInput[],
+  cost: CostMatrix,
+  visit: (threshold: number, score: number, tp: number, tn: number, fp: number, fn: number, total: number) => void,
+): void {
   let total = 0;
   let windows = 0;
   for (const f of files) {
@@ -253,7 +264,6 @@ export function scoresByThreshold(files: readonly SweepInput[], cost: CostMatrix
   let windowSum = 0;
   for (const p of parts) if (!Number.isNaN(p)) windowSum += p;
   const order = descendingOrder(scores);
-  const out: ThresholdScore[] = [];
   let threshold = 1.1;
   let fpSum = 0;
   let tp = 0;
@@ -263,7 +273,7 @@ export function scoresByThreshold(files: readonly SweepInput[], cost: CostMatrix
     const s = scores[i];
     if (s === -Infinity) break;
     if (s !== threshold) {
-      out.push({ threshold, score: fpSum + windowSum, tp, tn, fp, fn, total });
+      visit(threshold, fpSum + windowSum, tp, tn, fp, fn, total);
       threshold = s;
     }
     const w = window[i];
@@ -280,8 +290,7 @@ export function scoresByThreshold(files: readonly SweepInput[], cost: CostMatrix
       fpSum += sweep[i];
     }
   }
-  out.push({ threshold, score: fpSum + windowSum, tp, tn, fp, fn, total });
-  return out;
+  visit(threshold, fpSum + windowSum, tp, tn, fp, fn, total);
 }
 
 /**
@@ -321,10 +330,11 @@ function descendingOrder(scores: Float64Array): Uint32Array {
  * threshold order).
  */
 export function optimizeThreshold(files: readonly SweepInput[], cost: CostMatrix): ThresholdScore {
-  const rows = scoresByThreshold(files, cost);
-  let best = rows[0];
-  for (const row of rows) if (row.score > best.score) best = row;
-  return best;
+  let best: ThresholdScore | undefined;
+  sweepThresholds(files, cost, (threshold, score, tp, tn, fp, fn, total) => {
+    if (best === undefined || score > best.score) best = { threshold, score, tp, tn, fp, fn, total };
+  });
+  return best as ThresholdScore;
 }
 
 /** NAB's normalised score: 100·(raw − null)/(perfect − null). Null scores 0, perfect 100. */
