@@ -106,6 +106,15 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
     );
   });
 
+  // Comparison detectors may fall back from control to history, so only the bare window is a sure cut;
+  // a detector that needs nothing beyond the window (a static threshold) has nothing to cut.
+  it.skipIf(!caps.needsHistory && !caps.needsControl && !caps.needsLogs)('given only the treated window, a detector that declares any need says insufficient data, never a pass', () => {
+    const full = buildInput(caps, { seed: 3, amplitude: 5, noise: 1, phaseMinute: 100, windowLength: 40, hosts: 3 }, 'both', { shift: 80 });
+    const result = module.detect({ treated: full.treated, direction: full.direction }, config);
+    checkShape(module, result);
+    expect(result.status).toBe('insufficient_data');
+  });
+
   it('is pure: the same input twice gives the same result', () => {
     const input = buildInput(caps, { seed: 7, amplitude: 5, noise: 1, phaseMinute: 600, windowLength: 45, hosts: 3 }, 'both', { shift: 30 });
     expect(module.detect(input, config)).toEqual(module.detect(input, config));
