@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qnorm } from '../../src/core/stats.js';
-import { decomposeStart, fitHoltWinters, forecast, simpleStart, smooth, sseGradient, type HoltWintersFit, type HoltWintersOptions, type HoltWintersSpec, type Seasonality, type SmoothingParameters, type Start } from './index.js';
+import { decomposeStart, fitHoltWinters, forecast, simpleStart, smooth, sseGradient, type HoltWintersFit, type HoltWintersOptions, type HoltWintersSpec, type InitialMethod, type Seasonality, type SmoothingParameters, type Start } from './index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 interface RCase {
@@ -340,9 +340,9 @@ describe('properties', () => {
 
   it('no throw and finite output on any finite input with NaN gaps', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 5 }), fc.constantFrom<Seasonality>('additive', 'multiplicative', 'none'), fc.boolean(), fc.boolean(), gappySeries(0, true), fc.boolean(), (period, seasonal, damped, robust, positiveValues, negate) => {
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.constantFrom<Seasonality>('additive', 'multiplicative', 'none'), fc.boolean(), fc.boolean(), gappySeries(0, true), fc.boolean(), fc.constantFrom<InitialMethod>('decompose', 'simple', 'optimized'), (period, seasonal, damped, robust, positiveValues, negate, initial) => {
         const values = seasonal === 'multiplicative' || !negate ? positiveValues : positiveValues.map((v) => -v);
-        const result = fitHoltWinters(values, { period, seasonal, damped, robustIterations: robust ? 1 : 0 });
+        const result = fitHoltWinters(values, { period, seasonal, damped, initial, robustIterations: robust ? 1 : 0 });
         if (!result.ok) {
           expect(['insufficient_data', 'invalid_input']).toContain(result.error.code);
           return;
