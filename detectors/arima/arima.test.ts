@@ -32,7 +32,9 @@ interface PyCase {
   exactLoglikAtProbe: number;
   statsmodels: { llf: number; forecast: number[]; lower95: number[]; upper95: number[] };
 }
-const rReference = JSON.parse(readFileSync(join(here, 'fixtures/r-reference.json'), 'utf8')) as { cases: RCase[] };
+const rReference = JSON.parse(readFileSync(join(here, 'fixtures/r-reference.json'), 'utf8')) as { cases: RCase[]; gaps: RCase[] };
+// R writes its missing values as the string "NA".
+for (const c of rReference.gaps) c.values = c.values.map((v) => (typeof v === 'number' ? v : NaN));
 const pyReference = JSON.parse(readFileSync(join(here, 'fixtures/py-reference.json'), 'utf8')) as { cases: PyCase[] };
 
 const orderOf = (c: RCase) => ({ p: c.order[0], d: c.order[1], q: c.order[2], P: c.seasonal[0], D: c.seasonal[1], Q: c.seasonal[2], period: c.period });
@@ -168,6 +170,23 @@ describe('fitArima matches R (stats::arima, CSS-ML) and forecastArima matches pr
       const fit = fitOf(c);
       for (const [name, value] of Object.entries(c.coef)) expect(Math.abs(fit.named[name] - value)).toBeLessThan(2e-3);
       expect(relative(fit.sigma2, c.sigma2)).toBeLessThan(1e-3);
+    });
+  }
+});
+
+describe('fitArima with missing values matches R (its Kalman filter also skips the update at NA)', () => {
+  for (const c of rReference.gaps) {
+    it(`${c.name}: coefficients within 2e-3, forecasts and standard errors within 1e-3 relative`, () => {
+      const fit = fitArima(c.values, orderOf(c));
+      expect(fit.used).toBe(c.values.length - c.order[1] - c.seasonal[1] * c.period - 5);
+      for (const [name, value] of Object.entries(c.coef)) expect(Math.abs(fit.named[name] - value)).toBeLessThan(2e-3);
+      // R's figure uses a diffuse prior for the differencing states, ours conditions on observed values.
+      expect(Math.abs(fit.logLikelihood - c.loglik)).toBeLessThan(5e-3);
+      const forecast = forecastArima(fit, 12, [0.95]);
+      for (let h = 0; h < 12; h++) {
+        expect(relative(forecast.mean[h], c.forecast[h])).toBeLessThan(1e-3);
+        expect(relative(forecast.se[h], c.se[h])).toBeLessThan(1e-3);
+      }
     });
   }
 });
