@@ -234,6 +234,25 @@ describe('fitArima on odd input', () => {
     expect(gapFit.used).toBe(n - Math.ceil((n - 3) / 7));
     expect(Math.abs(gapFit.coefficients.ar[0] - fit.coefficients.ar[0])).toBeLessThan(0.05);
   });
+  it('is scale equivariant: fitting c·y gives the same ARMA coefficients and c times the forecasts (property)', () => {
+    const base = rReference.cases[0].values.slice(0, 80);
+    fc.assert(
+      fc.property(fc.constantFrom(1e-6, 0.01, -3, 1e4, 1e6), (scale) => {
+        const fit = fitArima(base, { p: 1, d: 1, q: 1 });
+        const scaled = fitArima(base.map((v) => v * scale), { p: 1, d: 1, q: 1 });
+        expect(Math.abs(scaled.coefficients.ar[0] - fit.coefficients.ar[0])).toBeLessThan(1e-4);
+        expect(Math.abs(scaled.coefficients.ma[0] - fit.coefficients.ma[0])).toBeLessThan(1e-4);
+        expect(relative(scaled.sigma2, fit.sigma2 * scale * scale)).toBeLessThan(1e-4);
+        const a = forecastArima(fit, 4, [0.9]);
+        const b = forecastArima(scaled, 4, [0.9]);
+        for (let h = 0; h < 4; h++) {
+          expect(relative(b.mean[h], a.mean[h] * scale)).toBeLessThan(1e-6);
+          expect(relative(b.se[h], a.se[h] * Math.abs(scale))).toBeLessThan(1e-4);
+        }
+      }),
+      { numRuns: 5 },
+    );
+  });
   it('never throws on finite input with gaps and gives finite forecasts (property)', () => {
     fc.assert(
       fc.property(
