@@ -9,12 +9,14 @@ import type { z } from 'zod';
 import { parseConfig } from './core/config.js';
 import { SluiceError, type SluiceIssue } from './core/errors.js';
 import type { DetectorModule } from './core/detector.js';
+import { arimaDetector, stlArimaDetector } from '../detectors/arima/index.js';
 import { aucDetector } from '../detectors/auc/index.js';
 import { dtwDetector } from '../detectors/dtw/index.js';
 import { historicalAverageDetector } from '../detectors/historical-average/index.js';
 import { holtWintersDetector } from '../detectors/holt-winters/index.js';
 import { logExceptionsDetector } from '../detectors/log-exceptions/index.js';
 import { rankTestDetector } from '../detectors/rank-test/index.js';
+import { stlDetector } from '../detectors/stl/index.js';
 import {
   dynamicThresholdDetector,
   previousWindowDetector,
@@ -38,6 +40,9 @@ const entries: readonly RegistryEntry[] = [
   // Before/after: forecast from history.
   { module: holtWintersDetector },
   { module: historicalAverageDetector },
+  { module: stlDetector },
+  { module: arimaDetector },
+  { module: stlArimaDetector },
   // Released vs unreleased.
   { module: dtwDetector },
   { module: aucDetector },
