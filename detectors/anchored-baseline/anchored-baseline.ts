@@ -1,0 +1,226 @@
+/**
+ * Anchored seasonal baseline: the before/after view calibrated by backtesting on the history.
+ *
+ * Forecast (the seed's 分段历史平均 with 局部趋势反馈 — local-trend feedback): the value of the
+ * same slot on up to `maxPeriods` previous periods (their median), moved by the anchor — the median
+ * of the last `anchorPoints` points before the cut minus the median of the same slots a period
+ * earlier (or their ratio, for positive series: traffic grows in proportion).
+ *
+ * Band, by backtest: the same forecast is made from every cut point over the last `backtestPoints`
+ * of history; its residuals give σ (MAD), and windows of the treated window's length give the
+ * largest shift, burst and spread (src/core/window-stats.ts) this forecast made on ordinary days.
+ * The observed window's statistics score against max(parametric band, `nullFactor` × that largest):
+ * shift (mean residual / σ; parametric `shiftBand` / √n), burst (top quarter; `burstBand`), spread
+ * (σ of residuals / σ − 1; `spreadBand`). Score = the largest; direction = sign of the mean residual.
+ *
+ * `prepare` does the backtest once per history, so evaluating the same batch every minute costs
+ * only the new window. Cost: O(backtestPoints · n · maxPeriods) to prepare, O(n · maxPeriods) after.
+ */
+import { z } from 'zod';
+import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult, type Direction } from '../../src/core/detector.js';
+import { deviationScore } from '../../src/core/score.js';
+import { countPresent, toJsonValues } from '../../src/core/series.js';
+import { nanMad, nanMedian } from '../../src/core/stats.js';
+import { nullMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
+
+export const anchoredBaselineConfigSchema = z.object({
+  /** Season length in points; default: `input.period` (one day at the series' step). */
+  period: z.number().int().min(2).optional(),
+  /** Previous periods whose same slot forms the forecast (median). */
+  maxPeriods: z.number().int().min(1).max(28).default(7),
+  /** Points before the cut that re-anchor the level. */
+  anchorPoints: z.number().int().min(1).default(12),
+  /** Cut points of history the band is calibrated on (default: one period). */
+  backtestPoints: z.number().int().min(8).optional(),
+  /** Anchor by ratio for positive series, else by difference (`auto`), or always one of them. */
+  anchor: z.enum(['auto', 'ratio', 'difference']).default('auto'),
+  shiftBand: z.number().positive().default(4),
+  burstBand: z.number().positive().default(5),
+  spreadBand: z.number().positive().default(4),
+  /** Band = this many times the largest statistic seen in the backtest (0 turns it off). */
+  nullFactor: z.number().min(0).default(1.25),
+  /** Floor of σ relative to the series' typical magnitude. */
+  minRelativeSigma: z.number().min(0).default(0.005),
+  anomalousAbove: z.number().min(0).max(100).default(50),
+});
+export type AnchoredBaselineConfig = z.output<typeof anchoredBaselineConfigSchema>;
+
+const identity = { name: 'anchoredBaseline', version: '1.0.0' } as const;
+
+interface Prepared {
+  kind: 'anchoredBaseline';
+  period: number;
+  ratio: boolean;
+  sigma: number;
+  magnitude: number;
+  historyLength: number;
+  /** Backtest residuals/σ by cut, kept so nulls for any window length can be computed on demand. */
+  backtests: Float64Array[];
+  /** Memo of null maxima by window length and direction (pure: same inputs, same values). */
+  nulls: Map<string, NullMaxima>;
+}
+
+/** Forecast of x[cut + j] for j in [0, n) from x[0, cut): see the module comment. NaN where no slot has data. */
+function forecastFrom(x: Float64Array, cut: number, n: number, period: number, config: AnchoredBaselineConfig, ratio: boolean, out: Float64Array): void {
+  const periods = Math.min(config.maxPeriods, Math.floor((cut - config.anchorPoints) / period));
+  const slots: number[] = [];
+  const recent: number[] = [];
+  const earlier: number[] = [];
+  for (let i = cut - config.anchorPoints; i < cut; i++) {
+    const v = x[i];
+    if (v === v) recent.push(v);
+    for (let d = 1; d <= periods; d++) {
+      const e = x[i - d * period];
+      if (e === e) earlier.push(e);
+    }
+  }
+  const median = (values: number[]) => (values.length === 0 ? NaN : nanMedian(Float64Array.from(values)));
+  const recentLevel = median(recent);
+  const earlierLevel = median(earlier);
+  for (let j = 0; j < n; j++) {
+    slots.length = 0;
+    for (let d = 1; d <= periods; d++) {
+      const v = x[cut + j - d * period];
+      if (v === v) slots.push(v);
+    }
+    const base = median(slots);
+    if (!(base === base) || !(recentLevel === recentLevel) || !(earlierLevel === earlierLevel)) out[j] = base;
+    else out[j] = ratio && earlierLevel > 0 ? base * (recentLevel / earlierLevel) : base + (recentLevel - earlierLevel);
+  }
+}
+
+function resolvePeriod(input: Pick<DetectorInput, 'period'>, config: AnchoredBaselineConfig): number | null {
+  const p = config.period ?? input.period;
+  return p !== undefined && Number.isInteger(p) && p >= 2 ? p : null;
+}
+
+/** Backtests the forecast on the history; null when the history is too short. */
+export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | 'period'>, config: AnchoredBaselineConfig, windowLength = 12): Prepared | string {
+  const history = input.history?.values;
+  const period = resolvePeriod(input, config);
+  if (!history) return 'anchoredBaseline needs the metric\u2019s history before the release';
+  if (period === null) return 'anchoredBaseline needs a season length (config.period or the data\u2019s period)';
+  const backtestPoints = config.backtestPoints ?? period;
+  const firstCut = period + config.anchorPoints;
+  if (history.length < firstCut + windowLength + 8) return `anchoredBaseline needs at least ${firstCut + windowLength + 8} history points (one period of ${period} plus anchor and backtest); found ${history.length}`;
+  const present = countPresent(history);
+  if (present < history.length / 2) return `anchoredBaseline needs at least half of the history present; found ${present} of ${history.length}`;
+  let positive = true;
+  for (const v of history) if (v === v && v <= 0) positive = false;
+  const ratio = config.anchor === 'ratio' || (config.anchor === 'auto' && positive);
+  const magnitude = Math.max(Math.abs(nanMedian(history)), Number.EPSILON);
+  // Backtest: one forecast per cut over the last backtestPoints cuts, each as long as the
+  // horizon we may be asked about (the window, at most).
+  const horizon = windowLength;
+  const lastCut = history.length - horizon;
+  const fromCut = Math.max(firstCut, lastCut - backtestPoints);
+  const residuals: Float64Array[] = [];
+  const forecast = new Float64Array(horizon);
+  for (let cut = fromCut; cut <= lastCut; cut++) {
+    forecastFrom(history, cut, horizon, period, config, ratio, forecast);
+    const r = new Float64Array(horizon);
+    for (let j = 0; j < horizon; j++) r[j] = history[cut + j] - forecast[j];
+    residuals.push(r);
+  }
+  const all = new Float64Array(residuals.length * horizon);
+  residuals.forEach((r, i) => all.set(r, i * horizon));
+  const sigma = Math.max(nanMad(all), config.minRelativeSigma * magnitude, 1e-12);
+  for (const r of residuals) for (let j = 0; j < r.length; j++) r[j] /= sigma;
+  return { kind: 'anchoredBaseline', period, ratio, sigma, magnitude, historyLength: history.length, backtests: residuals, nulls: new Map() };
+}
+
+function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxima {
+  const key = `${n}|${direction}`;
+  let nulls = prepared.nulls.get(key);
+  if (!nulls) {
+    nulls = { windows: 0, shift: 0, burst: 0, spread: 0 };
+    for (const r of prepared.backtests) {
+      const m = nullMaxima(r.subarray(0, Math.min(n, r.length)), Math.min(n, r.length), direction, Math.ceil(Math.min(n, r.length) / 2));
+      nulls.windows += m.windows;
+      nulls.shift = Math.max(nulls.shift, m.shift);
+      nulls.burst = Math.max(nulls.burst, m.burst);
+      nulls.spread = Math.max(nulls.spread, m.spread);
+    }
+    prepared.nulls.set(key, nulls);
+  }
+  return nulls;
+}
+
+const isPrepared = (p: unknown): p is Prepared => typeof p === 'object' && p !== null && (p as Prepared).kind === 'anchoredBaseline';
+
+/** Runs the anchored-baseline before/after check; see the module comment. */
+export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBaselineConfig): DetectorResult {
+  const direction = input.direction ?? 'both';
+  const window = input.treated.values;
+  const n = window.length;
+  const windowPresent = countPresent(window);
+  if (windowPresent === 0) return insufficientData(identity, 'anchoredBaseline found no observed point in the window');
+  const horizon = Math.max(n, 12);
+  const prepared = isPrepared(input.prepared) && input.prepared.backtests[0]?.length >= n ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
+  if (typeof prepared === 'string') return insufficientData(identity, prepared);
+  const history = input.history!.values;
+  const x = new Float64Array(history.length + n);
+  x.set(history);
+  x.set(window, history.length);
+  const forecast = new Float64Array(n);
+  forecastFrom(x, history.length, n, prepared.period, config, prepared.ratio, forecast);
+  const z = new Float64Array(n);
+  for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / prepared.sigma;
+  const observed = windowStatistics(z, 0, n, direction);
+  const nulls = config.nullFactor > 0 ? nullsFor(prepared, n, direction) : { windows: 0, shift: 0, burst: 0, spread: 0 };
+  const shiftBand = Math.max(config.shiftBand / Math.sqrt(Math.max(1, observed.count)), config.nullFactor * nulls.shift);
+  const burstBand = Math.max(config.burstBand, config.nullFactor * nulls.burst);
+  const spreadBand = Math.max(config.spreadBand, config.nullFactor * Math.max(0, nulls.spread - 1));
+  const shift = deviationScore(Math.max(0, observed.shift), shiftBand, 'up');
+  const burst = deviationScore(Math.max(0, observed.burst), burstBand, 'up');
+  const spread = observed.count >= 4 ? deviationScore(Math.max(0, observed.spread - 1), spreadBand, 'up') : 0;
+  const score = Math.max(shift, burst, spread);
+  const moved = observed.mean > 0 ? 'up' : observed.mean < 0 ? 'down' : 'none';
+  const harmless = (direction === 'up' && moved === 'down') || (direction === 'down' && moved === 'up');
+  const displayDelta = burstBand * prepared.sigma;
+  const lower = Float64Array.from(forecast, (f) => f - displayDelta);
+  const upper = Float64Array.from(forecast, (f) => f + displayDelta);
+  const { start, step } = input.treated;
+  return {
+    detector: identity.name,
+    version: identity.version,
+    status: 'ok',
+    score,
+    anomalous: score >= config.anomalousAbove,
+    direction: score < 1 ? 'none' : spread > Math.max(shift, burst) && harmless ? 'none' : moved,
+    evidence: {
+      period: prepared.period,
+      anchor: prepared.ratio ? 'ratio' : 'difference',
+      sigma: prepared.sigma,
+      backtestWindows: nulls.windows,
+      meanResidualSigmas: observed.mean,
+      shiftStatistic: observed.shift,
+      shiftBand,
+      shiftScore: shift,
+      burstTopQuarterSigmas: observed.burst,
+      burstBand,
+      burstScore: burst,
+      spreadSigmas: observed.spread,
+      spreadBand,
+      spreadScore: spread,
+      windowPoints: observed.count,
+    },
+    plot: [
+      { name: 'observed', start, step, values: toJsonValues(window), role: 'observed' },
+      { name: 'forecast', start, step, values: toJsonValues(forecast), role: 'forecast' },
+      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
+      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
+    ],
+  };
+}
+
+/** Registry entry: before/after against an anchored seasonal baseline with a backtested band. */
+export const anchoredBaselineDetector: DetectorModule<typeof anchoredBaselineConfigSchema> = {
+  name: identity.name,
+  version: identity.version,
+  description: 'Is the window where the same slots of previous periods, re-anchored to the level just before the release, put it — by more than this forecast missed on ordinary days?',
+  configSchema: anchoredBaselineConfigSchema,
+  capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: false, needsLogs: false, seasonal: true },
+  detect: anchoredBaselineDetect,
+  prepare: (input, config) => prepareAnchoredBaseline(input, config, 60),
+};

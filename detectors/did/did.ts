@@ -1,0 +1,254 @@
+/**
+ * Difference in differences: did the released hosts move away from the unreleased hosts at the
+ * release, by more than the two groups' usual disagreement?
+ *
+ * 1. Relation series: for each time step, the log ratio log(treated / control) when both groups
+ *    are positive over the baseline (multiplicative events such as a traffic peak cancel exactly),
+ *    otherwise the difference treated − control.
+ * 2. Baseline from the last `baselinePoints` of history: median m and robust σ (MAD × 1.4826,
+ *    floored at `minRelativeSigma` of the level so a perfectly flat pair cannot divide by 0), and
+ *    the lag-1 autocorrelation ρ of the relation series.
+ * 3. In the window, z_t = (relation_t − m) / σ. Three statistics, each turned into a 0–100 score by
+ *    the shared mapping (src/core/score.ts, band edge = 50):
+ *    - shift: the window mean of z (in the bad direction) — a sustained level change;
+ *    - burst: the mean of the highest quarter of z (in the bad direction) — spikes;
+ *    - spread: the standard deviation of z in the window — a variance increase (no direction of
+ *      its own; it counts whatever the metric's direction).
+ * 4. Each statistic's band is the larger of a parametric one and an empirical one. Parametric:
+ *    `shiftBand` / √n_eff (n_eff = n (1 − ρ) / (1 + ρ), ρ the baseline's lag-1 autocorrelation),
+ *    `burstBand`, 1 + `spreadBand`. Empirical: `nullFactor` × the largest value of the same
+ *    statistic over every window of the same length slid across the baseline — so heavy tails,
+ *    daily bursts and autocorrelation the pair already had before the release widen the band
+ *    by themselves.
+ * 5. Score = the largest; direction = the sign of the window's mean z (`none` for spread alone).
+ *
+ * Cost: O(L · n) for the empirical bands (L baseline points, n window points) plus O(L + n).
+ */
+import { z } from 'zod';
+import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
+import { deviationScore } from '../../src/core/score.js';
+import { alignTo } from '../../src/core/compare.js';
+import { nanMad, nanMedian } from '../../src/core/stats.js';
+import { toJsonValues, type Series } from '../../src/core/series.js';
+import { nullMaxima, windowStatistics } from '../../src/core/window-stats.js';
+
+export const didConfigSchema = z.object({
+  /** History points right before the release that set the baseline relation. */
+  baselinePoints: z.number().int().min(8).default(288),
+  /** Fewest present baseline points. */
+  minBaselinePoints: z.number().int().min(4).default(24),
+  /** Fewest present window points. */
+  minWindowPoints: z.number().int().min(1).default(3),
+  /** Band of the shift statistic, in standard errors of the window mean. */
+  shiftBand: z.number().positive().default(4),
+  /** Empirical bands: this many times the largest statistic seen over the baseline's windows (0 turns them off). */
+  nullFactor: z.number().min(0).default(1.25),
+  /** Band of the burst statistic, in baseline σ. */
+  burstBand: z.number().positive().default(5),
+  /** Band of the spread statistic: window σ over baseline σ minus 1 (so 2 means three times as noisy). */
+  spreadBand: z.number().positive().default(2),
+  /** Floor of σ relative to the relation's typical magnitude (differences) or absolute (log ratios). */
+  minRelativeSigma: z.number().min(0).default(0.01),
+  /** Largest lag-1 autocorrelation credited when shrinking the effective sample size. */
+  maxAutocorrelation: z.number().min(0).max(0.99).default(0.9),
+  /** Window score at or above which the result is anomalous. */
+  anomalousAbove: z.number().min(0).max(100).default(50),
+});
+export type DidConfig = z.output<typeof didConfigSchema>;
+
+const identity = { name: 'did', version: '1.0.0' } as const;
+
+function allPositive(values: Float64Array): boolean {
+  let n = 0;
+  for (const v of values) {
+    if (v !== v) continue;
+    if (v <= 0) return false;
+    n++;
+  }
+  return n > 0;
+}
+
+function relation(treated: Float64Array, control: Float64Array, logRatio: boolean): Float64Array {
+  const out = new Float64Array(treated.length);
+  for (let i = 0; i < out.length; i++) {
+    const t = treated[i];
+    const c = control[i];
+    out[i] = t === t && c === c ? (logRatio ? (t > 0 && c > 0 ? Math.log(t / c) : NaN) : t - c) : NaN;
+  }
+  return out;
+}
+
+function lagOneAutocorrelation(values: Float64Array, centre: number): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = values[i] - centre;
+    if (a !== a) continue;
+    den += a * a;
+    const b = values[i + 1] - centre;
+    if (i + 1 < values.length && b === b) num += a * b;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+function tail(s: Series | undefined, points: number): Float64Array | null {
+  if (!s || s.values.length === 0) return null;
+  return s.values.subarray(Math.max(0, s.values.length - points));
+}
+
+interface RelationAnalysis {
+  form: 'log ratio' | 'difference';
+  centre: number;
+  sigma: number;
+  rho: number;
+  meanZ: number;
+  shift: number;
+  shiftBand: number;
+  shiftScore: number;
+  burst: number;
+  burstBand: number;
+  burstScore: number;
+  /** The larger of the shift and burst scores. */
+  score: number;
+}
+
+/** Shift and burst of one relation form (steps 2–4 of the module comment). */
+function analyse(baseline: Float64Array, window: Float64Array, form: RelationAnalysis['form'], magnitude: number, windowCount: number, config: DidConfig, direction: 'up' | 'down' | 'both'): RelationAnalysis {
+  const centre = nanMedian(baseline);
+  const sigma = Math.max(nanMad(baseline), config.minRelativeSigma * magnitude, 1e-12);
+  const rho = Math.min(config.maxAutocorrelation, Math.max(0, lagOneAutocorrelation(baseline, centre)));
+  const n = window.length;
+  const z = new Float64Array(n);
+  for (let i = 0; i < n; i++) z[i] = (window[i] - centre) / sigma;
+  const observed = windowStatistics(z, 0, n, direction);
+  const nEff = Math.max(1, (windowCount * (1 - rho)) / (1 + rho));
+  // The same statistics over every baseline window of the window's length: what this pair does
+  // on an ordinary day.
+  const zBaseline = new Float64Array(baseline.length);
+  for (let i = 0; i < baseline.length; i++) zBaseline[i] = (baseline[i] - centre) / sigma;
+  const nulls = config.nullFactor > 0 ? nullMaxima(zBaseline, n, direction, Math.max(config.minWindowPoints, Math.ceil(n / 2))) : { shift: 0, burst: 0 };
+  const shiftBand = Math.max(config.shiftBand / Math.sqrt(nEff), config.nullFactor * nulls.shift);
+  const burstBand = Math.max(config.burstBand, config.nullFactor * nulls.burst);
+  const shiftScore = deviationScore(Math.max(0, observed.shift), shiftBand, 'up');
+  const burstScore = deviationScore(Math.max(0, observed.burst), burstBand, 'up');
+  return { form, centre, sigma, rho, meanZ: observed.mean, shift: observed.shift, shiftBand, shiftScore, burst: observed.burst, burstBand, burstScore, score: Math.max(shiftScore, burstScore) };
+}
+
+/** Standard deviation of first differences over [from, to) (level and slow seasonality cancel). */
+function differenceNoise(values: Float64Array, from: number, to: number): number {
+  let n = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = from + 1; i < to; i++) {
+    const d = values[i] - values[i - 1];
+    if (d !== d) continue;
+    n++;
+    sum += d;
+    sumSq += d * d;
+  }
+  if (n < 2) return NaN;
+  return Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)));
+}
+
+/**
+ * Noise increase of the released hosts relative to the unreleased ones: the log of the ratio of
+ * their first-difference noise in the window, minus its median over baseline windows of the same
+ * length; the band is the larger of log(1 + spreadBand) and nullFactor × the largest baseline excess.
+ */
+function spreadAnalysis(treatedHistory: Float64Array, controlHistory: Float64Array, treatedWindow: Float64Array, controlWindow: Float64Array, config: DidConfig): { excess: number; band: number; score: number } {
+  const n = treatedWindow.length;
+  const ratio = (t: Float64Array, c: Float64Array, from: number, to: number) => {
+    const nt = differenceNoise(t, from, to);
+    const nc = differenceNoise(c, from, to);
+    return nt > 0 && nc > 0 ? Math.log(nt / nc) : NaN;
+  };
+  const observed = ratio(treatedWindow, controlWindow, 0, n);
+  if (!Number.isFinite(observed) || n < 4) return { excess: 0, band: Infinity, score: 0 };
+  const nulls: number[] = [];
+  for (let from = 0; from + n <= treatedHistory.length; from++) {
+    const r = ratio(treatedHistory, controlHistory, from, from + n);
+    if (Number.isFinite(r)) nulls.push(r);
+  }
+  if (nulls.length < 4) return { excess: 0, band: Infinity, score: 0 };
+  const typical = nanMedian(Float64Array.from(nulls));
+  let largest = 0;
+  for (const r of nulls) largest = Math.max(largest, r - typical);
+  const band = Math.max(Math.log(1 + config.spreadBand), config.nullFactor * largest);
+  const excess = observed - typical;
+  return { excess, band, score: deviationScore(Math.max(0, excess), band, 'up') };
+}
+
+/** Runs the difference-in-differences check; see the module comment. */
+export function didDetect(input: DetectorInput, config: DidConfig): DetectorResult {
+  const direction = input.direction ?? 'both';
+  if (!input.control) return insufficientData(identity, 'did needs the unreleased hosts (control) over the same minutes');
+  const treatedHistory = tail(input.history, config.baselinePoints);
+  const controlHistorySeries = input.controlHistory;
+  const controlHistory = controlHistorySeries && input.history ? alignTo(controlHistorySeries, { start: input.history.start + (input.history.values.length - (treatedHistory?.length ?? 0)) * input.history.step, step: input.history.step, values: treatedHistory ?? new Float64Array(0) }) : null;
+  if (!treatedHistory || !controlHistory) return insufficientData(identity, 'did needs the history of both the released and the unreleased hosts');
+  const treatedWindow = input.treated.values;
+  const controlWindow = alignTo(input.control, input.treated);
+  const differenceBaseline = relation(treatedHistory, controlHistory, false);
+  const differenceWindow = relation(treatedWindow, controlWindow, false);
+  let baselineCount = 0;
+  for (const v of differenceBaseline) if (v === v) baselineCount++;
+  let windowCount = 0;
+  for (const v of differenceWindow) if (v === v) windowCount++;
+  if (baselineCount < config.minBaselinePoints) return insufficientData(identity, `did needs ${config.minBaselinePoints} baseline points where both groups have data; found ${baselineCount}`);
+  if (windowCount < config.minWindowPoints) return insufficientData(identity, `did needs ${config.minWindowPoints} window points where both groups have data; found ${windowCount}`);
+
+  // Whether an event that hit every host scaled them (traffic) or added to them (an upstream's
+  // errors) is unknown, so both relations are tried and the change must be unexplained by either.
+  const magnitude = Math.max(Math.abs(nanMedian(treatedHistory)), Math.abs(nanMedian(controlHistory)), Number.EPSILON);
+  const analyses = [analyse(differenceBaseline, differenceWindow, 'difference', magnitude, windowCount, config, direction)];
+  if (allPositive(treatedHistory) && allPositive(controlHistory) && allPositive(treatedWindow) && allPositive(controlWindow)) {
+    analyses.push(analyse(relation(treatedHistory, controlHistory, true), relation(treatedWindow, controlWindow, true), 'log ratio', 1, windowCount, config, direction));
+  }
+  const chosen = analyses.reduce((a, b) => (b.score < a.score ? b : a));
+  const spread = spreadAnalysis(treatedHistory, controlHistory, treatedWindow, controlWindow, config);
+
+  const score = Math.max(chosen.score, spread.score);
+  const moved = chosen.meanZ > 0 ? 'up' : chosen.meanZ < 0 ? 'down' : 'none';
+  const harmless = (direction === 'up' && moved === 'down') || (direction === 'down' && moved === 'up');
+  const resultDirection = score < 1 ? 'none' : spread.score > chosen.score ? (harmless ? 'none' : moved) : moved;
+  return {
+    detector: identity.name,
+    version: identity.version,
+    status: 'ok',
+    score,
+    anomalous: score >= config.anomalousAbove,
+    direction: resultDirection,
+    evidence: {
+      relation: chosen.form,
+      baselineMedian: chosen.centre,
+      baselineSigma: chosen.sigma,
+      autocorrelation: chosen.rho,
+      windowMeanZ: chosen.meanZ,
+      shiftStatistic: chosen.shift,
+      shiftBand: chosen.shiftBand,
+      shiftScore: chosen.shiftScore,
+      burstTopQuarterZ: chosen.burst,
+      burstBand: chosen.burstBand,
+      burstScore: chosen.burstScore,
+      spreadLogRatioExcess: spread.excess,
+      spreadBand: Number.isFinite(spread.band) ? spread.band : null,
+      spreadScore: spread.score,
+      baselinePoints: baselineCount,
+      windowPoints: windowCount,
+    },
+    plot: [
+      { name: 'released', start: input.treated.start, step: input.treated.step, values: toJsonValues(treatedWindow), role: 'observed' },
+      { name: 'unreleased', start: input.treated.start, step: input.treated.step, values: toJsonValues(controlWindow), role: 'control' },
+    ],
+  };
+}
+
+/** Registry entry: released vs unreleased, against their usual relation before the release. */
+export const didDetector: DetectorModule<typeof didConfigSchema> = {
+  name: identity.name,
+  version: identity.version,
+  description: 'Did the released hosts move away from the unreleased hosts at the release, beyond the two groups\u2019 usual disagreement (difference in differences)?',
+  configSchema: didConfigSchema,
+  capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: true, needsLogs: false, seasonal: false },
+  detect: didDetect,
+};
