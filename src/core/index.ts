@@ -10,3 +10,5 @@ export * from './fill-gaps.js';
 export * from './day-type.js';
 export * from './band.js';
 export * from './local-trend.js';
+export * from './window-stats.js';
+export * from './random.js';
