@@ -1,0 +1,431 @@
+/**
+ * The gate: one release batch in, PASS / FAIL / INCONCLUSIVE out, with a 0–100 score and the
+ * evidence. It never fetches data (the case carries the series) and never checks a detector's
+ * name: the policy names detectors, the registry resolves them, capabilities say what they need.
+ *
+ * Per metric, up to three views judge the released hosts:
+ *
+ * 1. before/after — the released aggregate against its forecast from its own history. The same
+ *    forecast check runs on the unreleased aggregate; an event that moved them too (a traffic
+ *    peak, an upstream failure) is discounted: score × (1 − controlScore / 100) when both moved
+ *    the same way (difference in differences).
+ * 2. released vs unreleased — over the same minutes, after aligning the unreleased level to the
+ *    released one over the last `alignmentPoints` of history (hosts differ in level before any
+ *    release); the comparison detectors' scores are averaged.
+ * 3. per host — each released host's change from before to after against the unreleased hosts'
+ *    changes (median ± `bandSigma` robust σ), so one or two bad hosts are caught even when the
+ *    aggregate hides them.
+ *
+ * Metric score = the largest of the views (× sensitivity, capped at 100). A metric without any
+ * usable view is `insufficient_data`. Logs form one more pseudo-metric (category application).
+ *
+ * Batch decision, in order:
+ * - a critical metric at or above `failThreshold` → FAIL;
+ * - no metric could be judged, too little traffic, a critical metric without data, or more than
+ *   `maxInsufficientFraction` of the metrics without data → INCONCLUSIVE (never a silent PASS);
+ * - batch score = the highest category-weighted metric score (capped at 100):
+ *   ≥ failThreshold → FAIL; ≥ inconclusiveThreshold → INCONCLUSIVE; otherwise PASS.
+ *
+ * Cost: O(hosts × points) to aggregate, plus each detector's own cost; repeated evaluations of
+ * one batch reuse fitted models through `GateCache`.
+ */
+import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
+import { deviationScore } from '../core/score.js';
+import { countPresent, series, type Series } from '../core/series.js';
+import { nanMad, nanMedian } from '../core/stats.js';
+import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
+import { resolveDetector, type ResolvedDetector } from '../registry.js';
+import { aggregateHosts, aggregationFor } from './aggregate.js';
+import { GateCache } from './cache.js';
+import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
+import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
+
+const DAY_MS = 86_400_000;
+
+export interface EvaluateOptions {
+  /** Reuses fitted models across evaluations of the same batch. */
+  cache?: GateCache;
+  /** Resolves a policy's detector references (default: the built-in registry); lets users plug in their own. */
+  resolve?: (ref: DetectorRef) => ResolvedDetector;
+}
+
+interface ResolvedViews {
+  beforeAfter: ResolvedDetector[];
+  comparison: { detectors: ResolvedDetector[]; combine: 'min' | 'mean' | 'max' }[];
+}
+
+interface Windows {
+  /** Index of the first point at or after `deployedAt`. */
+  cut: number;
+  length: number;
+}
+
+function windowsOf(c: ParsedCase): Windows {
+  const length = c.metrics[0]?.released[0]?.values.length ?? 0;
+  const cut = Math.min(length, Math.max(0, Math.ceil((c.release.deployedAt - c.start) / c.step)));
+  return { cut, length };
+}
+
+const mean = (values: Float64Array, from: number, to: number): number => {
+  let s = 0;
+  let n = 0;
+  for (let i = Math.max(0, from); i < to; i++) {
+    const v = values[i];
+    if (v === v) {
+      s += v;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : s / n;
+};
+
+const sub = (values: Float64Array, from: number, to: number): Float64Array => values.subarray(from, to);
+
+
+function runDetector(d: ResolvedDetector, input: DetectorInput, cacheKey: string | null, cache: GateCache | undefined): DetectorResult {
+  let prepared: unknown;
+  if (d.module.prepare && cacheKey && cache && input.history) {
+    prepared = cache.get(cacheKey, () => d.module.prepare!({ history: input.history, period: input.period, direction: input.direction }, d.config));
+  }
+  try {
+    return d.module.detect(prepared === undefined ? input : { ...input, prepared }, d.config);
+  } catch (error) {
+    // A detector bug on odd data must not decide a release: report it as no judgement.
+    return { detector: d.module.name, version: d.module.version, status: 'insufficient_data', reason: `${d.module.name} failed: ${(error as Error).message}`, score: 0, anomalous: false, direction: 'none', evidence: {} };
+  }
+}
+
+const ok = (results: DetectorResult[]) => results.filter((r) => r.status === 'ok');
+
+/** Score of one detector result in the direction that is bad for the metric. */
+const directed = (r: DetectorResult, direction: Direction): number => {
+  if (r.status !== 'ok') return 0;
+  if (direction === 'up' && r.direction === 'down') return 0;
+  if (direction === 'down' && r.direction === 'up') return 0;
+  return r.score;
+};
+
+/**
+ * Robust noise of one host's series over [from, to): σ of its first differences / √2 (slow
+ * seasonality cancels in differences), from the MAD or the mean absolute difference, whichever is
+ * larger (the MAD is 0 for series that are mostly one value, such as rare counts).
+ */
+function hostNoise(values: Float64Array, from: number, to: number): number {
+  const diffs: number[] = [];
+  for (let i = Math.max(1, from); i < to; i++) {
+    const d = values[i] - values[i - 1];
+    if (d === d) diffs.push(d);
+  }
+  if (diffs.length < 3) return NaN;
+  const abs = Float64Array.from(diffs, Math.abs);
+  const meanAbs = abs.reduce((a, b) => a + b, 0) / abs.length;
+  return Math.max(nanMad(Float64Array.from(diffs)), 1.2533 * meanAbs) / Math.SQRT2;
+}
+
+/**
+ * Each released host's change (window mean − mean of the last `alignmentPoints` before the
+ * release), relative to its own level, minus the unreleased hosts' median relative change. The band
+ * is the largest of: `bandSigma` robust σ of the unreleased hosts' changes; `bandSigma` standard
+ * errors of the host's own change (from its noise); `minRelativeChange`.
+ */
+function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction: Direction): { score: number; hosts: HostFinding[] } | null {
+  const cfg = policy.views.perHost;
+  const after = w.length - w.cut;
+  if (!cfg.enabled || metric.unreleased.length < cfg.minControlHosts || w.cut === 0 || after < policy.minData.observedPoints) return null;
+  const from = Math.max(0, w.cut - policy.alignmentPoints);
+  const before = w.cut - from;
+  const relativeChange = (values: Float64Array): { change: number; level: number } => {
+    const pre = mean(values, from, w.cut);
+    const post = mean(values, w.cut, w.length);
+    const level = Math.max(Math.abs(pre), 1e-9);
+    return { change: (post - pre) / level, level };
+  };
+  const controlChanges = Float64Array.from(metric.unreleased.map((h) => relativeChange(h.values).change));
+  if (countPresent(controlChanges) < cfg.minControlHosts) return null;
+  const centre = nanMedian(controlChanges);
+  const controlSpread = nanMad(controlChanges);
+  const hosts: HostFinding[] = [];
+  let score = 0;
+  for (const h of metric.released) {
+    const { change, level } = relativeChange(h.values);
+    const excess = change - centre;
+    if (!Number.isFinite(excess)) continue;
+    const noise = hostNoise(h.values, from, w.cut) / level;
+    const standardError = Number.isFinite(noise) ? noise * Math.sqrt(1 / after + 1 / before) : 0;
+    const delta = Math.max(cfg.bandSigma * controlSpread, cfg.bandSigma * standardError, cfg.minRelativeChange, 1e-12);
+    const s = deviationScore(excess, delta, direction);
+    hosts.push({ host: h.host, excessChange: excess, score: s });
+    score = Math.max(score, s);
+  }
+  if (hosts.length === 0) return null;
+  hosts.sort((a, b) => b.score - a.score);
+  return { score, hosts: hosts.slice(0, 10) };
+}
+
+/**
+ * Aligns the control aggregate's level to the treated aggregate's over the history tail: by ratio
+ * when both are positive there, else by offset. Returns the adjusted control (whole span).
+ */
+function alignControl(treated: Float64Array, control: Float64Array, w: Windows, points: number): Float64Array {
+  const from = Math.max(0, w.cut - points);
+  const t = mean(treated, from, w.cut);
+  const c = mean(control, from, w.cut);
+  if (!Number.isFinite(t) || !Number.isFinite(c)) return control;
+  const out = new Float64Array(control.length);
+  if (t > 0 && c > 0) {
+    const ratio = t / c;
+    for (let i = 0; i < control.length; i++) out[i] = control[i] * ratio;
+  } else {
+    const offset = t - c;
+    for (let i = 0; i < control.length; i++) out[i] = control[i] + offset;
+  }
+  return out;
+}
+
+function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy: Policy, detectors: ResolvedViews, cache: GateCache | undefined): MetricVerdict {
+  const direction = metric.direction;
+  const how = aggregationFor(metric.name, policy);
+  const critical = metric.critical || policy.critical.includes(metric.name);
+  const levels = { from: Math.max(0, w.cut - policy.alignmentPoints * 4), to: w.cut };
+  const treatedAll = aggregateHosts(metric.released.map((h) => h.values), how, 0, w.length, levels);
+  const hasControl = metric.unreleased.length > 0;
+  const controlAll = hasControl ? aggregateHosts(metric.unreleased.map((h) => h.values), how, 0, w.length, levels) : null;
+  const windowStart = c.start + w.cut * c.step;
+  const observed = sub(treatedAll, w.cut, w.length);
+  const present = countPresent(observed);
+  const base: Omit<MetricVerdict, 'status' | 'score' | 'anomalous' | 'direction' | 'reasons'> = {
+    name: metric.name, category: metric.category, critical, aggregation: how,
+    views: { beforeAfter: [], beforeAfterControl: [], comparison: [], perHost: null },
+  };
+  if (observed.length === 0 || present < policy.minData.observedPoints || present < policy.minData.presentFraction * observed.length) {
+    return { ...base, status: 'insufficient_data', reason: `${present} of ${observed.length} points present in the observation window`, score: 0, anomalous: false, direction: 'none', reasons: [] };
+  }
+  const period = Math.round(DAY_MS / c.step);
+  const historyPresent = countPresent(sub(treatedAll, 0, w.cut));
+  const reasons: string[] = [];
+  let score = 0;
+  let scoreDirection: 'up' | 'down' | 'none' = 'none';
+  const viewScores: number[] = [];
+  const consider = (s: number, d: 'up' | 'down' | 'none', why: string) => {
+    viewScores.push(s);
+    if (s > 0.5) reasons.push(`${why}: ${s.toFixed(1)}`);
+    if (s > score) {
+      score = s;
+      scoreDirection = d;
+    }
+  };
+
+  // 1. before/after, discounted by the same check on the unreleased hosts.
+  if (historyPresent >= policy.minData.historyPoints) {
+    const history = series(c.start, c.step, sub(treatedAll, 0, w.cut));
+    const treated = series(windowStart, c.step, observed);
+    const key = (d: ResolvedDetector, group: string) => `${c.app}|${metric.name}|${group}|${c.start}|${w.cut}|${d.module.name}@${d.module.version}|${JSON.stringify(d.config)}`;
+    base.views.beforeAfter = detectors.beforeAfter.map((d) => runDetector(d, { treated, history, direction, period }, key(d, 'released'), cache));
+    if (controlAll && countPresent(sub(controlAll, 0, w.cut)) >= policy.minData.historyPoints) {
+      const controlHistory = series(c.start, c.step, sub(controlAll, 0, w.cut));
+      const controlTreated = series(windowStart, c.step, sub(controlAll, w.cut, w.length));
+      base.views.beforeAfterControl = detectors.beforeAfter.map((d) => runDetector(d, { treated: controlTreated, history: controlHistory, direction, period }, key(d, 'unreleased'), cache));
+    }
+    const results = ok(base.views.beforeAfter);
+    const controlDecides = policy.views.beforeAfter.withControl === 'evidence' && ok(base.views.beforeAfterControl).length > 0;
+    if (results.length > 0 && !controlDecides) {
+      const best = results.reduce((a, b) => (directed(b, direction) > directed(a, direction) ? b : a));
+      let s = directed(best, direction);
+      const controlResult = ok(base.views.beforeAfterControl).find((r) => r.detector === best.detector);
+      if (controlResult && controlResult.direction === best.direction) s *= 1 - directed(controlResult, direction) / 100;
+      consider(s, best.direction, `before/after (${best.detector})${controlResult && controlResult.direction === best.direction && controlResult.score > 0.5 ? `, discounted for the unreleased hosts moving too (${controlResult.score.toFixed(1)})` : ''}`);
+    }
+  }
+
+  // 2. released vs unreleased over the same minutes, control level aligned first.
+  if (controlAll && countPresent(sub(controlAll, w.cut, w.length)) >= policy.minData.observedPoints) {
+    const aligned = alignControl(treatedAll, controlAll, w, policy.alignmentPoints);
+    const input: DetectorInput = {
+      treated: series(windowStart, c.step, observed),
+      control: series(windowStart, c.step, sub(aligned, w.cut, w.length)),
+      history: w.cut > 0 ? series(c.start, c.step, sub(treatedAll, 0, w.cut)) : undefined,
+      controlHistory: w.cut > 0 ? series(c.start, c.step, sub(aligned, 0, w.cut)) : undefined,
+      treatedHosts: metric.released.map((h) => series(windowStart, c.step, sub(h.values, w.cut, w.length))),
+      controlHosts: metric.unreleased.map((h) => series(windowStart, c.step, sub(h.values, w.cut, w.length))),
+      direction,
+      period,
+    };
+    for (const group of detectors.comparison) {
+      const results = group.detectors.map((d) => runDetector(d, input, null, undefined));
+      base.views.comparison.push(...results);
+      const judged = ok(results);
+      if (judged.length === 0) continue;
+      const scores = judged.map((r) => directed(r, direction));
+      const s = group.combine === 'min' ? Math.min(...scores) : group.combine === 'max' ? Math.max(...scores) : scores.reduce((a, b) => a + b, 0) / scores.length;
+      const up = judged.filter((r) => r.direction === 'up').length;
+      const down = judged.filter((r) => r.direction === 'down').length;
+      consider(s, up > down ? 'up' : down > up ? 'down' : 'none', `released vs unreleased (${judged.map((r) => r.detector).join(group.combine === 'min' ? ' and ' : ', ')})`);
+    }
+  }
+
+  // 3. per host.
+  const perHost = perHostView(metric, w, policy, direction);
+  base.views.perHost = perHost;
+  if (perHost && perHost.hosts.length > 0) {
+    const worst = perHost.hosts[0];
+    consider(perHost.score, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
+  }
+
+  const judged = ok(base.views.beforeAfter).length + ok(base.views.comparison).length + (perHost ? 1 : 0);
+  if (judged === 0) {
+    const why = [...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason).filter(Boolean);
+    return { ...base, status: 'insufficient_data', reason: why[0] ?? (hasControl ? 'no view had enough data' : `no unreleased hosts and fewer than ${policy.minData.historyPoints} history points`), score: 0, anomalous: false, direction: 'none', reasons };
+  }
+  const final = Math.min(100, fuse(viewScores, policy.agreement) * policy.sensitivity);
+  const anomalous = final >= policy.metricThreshold;
+  const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
+  if (anomalous) verdict.plot = plotFor(c, w, treatedAll, controlAll, base.views.beforeAfter);
+  return verdict;
+}
+
+function plotFor(c: ParsedCase, w: Windows, treated: Float64Array, control: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {
+  const toJson = (values: Float64Array) => Array.from(values, (v) => (Number.isFinite(v) ? v : null));
+  // Enough history to see the level before the release, not the whole week.
+  const from = Math.max(0, w.cut - Math.max(60, w.length - w.cut));
+  const start = c.start + from * c.step;
+  const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJson(treated.subarray(from, w.length)), role: 'observed' };
+  const band = ok(beforeAfter)[0]?.plot?.filter((p) => p.role === 'forecast' || p.role === 'lower' || p.role === 'upper') ?? [];
+  return {
+    beforeAfter: [observed, ...band],
+    releasedVsUnreleased: control ? [observed, { name: 'unreleased', start, step: c.step, values: toJson(control.subarray(from, w.length)), role: 'control' }] : [observed],
+    deployedAt: c.release.deployedAt,
+  };
+}
+
+/**
+ * Fuses the views' scores: the largest, raised when other views agree. Each further view scoring
+ * above `agreement.floor` closes part of the gap to 100: s ← s + (100 − s) · w · (v − floor) / (100 − floor),
+ * w = `agreement.weight`. Views are not independent (they read the same hosts), hence w < 1.
+ */
+export function fuse(scores: number[], agreement: Policy['agreement']): number {
+  if (scores.length === 0) return 0;
+  const sorted = [...scores].sort((a, b) => b - a);
+  let s = sorted[0];
+  for (let i = 1; i < sorted.length; i++) {
+    const v = sorted[i];
+    if (v <= agreement.floor) break;
+    s += (100 - s) * agreement.weight * ((v - agreement.floor) / (100 - agreement.floor));
+  }
+  return s;
+}
+
+function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null {
+  const pattern = new RegExp(policy.traffic.metricPattern, 'i');
+  for (const metric of c.metrics) {
+    if (!pattern.test(metric.name)) continue;
+    const perHost = aggregateHosts(metric.released.map((h) => h.values), 'mean', w.cut, w.length);
+    const m = mean(perHost, 0, perHost.length);
+    if (Number.isFinite(m) && m < policy.traffic.minPerHost) return `too little traffic: ${metric.name} averages ${m.toPrecision(3)} per host per step, below ${policy.traffic.minPerHost}`;
+  }
+  return null;
+}
+
+/**
+ * Judges one release batch. `policy` may be partial (defaults fill the rest) or already parsed.
+ * Throws only for a bad policy (`SluiceError('invalid_config')` naming the field) or an unknown
+ * detector name; bad or missing data gives INCONCLUSIVE with the reason.
+ */
+export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, options: EvaluateOptions = {}): Verdict {
+  const policy = parsePolicy(policyInput);
+  const resolve = options.resolve ?? resolveDetector;
+  const detectors: ResolvedViews = {
+    beforeAfter: policy.views.beforeAfter.detectors.map(resolve),
+    comparison: policy.views.comparison.map((g) => ({ detectors: g.detectors.map(resolve), combine: g.combine })),
+  };
+  const logsDetector = policy.views.logs ? resolve(policy.views.logs) : null;
+  const w = windowsOf(c);
+  const metrics = c.metrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
+
+  let logs: DetectorResult | null = null;
+  if (logsDetector && c.logs.length > 0) {
+    const hosts = (group: 'released' | 'unreleased') => [...new Set(c.metrics.flatMap((m) => m[group].map((h) => h.host)))];
+    const empty = series(c.start + w.cut * c.step, c.step, new Float64Array(Math.max(1, w.length - w.cut)));
+    logs = runDetector(logsDetector, { treated: empty, logs: { events: c.logs, treatedHosts: hosts('released'), controlHosts: hosts('unreleased'), deployedAt: c.release.deployedAt } }, null, undefined);
+  }
+
+  const reasons: string[] = [];
+  const insufficient = metrics.filter((m) => m.status !== 'ok');
+  const judged = metrics.filter((m) => m.status === 'ok');
+  const weighted = (m: MetricVerdict) => Math.min(100, m.score * (policy.weights[m.category as keyof Policy['weights']] ?? 1));
+  const logScore = logs && logs.status === 'ok' ? Math.min(100, logs.score * policy.logsWeight * policy.sensitivity) : 0;
+  let score = Math.max(0, ...judged.map(weighted), logScore);
+  const anomalousMetrics = judged.filter((m) => m.anomalous);
+  const logsAnomalous = logs !== null && logs.status === 'ok' && logScore >= policy.metricThreshold;
+
+  let decision: Decision;
+  let basis: Verdict['basis'] = 'score';
+  const criticalFail = judged.find((m) => m.critical && m.score >= policy.failThreshold);
+  const traffic = trafficTooLow(c, w, policy);
+  const criticalMissing = insufficient.find((m) => m.critical);
+  if (criticalFail) {
+    decision = 'FAIL';
+    basis = 'critical';
+    score = Math.max(score, criticalFail.score);
+    reasons.push(`critical metric ${criticalFail.name} deviates (${criticalFail.score.toFixed(1)})`);
+  } else if (judged.length === 0 && !logsAnomalous) {
+    decision = 'INCONCLUSIVE';
+    basis = 'insufficient_data';
+    reasons.push(metrics.length === 0 ? 'no metrics' : `no metric could be judged: ${insufficient[0]?.reason ?? 'no data'}`);
+  } else if (traffic && score < policy.failThreshold) {
+    decision = 'INCONCLUSIVE';
+    basis = 'traffic';
+    reasons.push(traffic);
+  } else if (criticalMissing && score < policy.failThreshold) {
+    decision = 'INCONCLUSIVE';
+    basis = 'insufficient_data';
+    reasons.push(`critical metric ${criticalMissing.name} has no data: ${criticalMissing.reason}`);
+  } else if (insufficient.length > policy.minData.maxInsufficientFraction * metrics.length && score < policy.failThreshold) {
+    decision = 'INCONCLUSIVE';
+    basis = 'insufficient_data';
+    reasons.push(`${insufficient.length} of ${metrics.length} metrics have too little data (${insufficient.map((m) => m.name).join(', ')})`);
+  } else if (score >= policy.failThreshold) {
+    decision = 'FAIL';
+  } else if (score >= policy.inconclusiveThreshold) {
+    decision = 'INCONCLUSIVE';
+    reasons.push(`borderline score ${score.toFixed(1)} (between ${policy.inconclusiveThreshold} and ${policy.failThreshold})`);
+  } else {
+    decision = 'PASS';
+  }
+  for (const m of [...anomalousMetrics].sort((a, b) => b.score - a.score)) reasons.push(`${m.name} (${m.category}) deviates ${m.direction}: ${m.score.toFixed(1)} — ${m.reasons[0] ?? ''}`.trim());
+  if (logsAnomalous && logs) reasons.push(`logs: ${logs.reason ?? `exception score ${logs.score.toFixed(1)}`}`);
+  if (decision === 'PASS' && insufficient.length > 0) reasons.push(`judged without ${insufficient.map((m) => m.name).join(', ')} (too little data)`);
+
+  const categories = new Map<string, { category: string; score: number; metrics: { name: string; score: number; direction: string }[] }>();
+  for (const m of anomalousMetrics) {
+    const entry = categories.get(m.category) ?? { category: m.category, score: 0, metrics: [] };
+    entry.metrics.push({ name: m.name, score: m.score, direction: m.direction });
+    entry.score = Math.max(entry.score, m.score);
+    categories.set(m.category, entry);
+  }
+  if (logsAnomalous && logs) {
+    const entry = categories.get('application') ?? { category: 'application', score: 0, metrics: [] };
+    entry.metrics.push({ name: 'logs', score: logScore, direction: 'up' });
+    entry.score = Math.max(entry.score, logScore);
+    categories.set('application', entry);
+  }
+  const detectorsUsed = new Map<string, string>();
+  for (const d of [...detectors.beforeAfter, ...detectors.comparison.flatMap((g) => g.detectors), ...(logsDetector ? [logsDetector] : [])]) detectorsUsed.set(d.module.name, d.module.version);
+
+  return {
+    format: 1,
+    caseId: c.id,
+    app: c.app,
+    decision,
+    basis,
+    score: Math.round(score * 100) / 100,
+    anomalous: decision !== 'PASS',
+    anomalies: anomalousMetrics.length + (logsAnomalous ? 1 : 0),
+    analysis: { from: c.start + w.cut * c.step, to: c.start + w.length * c.step, step: c.step, deployedAt: c.release.deployedAt, historyFrom: c.start },
+    release: { ...c.release },
+    reasons,
+    categories: [...categories.values()].sort((a, b) => b.score - a.score),
+    metrics,
+    logs,
+    detectors: [...detectorsUsed].map(([name, version]) => ({ name, version })),
+  };
+}

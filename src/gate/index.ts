@@ -1,0 +1,5 @@
+export * from './policy.js';
+export * from './aggregate.js';
+export * from './cache.js';
+export * from './verdict.js';
+export * from './evaluate.js';

@@ -1,0 +1,112 @@
+/**
+ * The gate policy: everything that turns detector scores into a batch decision, as data with
+ * defaults that work without tuning. Parse with `parsePolicy` (zod; errors name the field).
+ */
+import { z } from 'zod';
+import { parseConfig } from '../core/config.js';
+import { metricCategories } from '../datasets/case.js';
+
+const detectorRef = z.object({
+  /** Registry name of the detector. */
+  name: z.string().min(1),
+  /** Its configuration (validated by the detector's own schema). */
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+export type DetectorRef = z.output<typeof detectorRef>;
+
+const aggregations = ['mean', 'sum', 'max', 'p95', 'median'] as const;
+export type HostAggregation = (typeof aggregations)[number];
+
+export const policySchema = z.object({
+  /** When several views of one metric agree, the metric scores higher than its best view (see `fuse`). */
+  agreement: z.object({
+    /** Views scoring at or below this add nothing. */
+    floor: z.number().min(0).max(99).default(25),
+    /** How much an agreeing view closes the gap to 100 (0: the best view alone decides). */
+    weight: z.number().min(0).max(1).default(0.5),
+  }).prefault({}),
+  /** Scores at or above this fail the batch (0–100). */
+  failThreshold: z.number().min(0).max(100).default(60),
+  /**
+   * Scores at or above this (and below `failThreshold`) pause for a person (INCONCLUSIVE). Equal to
+   * `failThreshold` by default: a pause costs a person's time, so only missing data pauses.
+   */
+  inconclusiveThreshold: z.number().min(0).max(100).default(60),
+  /** A metric is anomalous when its score reaches this (0–100). */
+  metricThreshold: z.number().min(0).max(100).default(50),
+  /** Multiplies every metric score before thresholds: above 1 flags more, below 1 flags less. */
+  sensitivity: z.number().min(0.1).max(10).default(1),
+  /** Weight per metric category; a weighted score is capped at 100. */
+  weights: z.object(Object.fromEntries(metricCategories.map((c) => [c, z.number().min(0).max(10).default(1)])) as Record<(typeof metricCategories)[number], z.ZodDefault<z.ZodNumber>>).default(Object.fromEntries(metricCategories.map((c) => [c, 1])) as Record<(typeof metricCategories)[number], number>),
+  /** Metric names (besides those the case marks critical) that fail the batch on their own. */
+  critical: z.array(z.string()).default([]),
+  /** Weight of the log view (new fatal exceptions, surging old ones) as a pseudo-metric of the application category. */
+  logsWeight: z.number().min(0).max(10).default(1),
+  /** Minimum data for a decision. */
+  minData: z.object({
+    /** Fewest present points of the released aggregate in the observation window. */
+    observedPoints: z.number().int().min(1).default(3),
+    /** Smallest present fraction of the released aggregate in the window. */
+    presentFraction: z.number().min(0).max(1).default(0.5),
+    /** Fewest present history points for the before/after view. */
+    historyPoints: z.number().int().min(2).default(30),
+    /** More than this fraction of metrics without data → INCONCLUSIVE. */
+    maxInsufficientFraction: z.number().min(0).max(1).default(0.34),
+  }).default({ observedPoints: 3, presentFraction: 0.5, historyPoints: 30, maxInsufficientFraction: 0.34 }),
+  /** Minimum traffic: below it a batch has not been exercised enough to judge. */
+  traffic: z.object({
+    /** Regular expression (case-insensitive) naming traffic metrics (requests per step). */
+    metricPattern: z.string().default('(^|\\.)(qps|rps|tps|requests?|throughput)$'),
+    /** Smallest mean per released host per step over the window. */
+    minPerHost: z.number().min(0).default(0.01),
+  }).default({ metricPattern: '(^|\\.)(qps|rps|tps|requests?|throughput)$', minPerHost: 0.01 }),
+  /** How hosts combine into one series, by metric-name pattern (first match wins; default mean). */
+  aggregation: z.array(z.object({ pattern: z.string(), aggregate: z.enum(aggregations) })).default([
+    { pattern: '(^|\\.)(qps|rps|tps|count|total|requests?|throughput|errors?)$', aggregate: 'sum' },
+    { pattern: '(^|\\.)(p9\\d|max|tail)$', aggregate: 'p95' },
+  ]),
+  /** Points of history right before the release used to align released and unreleased levels. */
+  alignmentPoints: z.number().int().min(1).default(60),
+  /** The detectors of each view. */
+  views: z.object({
+    /** Before/after: the released aggregate against its forecast from history. */
+    beforeAfter: z.object({
+      detectors: z.array(detectorRef).default([{ name: 'anchoredBaseline', config: {} }]),
+      /**
+       * With a usable control group: `evidence` keeps the forecast band for the report but lets the
+       * released-vs-unreleased views decide (they cancel events that hit every host); `discount`
+       * also scores it, times (1 − the unreleased hosts' own before/after score / 100).
+       */
+      withControl: z.enum(['evidence', 'discount']).default('evidence'),
+    }).prefault({}),
+    /**
+     * Released vs unreleased: groups of detectors; each group's scores combine by `combine`
+     * (`min`: all must agree, as the seed's AUC+DTW), and the metric takes the largest group score.
+     */
+    comparison: z.array(z.object({ detectors: z.array(detectorRef).min(1), combine: z.enum(['min', 'mean', 'max']).default('max') })).default([
+      { detectors: [{ name: 'did', config: {} }], combine: 'max' },
+      { detectors: [{ name: 'auc', config: {} }, { name: 'dtw', config: {} }, { name: 'rankTest', config: {} }], combine: 'min' },
+    ]),
+    logs: detectorRef.nullable().default({ name: 'logExceptions', config: {} }),
+    perHost: z.object({
+      enabled: z.boolean().default(true),
+      /** Control hosts needed to judge hosts one by one. */
+      minControlHosts: z.number().int().min(2).default(4),
+      /** Band half-width in robust σ of the control hosts' changes. */
+      bandSigma: z.number().positive().default(6),
+      /** Smallest change, relative to the metric's level, that can flag a host. */
+      minRelativeChange: z.number().min(0).default(0.2),
+    }).prefault({}),
+  }).prefault({}),
+});
+
+export type Policy = z.output<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+/** Parses a policy, filling defaults; throws `SluiceError('invalid_config')` naming the field. */
+export function parsePolicy(input: unknown = {}): Policy {
+  return parseConfig(policySchema, input, 'gate policy');
+}
+
+/** The default policy. */
+export const defaultPolicy: Policy = parsePolicy({});

@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './metrics.js';
+export * from './replay.js';
+export * from './pool.js';
