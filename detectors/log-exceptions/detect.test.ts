@@ -67,8 +67,10 @@ describe('logExceptions(input, config): surging signatures', () => {
     ['a1', -40, TIMEOUT, 3], ['a2', -20, TIMEOUT, 3], ['c1', 5, TIMEOUT, 1], ['c2', 15, TIMEOUT, 1],
   ];
 
+  const hour = parseConfig(logExceptionsConfig, { beforeMs: 60 * MINUTE }, 'logExceptions config');
+
   it('p-values are the exact Poisson rate tests against before and against control', () => {
-    const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 20], ['a2', 9, TIMEOUT, 10]]), defaults);
+    const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 20], ['a2', 9, TIMEOUT, 10]]), hour);
     const pBefore = poissonRateTest(30, 60, 6, 120, 'greater').pValue;
     const pControl = poissonRateTest(30, 60, 2, 60, 'greater').pValue;
     expect(r.evidence.pBefore).toBeCloseTo(pBefore, 15);
@@ -78,6 +80,13 @@ describe('logExceptions(input, config): surging signatures', () => {
     expect(r.score).toBeCloseTo(Math.min(100, (50 * Math.log(Math.max(pBefore, pControl))) / Math.log(0.001)), 10);
     expect(r.anomalous).toBe(true);
     expect(r.evidence).toMatchObject({ 'host.a1': 20, 'host.a2': 10, afterTreated: 30, beforeTreated: 6, afterControl: 2 });
+  });
+
+  it('log coverage before the release defaults to the earliest event, not the metric history', () => {
+    // Events from 40 minutes before: 6 in 2 × 40 host-minutes, not in 2 × 60.
+    const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 20], ['a2', 9, TIMEOUT, 10]]), defaults);
+    expect(r.evidence.beforeMinutes).toBe(40);
+    expect(r.evidence.pBefore).toBeCloseTo(poissonRateTest(30, 60, 6, 80, 'greater').pValue, 15);
   });
 
   it('the same rate as before is steady', () => {
@@ -101,7 +110,7 @@ describe('logExceptions(input, config): surging signatures', () => {
   it('significant but below minRateRatio stays under 50', () => {
     // 3000 vs 2× exposure 4000: ratio 1.5, p tiny.
     const events: [string, number, string, number][] = [['a1', -30, TIMEOUT, 4000], ['a1', 5, TIMEOUT, 3000]];
-    const r = logExceptions(input(events, []), defaults);
+    const r = logExceptions(input(events, []), hour);
     expect(r.evidence.pBefore as number).toBeLessThan(1e-20);
     expect(r.score).toBeLessThan(50);
   });

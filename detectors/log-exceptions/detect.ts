@@ -43,6 +43,11 @@ export const logExceptionsConfig = z.object({
   minRateRatio: z.number().min(1).default(2),
   /** Fewest events on released hosts after the release for a surge. */
   minSurgeCount: z.number().int().min(1).default(5),
+  /**
+   * How far before `deployedAt` the logs reach, ms. Unset: from the earliest event before the
+   * release, or the start of `history` when there is none.
+   */
+  beforeMs: z.number().int().positive().optional(),
   /** How many signatures the evidence lists. */
   evidenceSignatures: z.number().int().min(1).max(50).default(5),
 });
@@ -96,8 +101,8 @@ const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : nul
 
 /**
  * Judges every signature and returns the findings, worst first. Exposure is host-minutes:
- * before = released hosts × minutes from the first observation (history start or first event)
- * to `deployedAt`; after = hosts × minutes from `deployedAt` to the end of `treated` (or the
+ * before = released hosts × minutes of log coverage before `deployedAt` (`beforeMs`, else from
+ * the earliest event, else from the start of history); after = hosts × minutes from `deployedAt` to the end of `treated` (or the
  * last event). O(e + s log s) for e events and s signatures.
  */
 export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfig): { findings: SignatureFinding[]; beforeMinutes: number; afterMinutes: number } | { reason: string } {
@@ -107,7 +112,7 @@ export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfi
   const controlHosts = new Set(logs.controlHosts.filter((h) => !treatedHosts.has(h)));
   if (treatedHosts.size === 0) return { reason: 'logExceptions needs at least one released host' };
   const deployedAt = logs.deployedAt;
-  let firstSeen = input.history ? input.history.start : Infinity;
+  let firstSeen = Infinity;
   let lastSeen = endOf(input.treated);
   const tallies = new Map<string, Tally>();
   for (const e of logs.events) {
@@ -133,7 +138,10 @@ export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfi
       } else tally.afterControl += count;
     }
   }
-  const beforeMinutes = Number.isFinite(firstSeen) ? Math.max(0, (deployedAt - firstSeen) / MINUTE) : 0;
+  // Log coverage before the release: configured, else from the earliest event (logs are often kept
+  // for hours while metric history spans days), else the metric history when no event came before.
+  const coverageStart = config.beforeMs !== undefined ? deployedAt - config.beforeMs : Number.isFinite(firstSeen) ? firstSeen : (input.history?.start ?? Infinity);
+  const beforeMinutes = Number.isFinite(coverageStart) ? Math.max(0, (deployedAt - coverageStart) / MINUTE) : 0;
   const afterMinutes = Math.max(0, (lastSeen - deployedAt) / MINUTE);
   if (afterMinutes <= 0) return { reason: 'logExceptions: no observation time after deployedAt' };
   if (beforeMinutes <= 0) return { reason: 'logExceptions: no log coverage before deployedAt (no history and no earlier events), so nothing can be called new' };
