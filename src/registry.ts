@@ -10,7 +10,9 @@ import { parseConfig } from './core/config.js';
 import { SluiceError, type SluiceIssue } from './core/errors.js';
 import type { DetectorModule } from './core/detector.js';
 import { arimaDetector, stlArimaDetector } from '../detectors/arima/index.js';
+import { anchoredBaselineDetector } from '../detectors/anchored-baseline/index.js';
 import { aucDetector } from '../detectors/auc/index.js';
+import { didDetector } from '../detectors/did/index.js';
 import { dtwDetector } from '../detectors/dtw/index.js';
 import { historicalAverageDetector } from '../detectors/historical-average/index.js';
 import { holtWintersDetector } from '../detectors/holt-winters/index.js';
@@ -43,10 +45,12 @@ const entries: readonly RegistryEntry[] = [
   { module: stlDetector },
   { module: arimaDetector },
   { module: stlArimaDetector },
+  { module: anchoredBaselineDetector },
   // Released vs unreleased.
   { module: dtwDetector },
   { module: aucDetector },
   { module: rankTestDetector },
+  { module: didDetector },
   // The seed's basic strategies.
   { module: trendDetector },
   { module: sameTimeDetector },
