@@ -32,6 +32,8 @@ export const stlArimaOptionsSchema = z.object({
     .optional(),
   /** With a fixed order: estimate a drift (d = 1) or mean (d = 0). */
   includeConstant: z.boolean().default(true),
+  /** With automatic order selection: rank candidates by CSS fits (default: as `auto.arima`, n > 150). */
+  approximation: z.boolean().optional(),
   /** Most recent adjusted points the ARIMA sees (older ones only inform the seasonal estimate). */
   fitWindow: z.number().int().min(10).default(1440),
 });
@@ -75,7 +77,7 @@ export function fitStlArima(values: ArrayLike<number>, options: StlArimaOptions)
     const { p, d, q } = config.order;
     arima = fitWith(recent, arimaOptionsSchema.parse({ p, d, q, includeMean: config.includeConstant && d === 0, includeDrift: config.includeConstant && d === 1 }), {});
   } else {
-    arima = autoArima(recent).fit;
+    arima = autoArima(recent, { approximation: config.approximation }).fit;
   }
   return { period, seasonal: decomposition.seasonal, trend: decomposition.trend, remainder: decomposition.remainder, adjusted, arima, arimaStart };
 }
