@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main: Co
   serve: { summary: 'start the HTTP service', load: () => import('./commands/serve.js') },
   demo: { summary: 'run the main job on the embedded defaults', load: () => import('./commands/demo.js') },
   dataset: { summary: 'generate, convert or validate case datasets', load: () => import('./commands/dataset.js') },
+  replay: { summary: 'replay a labeled dataset with a gate configuration and print its accuracy', load: () => import('./commands/replay.js') },
   nab: { summary: 'run a detector over the NAB corpus and score it', load: () => import('./commands/nab.js') },
 };
 

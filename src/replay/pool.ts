@@ -20,10 +20,13 @@ export interface ReplayRunOptions {
 
 const BATCH = 8;
 
-function workerUrl(): { url: URL; execArgv: string[] } {
-  // Under a TypeScript loader this file is .ts and so is the worker; built, both are .js.
-  const typescript = import.meta.url.endsWith('.ts');
-  return { url: new URL(typescript ? './worker.ts' : './worker.js', import.meta.url), execArgv: typescript ? ['--import', 'tsx'] : [] };
+function startWorker(): Worker {
+  // Built, the worker is plain JavaScript next to this file. Run from source under tsx, the
+  // worker thread has no loader yet: a two-line bootstrap registers tsx there, then loads it.
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, { eval: true });
 }
 
 export async function replayAll(cases: readonly ParsedCase[], config: ReplayConfig, options: ReplayRunOptions = {}): Promise<CaseOutcome[]> {
@@ -40,8 +43,7 @@ export async function replayAll(cases: readonly ParsedCase[], config: ReplayConf
     });
     return outcomes;
   }
-  const { url, execArgv } = workerUrl();
-  const pool = Array.from({ length: workers }, () => new Worker(url, { execArgv }));
+  const pool = Array.from({ length: workers }, startWorker);
   let next = 0;
   let done = 0;
   try {
