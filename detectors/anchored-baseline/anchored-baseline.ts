@@ -40,7 +40,7 @@ export const anchoredBaselineConfigSchema = z.object({
   /** Band = this many times the largest statistic seen in the backtest (0 turns it off). */
   nullFactor: z.number().min(0).default(1.25),
   /** Floor of σ relative to the series' typical magnitude. */
-  minRelativeSigma: z.number().min(0).default(0.005),
+  minRelativeSigma: z.number().min(0).default(0.001),
   anomalousAbove: z.number().min(0).max(100).default(50),
 });
 export type AnchoredBaselineConfig = z.output<typeof anchoredBaselineConfigSchema>;

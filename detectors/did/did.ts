@@ -48,7 +48,7 @@ export const didConfigSchema = z.object({
   /** Band of the spread statistic: window σ over baseline σ minus 1 (so 2 means three times as noisy). */
   spreadBand: z.number().positive().default(2),
   /** Floor of σ relative to the relation's typical magnitude (differences) or absolute (log ratios). */
-  minRelativeSigma: z.number().min(0).default(0.01),
+  minRelativeSigma: z.number().min(0).default(0.001),
   /** Largest lag-1 autocorrelation credited when shrinking the effective sample size. */
   maxAutocorrelation: z.number().min(0).max(0.99).default(0.9),
   /** Window score at or above which the result is anomalous. */
