@@ -30,6 +30,11 @@ export const anchoredBaselineConfigSchema = z.object({
   maxPeriods: z.number().int().min(1).max(28).default(7),
   /** Points before the cut that re-anchor the level. */
   anchorPoints: z.number().int().min(1).default(12),
+  /**
+   * Points each backtest forecast runs ahead; windows up to this long reuse one backtest (a longer
+   * window backtests at its own length).
+   */
+  backtestHorizon: z.number().int().min(1).default(60),
   /** Cut points of history the band is calibrated on (default: one period). */
   backtestPoints: z.number().int().min(8).optional(),
   /** Anchor by ratio for positive series, else by difference (`auto`), or always one of them. */
@@ -95,7 +100,7 @@ function resolvePeriod(input: Pick<DetectorInput, 'period'>, config: AnchoredBas
 }
 
 /** Backtests the forecast on the history; null when the history is too short. */
-export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | 'period'>, config: AnchoredBaselineConfig, windowLength = 12): Prepared | string {
+export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | 'period'>, config: AnchoredBaselineConfig, windowLength = config.backtestHorizon): Prepared | string {
   const history = input.history?.values;
   const period = resolvePeriod(input, config);
   if (!history) return 'anchoredBaseline needs the metric\u2019s history before the release';
@@ -155,8 +160,8 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const n = window.length;
   const windowPresent = countPresent(window);
   if (windowPresent === 0) return insufficientData(identity, 'anchoredBaseline found no observed point in the window');
-  const horizon = Math.max(n, 12);
-  const prepared = isPrepared(input.prepared) && input.prepared.backtests[0]?.length >= n ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
+  const horizon = Math.max(n, config.backtestHorizon);
+  const prepared = isPrepared(input.prepared) && input.prepared.backtests[0]?.length === horizon ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
   if (typeof prepared === 'string') return insufficientData(identity, prepared);
   const history = input.history!.values;
   const x = new Float64Array(history.length + n);
@@ -222,5 +227,5 @@ export const anchoredBaselineDetector: DetectorModule<typeof anchoredBaselineCon
   configSchema: anchoredBaselineConfigSchema,
   capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: false, needsLogs: false, seasonal: true },
   detect: anchoredBaselineDetect,
-  prepare: (input, config) => prepareAnchoredBaseline(input, config, 60),
+  prepare: (input, config) => prepareAnchoredBaseline(input, config, config.backtestHorizon),
 };

@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config.js';
+import { createRandom } from '../../src/core/random.js';
+import { series } from '../../src/core/series.js';
+import { anchoredBaselineConfigSchema, anchoredBaselineDetect, anchoredBaselineDetector, prepareAnchoredBaseline } from './anchored-baseline.js';
+
+const config = parseConfig(anchoredBaselineConfigSchema, {}, 'anchoredBaseline');
+const step = 300_000;
+const period = 288;
+
+/** Two days and a bit of a daily pattern with noise; `effect` applies to the window only. */
+function history(seed = 1, effect?: (j: number, v: number) => number, trend = 0) {
+  const random = createRandom(seed);
+  const n = 2 * period + 12;
+  const cut = 2 * period;
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 200 + 80 * Math.sin((2 * Math.PI * i) / period) + trend * i + random.normal(0, 3);
+    if (effect && i >= cut) v = effect(i - cut, v);
+    values[i] = v;
+  }
+  return { history: series(0, step, values.subarray(0, cut)), treated: series(cut * step, step, values.subarray(cut)), period };
+}
+
+describe('anchoredBaseline(history, treated)', () => {
+  it('does not flag a window that follows the daily pattern', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = anchoredBaselineDetect({ ...history(seed), direction: 'both' }, config);
+      expect(r.status).toBe('ok');
+      expect(r.anomalous, `seed ${seed}: ${JSON.stringify(r.evidence)}`).toBe(false);
+    }
+  });
+
+  it('follows a level change that began before the cut (local-trend feedback)', () => {
+    const r = anchoredBaselineDetect({ ...history(3, undefined, 0.15), direction: 'both' }, config);
+    expect(r.anomalous, JSON.stringify(r.evidence)).toBe(false);
+  });
+
+  it('flags a shift in the window, in its direction, and plots forecast and band', () => {
+    const r = anchoredBaselineDetect({ ...history(2, (_j, v) => v + 40), direction: 'up' }, config);
+    expect(r).toMatchObject({ anomalous: true, direction: 'up' });
+    expect(r.plot?.map((p) => p.role)).toEqual(['observed', 'forecast', 'lower', 'upper']);
+    expect(anchoredBaselineDetect({ ...history(2, (_j, v) => v + 40), direction: 'down' }, config).anomalous).toBe(false);
+  });
+
+  it('gives the same result from a prepared (cached) backtest as without', () => {
+    const input = { ...history(4, (_j, v) => v + 15), direction: 'up' as const };
+    const prepared = anchoredBaselineDetector.prepare!(input, config);
+    const direct = anchoredBaselineDetect(input, config);
+    const cached = anchoredBaselineDetect({ ...input, prepared }, config);
+    expect(cached.score).toBeCloseTo(direct.score, 9);
+    expect(cached.direction).toBe(direct.direction);
+  });
+
+  it('says why when the history is too short or has no period', () => {
+    const short = { history: series(0, step, new Float64Array(100).fill(1)), treated: series(100 * step, step, [1, 2, 3]), period };
+    expect(anchoredBaselineDetect(short, config).reason).toMatch(/needs at least \d+ history points/);
+    expect(prepareAnchoredBaseline({ history: short.history }, config)).toMatch(/season length/);
+  });
+
+  it('never throws and keeps the score in 0–100 on any finite input with NaN gaps', () => {
+    const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(NaN));
+    const small = parseConfig(anchoredBaselineConfigSchema, { period: 8, anchorPoints: 2 }, 'anchoredBaseline');
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 0, maxLength: 60 }), fc.array(value, { minLength: 1, maxLength: 12 }), (h, w) => {
+        const r = anchoredBaselineDetect({ history: series(0, step, h), treated: series(h.length * step, step, w), direction: 'both' }, small);
+        expect(r.score).toBeGreaterThanOrEqual(0);
+        expect(r.score).toBeLessThanOrEqual(100);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is invariant to scaling the series', () => {
+    const input = history(5, (_j, v) => v + 12);
+    const scaled = { history: series(0, step, Array.from(input.history.values, (v) => v * 37)), treated: series(input.treated.start, step, Array.from(input.treated.values, (v) => v * 37)), period };
+    expect(anchoredBaselineDetect(scaled, config).score).toBeCloseTo(anchoredBaselineDetect(input, config).score, 6);
+  });
+});
