@@ -41,8 +41,8 @@ const scenarios: Scenario[] = [
 ];
 
 /** Minimum over `runs` of the mean time of `reps` back-to-back calls (timer resolution is 1 ms in R). */
-function referenceMs(s: Scenario, n: number, runs: number): number | null {
-  const reps = Math.max(1, Math.floor(2e4 / n));
+function referenceMs(s: Scenario, n: number, runs: number, quick: boolean): number | null {
+  const reps = quick ? 1 : Math.max(1, Math.floor(2e4 / n));
   const robustR = s.robust ? 'TRUE' : 'FALSE';
   const robustPython = s.robust ? 'True' : 'False';
   if (s.preset === 'r') {
@@ -63,13 +63,14 @@ export async function run(opts: BenchOptions): Promise<void> {
   for (const s of scenarios) {
     const growth: { n: number; ms: number }[] = [];
     for (const n of sizes) {
-      // statsmodels' defaults fit every point with a ~2·period trend window: O(n·period).
-      if (s.preset === 'statsmodels' && s.period === 288 && n > 1e5) continue;
-      const runs = opts.quick || n >= 1e5 ? 3 : 7;
+      // statsmodels' defaults fit every point with a ~2·period trend window: O(n·period), and
+      // statsmodels itself takes seconds per fit from n = 1e4 on.
+      if (s.preset === 'statsmodels' && s.period === 288 && n > (opts.quick ? 1e3 : 1e4)) continue;
+      const runs = n >= 1e5 ? 3 : n >= 1e4 ? 7 : 15;
       const y = makeSeries(n, s.period);
       const options = parseStlOptions({ period: s.period, seasonalWindow: 7, robust: s.robust, preset: s.preset });
       const ours = time(() => stl(y, options), runs);
-      const reference = referenceMs(s, n, runs);
+      const reference = referenceMs(s, n, opts.quick ? 2 : runs, opts.quick);
       growth.push({ n, ms: ours.minMs });
       rows.push({
         scenario: s.name,

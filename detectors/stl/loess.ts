@@ -16,8 +16,9 @@
  * Distances within 0.001·h weigh 1 and beyond 0.999·h weigh 0, as in the reference.
  */
 export class TricubeTable {
-  private bandwidth = -1;
-  private filled = -1;
+  /** Bandwidth the table holds, and the largest distance filled for it (read on the hot path). */
+  bandwidth = -1;
+  filled = -1;
   private symmetricBandwidth = -1;
   readonly values: Float64Array;
   /** Normalised weights of a full symmetric window of half-width h, by distance 0 … h. */
@@ -85,10 +86,13 @@ export function loessFit(
   robustWeights: Float64Array,
   rwOffset: number,
 ): number {
-  let h = Math.max(xs - nleft, nright - xs);
+  const left = xs - nleft;
+  const right = nright - xs;
+  const reach = left > right ? left : right;
+  let h = reach;
   // A window longer than the series widens the kernel by the excess, as in the reference.
   if (window > n) h += Math.trunc((window - n) / 2);
-  table.prepare(h, Math.max(xs - nleft, nright - xs));
+  if (h !== table.bandwidth || reach > table.filled) table.prepare(h, reach);
   const kernel = table.values;
   // Positions are 1-based: position j lives at y[yBase + j].
   const yBase = yOffset - 1;
@@ -98,18 +102,65 @@ export function loessFit(
   let sumD2 = 0;
   let sumY = 0;
   let sumDY = 0;
-  for (let j = nleft; j <= nright; j++) {
-    const d = j - xs;
-    let weight = kernel[d < 0 ? -d : d];
-    if (useWeights) weight *= robustWeights[rwBase + j];
-    if (weight === 0) continue;
-    const v = y[yBase + j];
-    const wd = weight * d;
-    total += weight;
-    sumD += wd;
-    sumD2 += wd * d;
-    sumY += weight * v;
-    sumDY += wd * v;
+  if (degree === 0 || h <= 0) {
+    // A local constant needs only the weighted mean.
+    for (let j = nleft; j <= nright; j++) {
+      const d = j < xs ? xs - j : j - xs;
+      const weight = useWeights ? kernel[d] * robustWeights[rwBase + j] : kernel[d];
+      total += weight;
+      sumY += weight * y[yBase + j];
+    }
+    return total > 0 ? sumY / total : NaN;
+  }
+  // Left of xs and right of it in separate loops, so the distance needs no absolute value;
+  // the robust and plain cases in separate loops, so the inner loop carries no branch.
+  const split = xs < nleft ? nleft : xs > nright + 1 ? nright + 1 : xs;
+  if (useWeights) {
+    for (let j = nleft; j < split; j++) {
+      const d = j - xs;
+      const weight = kernel[-d] * robustWeights[rwBase + j];
+      const v = y[yBase + j];
+      const wd = weight * d;
+      total += weight;
+      sumD += wd;
+      sumD2 += wd * d;
+      sumY += weight * v;
+      sumDY += wd * v;
+    }
+    for (let j = split; j <= nright; j++) {
+      const d = j - xs;
+      const weight = kernel[d] * robustWeights[rwBase + j];
+      const v = y[yBase + j];
+      const wd = weight * d;
+      total += weight;
+      sumD += wd;
+      sumD2 += wd * d;
+      sumY += weight * v;
+      sumDY += wd * v;
+    }
+  } else {
+    for (let j = nleft; j < split; j++) {
+      const d = j - xs;
+      const weight = kernel[-d];
+      const v = y[yBase + j];
+      const wd = weight * d;
+      total += weight;
+      sumD += wd;
+      sumD2 += wd * d;
+      sumY += weight * v;
+      sumDY += wd * v;
+    }
+    for (let j = split; j <= nright; j++) {
+      const d = j - xs;
+      const weight = kernel[d];
+      const v = y[yBase + j];
+      const wd = weight * d;
+      total += weight;
+      sumD += wd;
+      sumD2 += wd * d;
+      sumY += weight * v;
+      sumDY += wd * v;
+    }
   }
   if (total <= 0) return NaN;
   const mean = sumY / total;
@@ -122,6 +173,41 @@ export function loessFit(
     }
   }
   return mean;
+}
+
+/**
+ * One point of `loessSmooth`: `out[oBase + i]` = loess at position i on `nleft..nright`, or the
+ * raw value when no point has weight (the reference's fallback).
+ */
+function fitPoint(
+  y: Float64Array,
+  yOffset: number,
+  n: number,
+  window: number,
+  degree: number,
+  i: number,
+  nleft: number,
+  nright: number,
+  table: TricubeTable,
+  useWeights: boolean,
+  robustWeights: Float64Array,
+  rwOffset: number,
+  out: Float64Array,
+  oBase: number,
+): void {
+  const yBase = yOffset - 1;
+  const h = i - nleft;
+  if (!useWeights && window < n && h === nright - i) {
+    // Interior point, no robustness weights: a fixed symmetric average (see prepareSymmetric).
+    table.prepareSymmetric(h);
+    const kernel = table.symmetric;
+    let sum = kernel[0] * y[yBase + i];
+    for (let d = 1; d < h; d++) sum += kernel[d] * (y[yBase + i - d] + y[yBase + i + d]);
+    out[oBase + i] = sum;
+    return;
+  }
+  const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset);
+  out[oBase + i] = v === v ? v : y[yBase + i];
 }
 
 /**
@@ -152,24 +238,10 @@ export function loessSmooth(
   const step = Math.min(jump, n - 1);
   let nleft = 1;
   let nright = n;
-  const kernel = table.symmetric;
-  const fit = (i: number): void => {
-    const h = i - nleft;
-    if (!useWeights && window < n && h === nright - i) {
-      // Interior point, no robustness weights: a fixed symmetric average (see prepareSymmetric).
-      table.prepareSymmetric(h);
-      let sum = kernel[0] * y[yBase + i];
-      for (let d = 1; d < h; d++) sum += kernel[d] * (y[yBase + i - d] + y[yBase + i + d]);
-      out[oBase + i] = sum;
-      return;
-    }
-    const v = loessFit(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset);
-    out[oBase + i] = v === v ? v : y[yBase + i];
-  };
   if (window >= n) {
     nleft = 1;
     nright = n;
-    for (let i = 1; i <= n; i += step) fit(i);
+    for (let i = 1; i <= n; i += step) fitPoint(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset, out, oBase);
   } else if (step === 1) {
     const half = (window + 1) >> 1;
     nleft = 1;
@@ -179,7 +251,7 @@ export function loessSmooth(
         nleft++;
         nright++;
       }
-      fit(i);
+      fitPoint(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset, out, oBase);
     }
   } else {
     const half = (window + 1) >> 1;
@@ -194,7 +266,7 @@ export function loessSmooth(
         nleft = i - half + 1;
         nright = window + i - half;
       }
-      fit(i);
+      fitPoint(y, yOffset, n, window, degree, i, nleft, nright, table, useWeights, robustWeights, rwOffset, out, oBase);
     }
   }
   if (step !== 1) {
@@ -206,7 +278,7 @@ export function loessSmooth(
     const last = Math.trunc((n - 1) / step) * step + 1;
     if (last !== n) {
       // The window from the last evaluated point is reused for the final point, as in the reference.
-      fit(n);
+      fitPoint(y, yOffset, n, window, degree, n, nleft, nright, table, useWeights, robustWeights, rwOffset, out, oBase);
       if (last !== n - 1) {
         const a = out[oBase + last];
         const delta = (out[oBase + n] - a) / (n - last);
