@@ -70,8 +70,9 @@ function mean(rows: Float64Array[], length: number): Float64Array {
 }
 
 /**
- * A complete input: history (the released hosts' aggregate before the window), treated and
- * control aggregates over the window, per-host series, and logs. Without a change, the control
+ * A complete input: history (the released hosts' aggregate before the window) and the control's
+ * own history, treated and control aggregates over the window, per-host series, logs, and the
+ * season length the data implies (one day of minutes). Without a change, the control
  * hosts are exact copies of the released ones and the history continues the same pattern; with
  * one, only the released hosts move (metric shift plus a new fatal exception and a surge).
  */
@@ -123,10 +124,12 @@ export function buildInput(capabilities: DetectorCapabilities, scenario: Scenari
     treated: series(deployedAt, MINUTE, aggregateReleased.subarray(h)),
     control: series(deployedAt, MINUTE, aggregateControl.subarray(h)),
     history: series(start, MINUTE, aggregateReleased.subarray(0, h)),
+    controlHistory: series(start, MINUTE, aggregateControl.subarray(0, h)),
     treatedHosts,
     controlHosts,
     logs: { events, treatedHosts: treatedNames, controlHosts: controlNames, deployedAt },
     direction,
+    period: DAY_POINTS,
   };
 }
 
@@ -163,14 +166,17 @@ export function damageInput(input: DetectorInput, damage: Damage): DetectorInput
   const out: DetectorInput = {
     treated: damageSeries(input.treated, damage, random, damage.treatedLength),
     direction: input.direction,
+    period: input.period,
   };
-  if (input.history && !damage.dropHistory) {
-    const history = damageSeries(input.history, damage, random, null);
-    // Keep the end of history (it must meet treated); cut from the front.
-    const keep = damage.historyLength === null ? history.values.length : Math.min(damage.historyLength, history.values.length);
-    const from = history.values.length - keep;
-    out.history = series(history.start + from * history.step, history.step, history.values.subarray(from));
-  }
+  // Keep the end of a history (it must meet treated); cut from the front.
+  const past = (s: Series): Series => {
+    const damaged = damageSeries(s, damage, random, null);
+    const keep = damage.historyLength === null ? damaged.values.length : Math.min(damage.historyLength, damaged.values.length);
+    const from = damaged.values.length - keep;
+    return series(damaged.start + from * damaged.step, damaged.step, damaged.values.subarray(from));
+  };
+  if (input.history && !damage.dropHistory) out.history = past(input.history);
+  if (input.controlHistory && !damage.dropHistory && !damage.dropControl) out.controlHistory = past(input.controlHistory);
   if (input.control && !damage.dropControl) out.control = damageSeries(input.control, damage, random, damage.treatedLength);
   if (!damage.dropHosts) {
     out.treatedHosts = input.treatedHosts?.map((s) => damageSeries(s, damage, random, damage.treatedLength));
