@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { bfgs } from '../../src/core/optimize.js';
 import { qnorm } from '../../src/core/stats.js';
-import { armaFilter, conditionalSumSquares, forecastState, kalmanFilter, type KalmanState } from './kalman.js';
+import { armaFilter, conditionalSumSquares, forecastState, kalmanFilter, type KalmanResult, type KalmanState } from './kalman.js';
 import {
   arFromUnconstrained,
   arToUnconstrained,
@@ -451,7 +451,7 @@ function finish(
   const phi = expandAr(s.ar, s.sar, o.period);
   const theta = expandMa(s.ma, s.sma, o.period);
   const u = removeRegression(y, layout, beta, new Float64Array(y.length));
-  const filter = kalmanFilter(u, phi, theta, layout.delta, { residuals: true, finalState: true });
+  const filter = filterWithOutputs(u, phi, theta, layout);
   let sigma2: number;
   let logLikelihood: number;
   let used: number;
@@ -505,6 +505,53 @@ function finish(
     converged,
     length: y.length,
     state: filter.finalState!,
+  };
+}
+
+/**
+ * The filter pass with residuals, predictions and the final state. Without gaps the
+ * differencing states are known exactly, so the ARMA filter on the differenced series gives
+ * the same numbers at a fraction of the augmented filter's cost; the augmented state for
+ * forecasting is then the ARMA state next to the last m observations.
+ */
+function filterWithOutputs(u: Float64Array, phi: Float64Array, theta: Float64Array, layout: Layout): KalmanResult {
+  const n = u.length;
+  const delta = layout.delta;
+  const m = delta.length;
+  let gaps = false;
+  for (let t = 0; t < n && !gaps; t++) gaps = u[t] !== u[t];
+  if (gaps || n <= m) return kalmanFilter(u, phi, theta, delta, { residuals: true, finalState: true });
+  const w = new Float64Array(n - m);
+  for (let t = m; t < n; t++) {
+    let v = u[t];
+    for (let j = 0; j < m; j++) v -= delta[j] * u[t - j - 1];
+    w[t - m] = v;
+  }
+  const inner = armaFilter(w, phi, theta, { residuals: true, finalState: true });
+  const residuals = new Float64Array(n).fill(NaN);
+  residuals.set(inner.residuals!, m);
+  const predictions = new Float64Array(n).fill(NaN);
+  for (let t = m; t < n; t++) {
+    let p = inner.predictions![t - m];
+    for (let j = 0; j < m; j++) p += delta[j] * u[t - j - 1];
+    predictions[t] = p;
+  }
+  const armaState = inner.finalState!;
+  const r = armaState.armaDimension;
+  const dimension = r + m;
+  const x = new Float64Array(dimension);
+  x.set(armaState.x);
+  for (let j = 0; j < m; j++) x[r + j] = u[n - 1 - j];
+  const P = new Float64Array(dimension * dimension);
+  for (let i = 0; i < r; i++) for (let k = 0; k < r; k++) P[i * dimension + k] = armaState.P[i * r + k];
+  return {
+    sumSquares: inner.sumSquares,
+    sumLogVariance: inner.sumLogVariance,
+    used: inner.used,
+    firstUsed: m,
+    residuals,
+    predictions,
+    finalState: { dimension, armaDimension: r, x, P },
   };
 }
 

@@ -455,7 +455,7 @@ export function conditionalSumSquares(w: ArrayLike<number>, phi: ArrayLike<numbe
  * sweep through the Lyapunov recursion P⁺ᵢₖ = φᵢ₊₁φₖ₊₁P₀₀ + φᵢ₊₁P₀,ₖ₊₁ + φₖ₊₁P₀,ᵢ₊₁ +
  * Pᵢ₊₁,ₖ₊₁ + θᵢθₖ, about four flops per entry per step.
  */
-export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: ArrayLike<number>): KalmanResult {
+export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: ArrayLike<number>, options: KalmanOptions = {}): KalmanResult {
   const n = w.length;
   const p = phi.length;
   const q = theta.length;
@@ -473,11 +473,14 @@ export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: 
   for (let i = 0; i < r; i++) for (let k = 0; k < r; k++) P[i * size + k] = P0[i * r + k];
   const row0 = new Float64Array(size);
   const column = new Float64Array(size);
+  const residuals = options.residuals ? new Float64Array(n).fill(NaN) : undefined;
+  const predictions = options.residuals ? new Float64Array(n).fill(NaN) : undefined;
   let sumSquares = 0;
   let sumLogVariance = 0;
   let used = 0;
   let steady = false;
-  for (let t = 0; t < n; t++) {
+  for (let t = 0; t <= n; t++) {
+    if (t === n && !options.finalState) break;
     if (t > 0) {
       const a0 = x[0];
       for (let i = 0; i < r; i++) x[i] = ph[i] * a0 + x[i + 1];
@@ -497,8 +500,10 @@ export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: 
         }
       }
     }
+    if (t === n) break;
     const observed = w[t];
     const v = observed - x[0];
+    if (predictions) predictions[t] = x[0];
     if (observed !== observed) {
       if (steady) {
         steady = false;
@@ -511,6 +516,7 @@ export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: 
       for (let i = 0; i < r; i++) x[i] += R[i] * v;
       sumSquares += v * v;
       used++;
+      if (residuals) residuals[t] = v;
       continue;
     }
     const F = P[0];
@@ -533,10 +539,26 @@ export function armaFilter(w: ArrayLike<number>, phi: ArrayLike<number>, theta: 
     sumSquares += v * gain;
     sumLogVariance += Math.log(F);
     used++;
+    if (residuals) residuals[t] = v / Math.sqrt(F);
     if (largest < STEADY_TOLERANCE) {
       steady = true;
       P.fill(0);
     }
   }
-  return { sumSquares, sumLogVariance, used, firstUsed: 0 };
+  const result: KalmanResult = { sumSquares, sumLogVariance, used, firstUsed: 0 };
+  if (residuals) result.residuals = residuals;
+  if (predictions) result.predictions = predictions;
+  if (options.finalState) {
+    // x and P now hold the prediction for time n (P as its upper triangle, or zero when steady).
+    const full = new Float64Array(r * r);
+    for (let i = 0; i < r; i++) {
+      for (let k = i; k < r; k++) {
+        const v = steady ? R[i] * R[k] : P[i * size + k];
+        full[i * r + k] = v;
+        full[k * r + i] = v;
+      }
+    }
+    result.finalState = { dimension: r, armaDimension: r, x: x.slice(0, r), P: full };
+  }
+  return result;
 }
