@@ -119,6 +119,63 @@ describe('armaAutocovariance / stationaryStateCovariance', () => {
   });
 });
 
+/** log N(x; 0, Σ) by Cholesky, for the brute-force checks below. */
+function gaussianLogDensity(x: number[], covariance: number[][]): number {
+  const n = x.length;
+  const L = covariance.map((row) => row.map(() => 0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = covariance[i][j];
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
+      L[i][j] = i === j ? Math.sqrt(s) : s / L[j][j];
+    }
+  }
+  const z: number[] = [];
+  let logDet = 0;
+  for (let i = 0; i < n; i++) {
+    let s = x[i];
+    for (let k = 0; k < i; k++) s -= L[i][k] * z[k];
+    z.push(s / L[i][i]);
+    logDet += 2 * Math.log(L[i][i]);
+  }
+  return -0.5 * (n * Math.log(2 * Math.PI) + logDet + z.reduce((a, b) => a + b * b, 0));
+}
+
+describe('kalmanFilter with gaps is the exact density of the observed points', () => {
+  const phi = [0.5];
+  const theta = [0.3];
+  const n = 40;
+  const missing = new Set([10, 11, 25, 39]);
+  let state = 99;
+  const uniform = () => ((state = (state * 16807) % 2147483647) / 2147483647);
+  const series = Array.from({ length: n }, () => uniform() * 4 - 2);
+  const values = series.map((v, t) => (missing.has(t) ? NaN : v));
+  const gamma = armaAutocovariance(phi, theta, n);
+  it('ARMA(1,1), d = 0: N(0, Γ) restricted to the observed times', () => {
+    const times = [...Array(n).keys()].filter((t) => !missing.has(t));
+    const covariance = times.map((a) => times.map((b) => gamma[Math.abs(a - b)]));
+    const expected = gaussianLogDensity(times.map((t) => series[t]), covariance);
+    const got = arimaLogLikelihood(values, { p: 1, d: 0, q: 1, P: 0, D: 0, Q: 0, period: 1 }, { ar: Float64Array.from(phi), ma: Float64Array.from(theta) }, 1);
+    expect(got.used).toBe(times.length);
+    expect(Math.abs(got.logLikelihood - expected)).toBeLessThan(1e-9);
+  });
+  it('ARIMA(1,1,1): given y₀, the observed yₜ − y₀ are partial sums of the ARMA differences', () => {
+    // Cov(Sₐ, S_b) = Σ_{i ≤ a} Σ_{j ≤ b} γ(i − j) with Sₜ = yₜ − y₀ = w₁ + … + wₜ
+    const times = [...Array(n).keys()].filter((t) => t > 0 && !missing.has(t));
+    const covariance = times.map((a) =>
+      times.map((b) => {
+        let s = 0;
+        for (let i = 1; i <= a; i++) for (let j = 1; j <= b; j++) s += gamma[Math.abs(i - j)];
+        return s;
+      }),
+    );
+    const expected = gaussianLogDensity(times.map((t) => series[t] - series[0]), covariance);
+    const got = arimaLogLikelihood(values, { p: 1, d: 1, q: 1, P: 0, D: 0, Q: 0, period: 1 }, { ar: Float64Array.from(phi), ma: Float64Array.from(theta) }, 1);
+    expect(got.used).toBe(times.length);
+    expect(Math.abs(got.logLikelihood - expected)).toBeLessThan(1e-8);
+  });
+});
+
 describe('arimaLogLikelihood(values, order, coefficients) is the exact Gaussian log-likelihood of the differenced series', () => {
   for (const [index, c] of rReference.cases.entries()) {
     const py = pyReference.cases[index];
