@@ -3,9 +3,11 @@
  * properties, with inputs built from its declared capabilities and its registry example config.
  * Nothing here looks at a detector's name.
  *
- * Runs are seeded (FC_SEED overrides) so a failure reproduces; seasonal detectors, which fit
- * models over days of history, get fewer runs to keep the file within seconds per detector.
+ * Runs are seeded (FC_SEED overrides) so a failure reproduces; detectors that fit models over
+ * days of history get fewer runs (a time budget per property, CONTRACT_BUDGET_MS) to keep the
+ * file within seconds per detector.
  */
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { DetectorModule, DetectorResult, Direction } from '../src/core/detector.js';
@@ -39,8 +41,22 @@ const damage: fc.Arbitrary<Damage> = fc.record({
 
 const direction = fc.constantFrom<Direction>('up', 'down', 'both');
 
-function runsFor(module: DetectorModule, light: number, heavy: number): number {
-  return module.capabilities.seasonal ? heavy : light;
+/**
+ * Runs per property: as many as fit a time budget at this detector's measured cost on a clean
+ * input, between 3 and `most`, so slow model fits do not make the file take minutes.
+ */
+const budgetMs = Number(process.env.CONTRACT_BUDGET_MS ?? 1000);
+const costs = new Map<DetectorModule, number>();
+function runsFor(module: DetectorModule, config: unknown, most: number): number {
+  let cost = costs.get(module);
+  if (cost === undefined) {
+    const input = buildInput(module.capabilities, { seed: 11, amplitude: 5, noise: 1, phaseMinute: 300, windowLength: 60, hosts: 3 }, 'both');
+    const started = performance.now();
+    module.detect(input, config);
+    cost = Math.max(performance.now() - started, 0.01);
+    costs.set(module, cost);
+  }
+  return Math.max(3, Math.min(most, Math.floor(budgetMs / cost)));
 }
 
 function withoutNegativeZero(value: unknown): unknown {
@@ -85,7 +101,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         const input = damageInput(buildInput(caps, s, dir), d);
         checkShape(module, module.detect(input, config));
       }),
-      { seed, numRuns: runsFor(module, 40, 8) },
+      { seed, numRuns: runsFor(module, config, 40) },
     );
   });
 
@@ -97,7 +113,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         expect(result.status, result.reason).toBe('ok');
         expect(result.anomalous, JSON.stringify(result.evidence)).toBe(false);
       }),
-      { seed, numRuns: runsFor(module, 20, 4) },
+      { seed, numRuns: runsFor(module, config, 20) },
     );
   });
 
@@ -112,7 +128,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         // Exceptions only ever rise; a metric moves the way it was pushed.
         expect(result.direction).toBe(caps.needsLogs || up ? 'up' : 'down');
       }),
-      { seed, numRuns: runsFor(module, 20, 4) },
+      { seed, numRuns: runsFor(module, config, 20) },
     );
   });
 
@@ -133,7 +149,7 @@ describe.each(modules.map((m) => [m.name, m] as const))('contract: %s', (_name, 
         const prepared = module.prepare?.({ history: input.history, period: input.period, direction: input.direction }, config);
         expect(module.detect({ ...input, prepared }, config)).toEqual(module.detect(input, config));
       }),
-      { seed, numRuns: runsFor(module, 10, 3) },
+      { seed, numRuns: runsFor(module, config, 10) },
     );
   });
 
