@@ -215,8 +215,14 @@ function regressionStart(values: Float64Array, layout: Layout): { beta: Float64A
  * maximum likelihood, as R's `arima(method = "CSS-ML")` (Gardner, Harvey & Phillips 1980;
  * Jones 1980). Throws `SluiceError('invalid_config')` on a bad option and
  * `SluiceError('insufficient_data')` when the series has too few points for the order.
- * Cost: O(iterations · parameters · n · (r + m)²), n = length, r = max(p + sP, q + sQ + 1),
- * m = d + sD; about a millisecond for ARIMA(2,1,2) on a thousand points.
+ * Cost per likelihood evaluation: O(n · r²) with r = max(p + sP, q + sQ + 1), falling to
+ * O(n · r) once the filter reaches its steady state; O(n · (r + d + sD)²) when there are gaps.
+ * A fit takes tens to a few hundred evaluations: some tens of milliseconds for ARIMA(2,1,2)
+ * on a thousand points (bench/arima.bench.ts).
+ *
+ * @example
+ *   fitArima(logAirPassengers, { p: 0, d: 1, q: 1, P: 0, D: 1, Q: 1, period: 12 }).named
+ *   // { ma1: -0.40182, sma1: -0.55694 } (R: -0.40183, -0.55694); logLikelihood 244.6965
  */
 export function fitArima(values: ArrayLike<number>, options: ArimaOptions = {}): ArimaFit {
   return fitWith(values, parseConfig(arimaOptionsSchema, options, 'arima config'), {});
