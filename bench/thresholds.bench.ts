@@ -17,7 +17,8 @@ import {
   staticThresholdDetector,
   trendDetector,
 } from '../detectors/thresholds/index.js';
-import { logExceptionsDetector } from '../detectors/log-exceptions/index.js';
+import { logExceptionsDetector, logParseConfig, parseExceptionLog } from '../detectors/log-exceptions/index.js';
+import { readFileSync } from 'node:fs';
 
 const MINUTE = 60_000;
 
@@ -90,6 +91,18 @@ export async function run(opts: BenchOptions): Promise<void> {
   }
   rows.push(...scaling(logExceptionsDetector, {}, eventSizes, logInput, runs, 'events'));
   report('thresholds and log exceptions: time per call', rows);
+
+  // Parsing raw logs: the Spring/JVM fixture repeated, in lines and megabytes per second.
+  const fixture = readFileSync(new URL('../detectors/log-exceptions/fixtures/cart-service.log', import.meta.url), 'utf8');
+  const parseConfigured = parseConfig(logParseConfig, {}, 'log parsing');
+  const parseRows: Row[] = [];
+  for (const copies of opts.quick ? [100, 1_000] : [100, 1_000, 10_000]) {
+    const text = Array.from({ length: copies }, () => fixture).join('\n');
+    const lines = text.split('\n').length;
+    const t = time(() => parseExceptionLog(text, 'host-a', parseConfigured), runs);
+    parseRows.push({ lines, megabytes: text.length / 1e6, medianMs: t.medianMs, linesPerSecond: pointsPerSecond(lines, t.medianMs), megabytesPerSecond: text.length / 1e3 / t.medianMs });
+  }
+  report('parseExceptionLog: raw JVM log text', parseRows);
 
   // The exact Poisson rate test alone, against R on the same 1000 count pairs.
   const pairs = Array.from({ length: 1000 }, (_, i) => [5 + (i % 50), 60, 3 + ((i * 7) % 40), 120] as const);
