@@ -2,9 +2,12 @@
  * Difference in differences: did the released hosts move away from the unreleased hosts at the
  * release, by more than the two groups' usual disagreement?
  *
- * 1. Relation series: for each time step, the log ratio log(treated / control) when both groups
- *    are positive over the baseline (multiplicative events such as a traffic peak cancel exactly),
- *    otherwise the difference treated − control.
+ * 1. Relation series, in up to three forms: the difference treated − control (an event that adds
+ *    the same to every host cancels); the log ratio log(treated / control) when both groups are
+ *    positive (an event that scales every host, such as a traffic peak, cancels); and the residual
+ *    of treated regressed on control over the baseline (hosts that respond to load with another
+ *    slope). Whether an event scaled, added or loaded the hosts is unknown, so the change must be
+ *    unexplained by every form: the form with the lowest score is reported.
  * 2. Baseline from the last `baselinePoints` of history: median m and robust σ (MAD × 1.4826,
  *    floored at `minRelativeSigma` of the level so a perfectly flat pair cannot divide by 0), and
  *    the lag-1 autocorrelation ρ of the relation series.
@@ -97,7 +100,7 @@ function tail(s: Series | undefined, points: number): Float64Array | null {
 }
 
 interface RelationAnalysis {
-  form: 'log ratio' | 'difference';
+  form: 'log ratio' | 'difference' | 'regression';
   centre: number;
   sigma: number;
   rho: number;
@@ -178,6 +181,40 @@ function spreadAnalysis(treatedHistory: Float64Array, controlHistory: Float64Arr
   return { excess, band, score: deviationScore(Math.max(0, excess), band, 'up') };
 }
 
+/**
+ * Residuals of treated on control by least squares over the baseline (treated ≈ a + b·control),
+ * for the baseline and the window: hosts whose metric responds to load with another slope (CPU of
+ * a bigger host) keep their relation through a traffic peak. One refit without points beyond
+ * 4 robust σ keeps a past incident from tilting the line. Null when the control does not vary.
+ */
+function regressionResiduals(treatedHistory: Float64Array, controlHistory: Float64Array, treatedWindow: Float64Array, controlWindow: Float64Array): { baseline: Float64Array; window: Float64Array } | null {
+  const fit = (keep: (i: number) => boolean) => {
+    let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (let i = 0; i < treatedHistory.length; i++) {
+      const x = controlHistory[i];
+      const y = treatedHistory[i];
+      if (x !== x || y !== y || !keep(i)) continue;
+      n++;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+    }
+    const varX = sxx - (sx * sx) / Math.max(n, 1);
+    if (n < 8 || !(varX > 1e-12 * (1 + sxx))) return null;
+    const slope = (sxy - (sx * sy) / n) / varX;
+    return { slope, intercept: (sy - slope * sx) / n };
+  };
+  const residuals = (line: { slope: number; intercept: number }, t: Float64Array, c: Float64Array) => Float64Array.from(t, (y, i) => y - (line.intercept + line.slope * c[i]));
+  const first = fit(() => true);
+  if (!first) return null;
+  const r0 = residuals(first, treatedHistory, controlHistory);
+  const centre = nanMedian(r0);
+  const spread = nanMad(r0);
+  const line = spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
+  return { baseline: residuals(line, treatedHistory, controlHistory), window: residuals(line, treatedWindow, controlWindow) };
+}
+
 /** Runs the difference-in-differences check; see the module comment. */
 export function didDetect(input: DetectorInput, config: DidConfig): DetectorResult {
   const direction = input.direction ?? 'both';
@@ -197,13 +234,13 @@ export function didDetect(input: DetectorInput, config: DidConfig): DetectorResu
   if (baselineCount < config.minBaselinePoints) return insufficientData(identity, `did needs ${config.minBaselinePoints} baseline points where both groups have data; found ${baselineCount}`);
   if (windowCount < config.minWindowPoints) return insufficientData(identity, `did needs ${config.minWindowPoints} window points where both groups have data; found ${windowCount}`);
 
-  // Whether an event that hit every host scaled them (traffic) or added to them (an upstream's
-  // errors) is unknown, so both relations are tried and the change must be unexplained by either.
   const magnitude = Math.max(Math.abs(nanMedian(treatedHistory)), Math.abs(nanMedian(controlHistory)), Number.EPSILON);
   const analyses = [analyse(differenceBaseline, differenceWindow, 'difference', magnitude, windowCount, config, direction)];
   if (allPositive(treatedHistory) && allPositive(controlHistory) && allPositive(treatedWindow) && allPositive(controlWindow)) {
     analyses.push(analyse(relation(treatedHistory, controlHistory, true), relation(treatedWindow, controlWindow, true), 'log ratio', 1, windowCount, config, direction));
   }
+  const regression = regressionResiduals(treatedHistory, controlHistory, treatedWindow, controlWindow);
+  if (regression) analyses.push(analyse(regression.baseline, regression.window, 'regression', magnitude, windowCount, config, direction));
   const chosen = analyses.reduce((a, b) => (b.score < a.score ? b : a));
   const spread = spreadAnalysis(treatedHistory, controlHistory, treatedWindow, controlWindow, config);
 
@@ -220,6 +257,7 @@ export function didDetect(input: DetectorInput, config: DidConfig): DetectorResu
     direction: resultDirection,
     evidence: {
       relation: chosen.form,
+      scoreByRelation: analyses.map((a) => `${a.form} ${a.score.toFixed(1)}`).join(', '),
       baselineMedian: chosen.centre,
       baselineSigma: chosen.sigma,
       autocorrelation: chosen.rho,

@@ -237,6 +237,13 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     }
   }
 
+  // When the unreleased hosts themselves left their forecast (a peak that saturates every host, an
+  // outage), the groups' usual relation no longer holds and the comparisons see the release where
+  // there is only the event: their scores are discounted by how far the unreleased hosts moved.
+  const controlMove = Math.max(0, ...ok(base.views.beforeAfterControl).map((r) => r.score));
+  const environment = controlMove >= policy.environmentThreshold ? 1 - controlMove / 100 : 1;
+  if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
+
   // 2. released vs unreleased over the same minutes, control level aligned first.
   if (controlAll && countPresent(sub(controlAll, w.cut, w.length)) >= policy.minData.observedPoints) {
     const aligned = alignControl(treatedAll, controlAll, w, policy.alignmentPoints);
@@ -259,7 +266,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
       const s = group.combine === 'min' ? Math.min(...scores) : group.combine === 'max' ? Math.max(...scores) : scores.reduce((a, b) => a + b, 0) / scores.length;
       const up = judged.filter((r) => r.direction === 'up').length;
       const down = judged.filter((r) => r.direction === 'down').length;
-      consider(s, up > down ? 'up' : down > up ? 'down' : 'none', `released vs unreleased (${judged.map((r) => r.detector).join(group.combine === 'min' ? ' and ' : ', ')})`);
+      consider(s * environment, up > down ? 'up' : down > up ? 'down' : 'none', `released vs unreleased (${judged.map((r) => r.detector).join(group.combine === 'min' ? ' and ' : ', ')})`);
     }
   }
 
@@ -268,7 +275,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
     const worst = perHost.hosts[0];
-    consider(perHost.score, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
+    consider(perHost.score * environment, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
   }
 
   const judged = ok(base.views.beforeAfter).length + ok(base.views.comparison).length + (perHost ? 1 : 0);

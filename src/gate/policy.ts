@@ -65,6 +65,11 @@ export const policySchema = z.object({
     { pattern: '(^|\\.)(qps|rps|tps|count|total|requests?|throughput|errors?)$', aggregate: 'sum' },
     { pattern: '(^|\\.)(p9\\d|max|tail)$', aggregate: 'p95' },
   ]),
+  /**
+   * When the unreleased hosts' own before/after score reaches this, an event hit every host and the
+   * released-vs-unreleased views are discounted by (1 − that score / 100).
+   */
+  environmentThreshold: z.number().min(0).max(100).default(50),
   /** Points of history right before the release used to align released and unreleased levels. */
   alignmentPoints: z.number().int().min(1).default(60),
   /** The detectors of each view. */

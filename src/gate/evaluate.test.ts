@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { generateCase, v1Preset, type CaseKind } from '../../datasets/generator/index.js';
+import { SluiceError } from '../core/errors.js';
+import type { ParsedCase } from '../datasets/case.js';
+import { GateCache } from './cache.js';
+import { evaluate, fuse } from './evaluate.js';
+import { defaultPolicy, parsePolicy } from './policy.js';
+
+/** The first few generated cases of a kind (indices past the shipped dataset's 600). */
+function cases(kind: CaseKind, count = 3): ParsedCase[] {
+  return Array.from({ length: count }, (_, i) => generateCase(v1Preset, 10_000 + i, kind));
+}
+
+const withoutControl = (c: ParsedCase): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, unreleased: [] })) });
+const cutIndex = (c: ParsedCase) => Math.ceil((c.release.deployedAt - c.start) / c.step);
+
+/** Blanks every point of `which` group from `from` on (or everywhere). */
+function blank(c: ParsedCase, which: 'released' | 'unreleased', from = 0, metric?: string): ParsedCase {
+  return {
+    ...c,
+    metrics: c.metrics.map((m) =>
+      metric && m.name !== metric ? m : { ...m, [which]: m[which].map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= from ? NaN : v)) })) },
+    ),
+  };
+}
+
+describe('evaluate(case, policy): confounders that hit every host', () => {
+  it('traffic peak on every host → PASS', () => {
+    for (const c of cases('traffic peak')) expect(evaluate(c).decision, c.id).toBe('PASS');
+  });
+  it('upstream failure on every host → PASS', () => {
+    for (const c of cases('upstream failure')) expect(evaluate(c).decision, c.id).toBe('PASS');
+  });
+  it('a traffic ramp and the daily ramp on every host → PASS', () => {
+    for (const c of [...cases('traffic ramp', 2), ...cases('daily ramp', 2)]) expect(evaluate(c).decision, c.id).toBe('PASS');
+  });
+});
+
+describe('evaluate(case, policy): missing data is never a PASS', () => {
+  const c = cases('normal', 1)[0];
+  it('no released data in the observation window → INCONCLUSIVE naming the reason', () => {
+    const v = evaluate(blank(c, 'released', cutIndex(c)));
+    expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+    expect(v.reasons[0]).toMatch(/no metric could be judged: 0 of 12 points present/);
+  });
+  it('a critical metric without data → INCONCLUSIVE', () => {
+    const critical = c.metrics.find((m) => m.critical)!;
+    const v = evaluate(blank(c, 'released', cutIndex(c), critical.name));
+    expect(v.decision).toBe('INCONCLUSIVE');
+    expect(v.reasons[0]).toContain(`critical metric ${critical.name} has no data`);
+  });
+  it('neither history nor control → INCONCLUSIVE', () => {
+    const v = evaluate(withoutControl(blank(c, 'released', 0)));
+    expect(v.decision).toBe('INCONCLUSIVE');
+  });
+  it('more than a third of the metrics without data → INCONCLUSIVE', () => {
+    let broken = c;
+    for (const m of c.metrics.slice(0, Math.ceil(c.metrics.length / 2))) broken = blank(broken, 'released', cutIndex(c), m.name);
+    expect(evaluate({ ...broken, metrics: broken.metrics.map((m) => ({ ...m, critical: false })) }).decision).toBe('INCONCLUSIVE');
+  });
+});
+
+describe('evaluate(case, policy): bad changes', () => {
+  it('a level shift on the released hosts → FAIL, with the metric, its category and series to plot', () => {
+    const c = cases('level shift up', 1)[0];
+    const v = evaluate(c);
+    expect(v.decision).toBe('FAIL');
+    const flagged = v.metrics.filter((m) => m.anomalous).map((m) => m.name);
+    expect(flagged).toEqual(expect.arrayContaining(c.label!.metrics));
+    const metric = v.metrics.find((m) => m.name === c.label!.metrics[0])!;
+    expect(v.categories.map((x) => x.category)).toContain(metric.category);
+    expect(metric.plot?.beforeAfter.map((p) => p.role)).toEqual(['observed', 'forecast', 'lower', 'upper']);
+    expect(metric.plot?.releasedVsUnreleased.map((p) => p.name)).toEqual(['released', 'unreleased']);
+    expect(metric.plot?.deployedAt).toBe(c.release.deployedAt);
+  });
+  it('a new fatal exception → FAIL through the log view', () => {
+    const c = cases('new fatal exception', 1)[0];
+    const v = evaluate(c);
+    expect(v.decision).toBe('FAIL');
+    expect(v.categories.find((x) => x.category === 'application')?.metrics.map((m) => m.name)).toContain('logs');
+  });
+  it('a case with no unreleased hosts is judged on before/after alone', () => {
+    const c = withoutControl(cases('level shift up', 1)[0]);
+    const v = evaluate(c);
+    expect(v.decision).toBe('FAIL');
+    const metric = v.metrics.find((m) => m.name === c.label!.metrics[0])!;
+    expect(metric.views.comparison).toEqual([]);
+    expect(metric.views.beforeAfter[0].status).toBe('ok');
+  });
+  it('a case with no usable history is judged on released vs unreleased alone', () => {
+    const c = cases('level shift up', 1)[0];
+    const cut = cutIndex(c);
+    // Keep only the last 20 history points: too few for before/after, enough for the comparison.
+    const trimmed: ParsedCase = {
+      ...c,
+      start: c.start + (cut - 20) * c.step,
+      metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: h.values.slice(cut - 20) })), unreleased: m.unreleased.map((h) => ({ host: h.host, values: h.values.slice(cut - 20) })) })),
+      logs: [],
+    };
+    const v = evaluate(trimmed);
+    const metric = v.metrics.find((m) => m.name === c.label!.metrics[0])!;
+    expect(metric.views.beforeAfter).toEqual([]);
+    expect(metric.views.comparison.length).toBeGreaterThan(0);
+    expect(v.decision).toBe('FAIL');
+  });
+});
+
+describe('evaluate: policy, cache and document', () => {
+  it('a bad policy throws naming the field; an unknown detector names the detector', () => {
+    expect(() => parsePolicy({ failThreshold: 140 })).toThrow(/failThreshold/);
+    const error = (() => {
+      try {
+        evaluate(cases('normal', 1)[0], { views: { comparison: [{ detectors: [{ name: 'nope' }] }] } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(SluiceError);
+    expect((error as SluiceError).code).toBe('unknown_detector');
+  });
+
+  it('a repeated evaluation with a cache reuses the fitted models and gives the same verdict', () => {
+    const c = cases('small level shift', 1)[0];
+    const cache = new GateCache();
+    const first = evaluate(c, defaultPolicy, { cache });
+    const misses = cache.misses;
+    const second = evaluate(c, defaultPolicy, { cache });
+    expect(cache.misses).toBe(misses);
+    expect(cache.hits).toBeGreaterThan(0);
+    expect(second).toEqual(first);
+    expect(evaluate(c)).toEqual(first);
+  });
+
+  it('the verdict is plain JSON with the overview fields of the seed report', () => {
+    const v = evaluate(cases('normal', 1)[0]);
+    expect(JSON.parse(JSON.stringify(v))).toEqual(v);
+    expect(v).toMatchObject({ format: 1, app: expect.any(String), decision: 'PASS', anomalous: false, anomalies: 0 });
+    expect(v.analysis.to - v.analysis.from).toBe(12 * v.analysis.step);
+    expect(v.detectors.map((d) => d.name)).toEqual(expect.arrayContaining(['anchoredBaseline', 'did', 'auc', 'dtw', 'rankTest', 'logExceptions']));
+  });
+
+  it('fuse: the best view decides alone when the others are below the floor, agreement raises it', () => {
+    const agreement = { floor: 25, weight: 0.5 };
+    expect(fuse([70, 20, 10], agreement)).toBe(70);
+    expect(fuse([70, 62.5], agreement)).toBeCloseTo(70 + 30 * 0.5 * 0.5, 9);
+    expect(fuse([], agreement)).toBe(0);
+  });
+});
