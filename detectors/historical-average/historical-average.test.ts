@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
@@ -91,6 +94,47 @@ describe('segmentedHistoricalAverage(history, target, options)', () => {
   it('averages several points of one day inside a wider slot first', () => {
     const r = segmentedHistoricalAverage(past, at(Date.UTC(2026, 0, 26, 10), [0]), options({ slotMs: HOUR, maxDays: 1, minDays: 1 }));
     expect(r.expected[0]).toBe(123);
+  });
+});
+
+describe('segmentedHistoricalAverage against an independent R computation', () => {
+  interface Reference {
+    timeZone: string;
+    holidays: string[];
+    stepMs: number;
+    startMs: number;
+    historyPoints: number;
+    values: (number | null)[];
+    maxDays: number;
+    days: number[];
+    mean: (number | null)[];
+    sd: (number | null)[];
+    median: (number | null)[];
+  }
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'r-reference.json');
+  const ref = JSON.parse(readFileSync(file, 'utf8')) as Reference;
+  const all = series(ref.startMs, ref.stepMs, ref.values);
+  const past = series(ref.startMs, ref.stepMs, ref.values.slice(0, ref.historyPoints));
+  const window = series(ref.startMs + ref.historyPoints * ref.stepMs, ref.stepMs, ref.values.slice(ref.historyPoints));
+  const expectClose = (ours: ArrayLike<number>, theirs: (number | null)[]) => {
+    for (let i = 0; i < theirs.length; i++) {
+      const v = theirs[i];
+      if (v === null) expect(ours[i]).toBeNaN();
+      else expect(Math.abs(ours[i] - v)).toBeLessThan(1e-10);
+    }
+  };
+
+  it('mean, spread and day counts per point match R (New York time, DST change, holidays, gaps)', () => {
+    const r = segmentedHistoricalAverage(past, window, options({ timeZone: ref.timeZone, holidays: ref.holidays, maxDays: ref.maxDays, minDays: 1 }));
+    expect(Array.from(r.days)).toEqual(ref.days);
+    expectClose(r.expected, ref.mean);
+    expectClose(r.spread, ref.sd);
+    expect(all.values.length).toBe(ref.values.length);
+  });
+
+  it('median matches R', () => {
+    const r = segmentedHistoricalAverage(past, window, options({ timeZone: ref.timeZone, holidays: ref.holidays, maxDays: ref.maxDays, minDays: 1, statistic: 'median' }));
+    expectClose(r.expected, ref.median);
   });
 });
 
