@@ -162,15 +162,21 @@ export function loessFit(
       sumDY += wd * v;
     }
   }
+  return finishFit(total, sumD, sumD2, sumY, sumDY, degree, h, n);
+}
+
+/**
+ * The fitted value from the weighted moments about the fitted position: the weighted mean,
+ * plus the slope term for degree 1 when the design has enough spread (as the reference).
+ * `NaN` when every weight is zero.
+ */
+function finishFit(total: number, sumD: number, sumD2: number, sumY: number, sumDY: number, degree: number, h: number, n: number): number {
   if (total <= 0) return NaN;
   const mean = sumY / total;
   if (h > 0 && degree > 0) {
     const center = sumD / total;
     const spread = sumD2 / total - center * center;
-    // Degree 1 only when the design has enough spread to fit a slope stably.
-    if (Math.sqrt(spread) > 0.001 * (n - 1)) {
-      return mean + (-center / spread) * (sumDY / total - center * mean);
-    }
+    if (Math.sqrt(spread) > 0.001 * (n - 1)) return mean + (-center / spread) * (sumDY / total - center * mean);
   }
   return mean;
 }
@@ -197,6 +203,32 @@ function fitPoint(
 ): void {
   const yBase = yOffset - 1;
   const h = i - nleft;
+  if (useWeights && window < n && h === nright - i) {
+    // Interior point with robustness weights: pair the points at ±d so each distance's
+    // tricube weight is read once.
+    if (h !== table.bandwidth || h > table.filled) table.prepare(h, h);
+    const kernel = table.values;
+    const rwBase = rwOffset - 1;
+    let total = kernel[0] * robustWeights[rwBase + i];
+    let sumY = total * y[yBase + i];
+    let sumD = 0;
+    let sumD2 = 0;
+    let sumDY = 0;
+    for (let d = 1; d < h; d++) {
+      const left = kernel[d] * robustWeights[rwBase + i - d];
+      const right = kernel[d] * robustWeights[rwBase + i + d];
+      const leftY = left * y[yBase + i - d];
+      const rightY = right * y[yBase + i + d];
+      total += left + right;
+      sumD += d * (right - left);
+      sumD2 += d * d * (left + right);
+      sumY += leftY + rightY;
+      sumDY += d * (rightY - leftY);
+    }
+    const v = finishFit(total, sumD, sumD2, sumY, sumDY, degree, h, n);
+    out[oBase + i] = v === v ? v : y[yBase + i];
+    return;
+  }
   if (!useWeights && window < n && h === nright - i) {
     // Interior point, no robustness weights: a fixed symmetric average (see prepareSymmetric).
     table.prepareSymmetric(h);
