@@ -150,8 +150,9 @@ export function resolveStlParameters(n: number, options: StlOptions): StlParamet
  * lowpassJump) · inner · (outer + 1)); memory O(n + period).
  *
  * @example
- *   stl(co2, { period: 12, seasonalWindow: 'periodic', robust: false, trendDegree: 1, preset: 'r' })
- *   // matches R: stl(co2, s.window = "periodic") to 1e-12
+ *   stl(co2, parseStlOptions({ period: 12, seasonalWindow: 'periodic' }))
+ *   // seasonal -0.0610, 0.5946, 1.3290 …; trend 315.1954, 315.3023, 315.4093 …
+ *   // (R's stl(co2, s.window = "periodic") agrees to 1e-10)
  */
 export function stl(values: Float64Array, options: StlOptions): StlResult {
   const n = values.length;
