@@ -19,6 +19,9 @@ import {
 } from '../detectors/thresholds/index.js';
 import { logExceptionsDetector, logParseConfig, parseExceptionLog } from '../detectors/log-exceptions/index.js';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readDataset, readSplit } from '../src/datasets/dataset.js';
+import type { ParsedCase } from '../src/datasets/case.js';
 
 const MINUTE = 60_000;
 
@@ -76,6 +79,113 @@ function logInput(events: number): DetectorInput {
   };
 }
 
+interface Tally {
+  truePositive: number;
+  falsePositive: number;
+  falseNegative: number;
+  trueNegative: number;
+  insufficient: number;
+}
+
+function tallyRow(label: string, split: string, t: Tally): Row {
+  const precision = t.truePositive / (t.truePositive + t.falsePositive);
+  const recall = t.truePositive / (t.truePositive + t.falseNegative);
+  return {
+    detector: label,
+    split,
+    truePositive: t.truePositive,
+    falsePositive: t.falsePositive,
+    falseNegative: t.falseNegative,
+    trueNegative: t.trueNegative,
+    insufficient: t.insufficient,
+    precision,
+    recall,
+    f1: (2 * precision * recall) / (precision + recall),
+  };
+}
+
+function count(t: Tally, truth: boolean, flagged: boolean, ok: boolean): void {
+  if (!ok) t.insufficient++;
+  if (truth && flagged) t.truePositive++;
+  else if (truth) t.falseNegative++;
+  else if (flagged) t.falsePositive++;
+  else t.trueNegative++;
+}
+
+/**
+ * Accuracy on the labeled release cases, defaults only (nothing tuned on them): logExceptions per
+ * case against the `logs` label; the before/after threshold detectors per metric against the
+ * metrics each label names, on the released hosts' mean. No control view, so confounders that
+ * hit every host count against them — these are the seed's basic strategies as a baseline.
+ */
+async function accuracy(): Promise<Row[]> {
+  const dir = fileURLToPath(new URL('../datasets/release-cases-v1', import.meta.url));
+  const { cases } = await readDataset(dir);
+  const split = await readSplit(dir);
+  const testIds = new Set(split?.test ?? []);
+  const parts: [string, (c: ParsedCase) => boolean][] = [['all', () => true], ['test', (c) => testIds.has(c.id)]];
+  const rows: Row[] = [];
+  const logs = logExceptionsDetector;
+  const logConfig = parseConfig(logs.configSchema, {}, logs.name);
+  for (const [part, keep] of parts) {
+    const t: Tally = { truePositive: 0, falsePositive: 0, falseNegative: 0, trueNegative: 0, insufficient: 0 };
+    for (const c of cases.filter(keep)) {
+      const metric = c.metrics[0];
+      const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
+      const length = metric.released[0]?.values.length ?? 0;
+      const r = logs.detect(
+        {
+          treated: series(c.start + cut * c.step, c.step, new Float64Array(Math.max(0, length - cut))),
+          history: series(c.start, c.step, new Float64Array(cut)),
+          logs: { events: c.logs, treatedHosts: metric.released.map((h) => h.host), controlHosts: metric.unreleased.map((h) => h.host), deployedAt: c.release.deployedAt },
+        },
+        logConfig,
+      );
+      count(t, c.label?.metrics.includes('logs') ?? false, r.anomalous, r.status === 'ok');
+    }
+    rows.push(tallyRow('logExceptions (cases, label logs)', part, t));
+  }
+  const metricDetectors: [string, DetectorModule, unknown][] = [
+    ['trend', trendDetector, {}],
+    ['sameTime', sameTimeDetector, {}],
+    ['previousWindow', previousWindowDetector, {}],
+    ['dynamicThreshold', dynamicThresholdDetector, {}],
+    ["dynamicThreshold period 'day'", dynamicThresholdDetector, { period: 'day', minHistoryPoints: 20 }],
+  ];
+  for (const [label, module, raw] of metricDetectors) {
+    const config = parseConfig(module.configSchema, raw, module.name);
+    for (const [part, keep] of parts) {
+      const t: Tally = { truePositive: 0, falsePositive: 0, falseNegative: 0, trueNegative: 0, insufficient: 0 };
+      for (const c of cases.filter(keep)) {
+        const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
+        for (const metric of c.metrics) {
+          const length = metric.released[0]?.values.length ?? 0;
+          const mean = new Float64Array(length);
+          for (let i = 0; i < length; i++) {
+            let sum = 0;
+            let n = 0;
+            for (const host of metric.released) {
+              const v = host.values[i];
+              if (v === v) {
+                sum += v;
+                n++;
+              }
+            }
+            mean[i] = n === 0 ? NaN : sum / n;
+          }
+          const r = module.detect(
+            { history: series(c.start, c.step, mean.subarray(0, cut)), treated: series(c.start + cut * c.step, c.step, mean.subarray(cut)), direction: metric.direction },
+            config,
+          );
+          count(t, c.label?.metrics.includes(metric.name) ?? false, r.anomalous, r.status === 'ok');
+        }
+      }
+      rows.push(tallyRow(`${label} (metrics)`, part, t));
+    }
+  }
+  return rows;
+}
+
 export async function run(opts: BenchOptions): Promise<void> {
   const runs = opts.quick ? 3 : 7;
   const historySizes = opts.quick ? [2_880, 11_520] : [2_880, 11_520, 46_080, 184_320];
@@ -113,6 +223,8 @@ export async function run(opts: BenchOptions): Promise<void> {
 f <- function() for (i in 1:1000) poisson.test(c(x1[i], x2[i]), c(60, 120))$p.value
 s <- replicate(${runs}, system.time(f())[["elapsed"]]); cat(median(s), "\\n")`;
   const rMs = timeR(rScript);
+  if (!opts.quick) report('accuracy on datasets/release-cases-v1 (defaults)', await accuracy());
+
   report('poissonRateTest: 1000 two-sided tests', [
     { implementation: 'sluice poissonRateTest', medianMs: ours.medianMs, testsPerSecond: pointsPerSecond(1000, ours.medianMs) },
     { implementation: 'R poisson.test', medianMs: rMs, testsPerSecond: rMs === null ? null : pointsPerSecond(1000, rMs), ratio: rMs === null ? null : rMs / ours.medianMs },
