@@ -14,6 +14,7 @@ import { sqliteStore } from './adapters/store/sqlite.js';
 import { createApp } from './http/app.js';
 import { ServiceMetrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
+import { gateRoutes } from './http/routes/gate.js';
 import { ingestRoutes } from './http/routes/ingest.js';
 import { keyRoutes } from './http/routes/keys.js';
 import type { Store } from './ports/store.js';
@@ -62,7 +63,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   );
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now)];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now })];
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
     ready: async () => (await store.migrations()).length > 0,

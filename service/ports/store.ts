@@ -61,7 +61,7 @@ export interface EvaluationRecord {
   /** The inputs as a case, and the verdict document, as JSON. */
   input: unknown;
   verdict: unknown;
-  feedback: { correct: boolean; labels: string[]; note: string | null; at: number; keyId: string | null } | null;
+  feedback: { correct: boolean; labels: string[]; kind?: string; note: string | null; at: number; keyId: string | null } | null;
 }
 
 export interface Store {

@@ -1,0 +1,119 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCase, v1Preset } from '../../../datasets/generator/index.js';
+import { parseCase, toCaseJson } from '../../../src/datasets/case.js';
+import { createKey } from '../../auth/api-keys.js';
+import { startService, type RunningService } from '../../main.js';
+
+let service: RunningService;
+let gateKey: string;
+let readKey: string;
+
+beforeAll(async () => {
+  service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-gate-http-')), port: 0 });
+  gateKey = (await createKey(service.store, 'deployer', ['gate'], 0)).key;
+  readKey = (await createKey(service.store, 'viewer', ['read'], 0)).key;
+});
+afterAll(async () => {
+  await service.close();
+});
+
+const call = async (method: string, path: string, key: string, body?: unknown) => {
+  const response = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, text, body: text.startsWith('{') ? JSON.parse(text) : null };
+};
+
+describe('POST /v1/gate/evaluate with inline series', () => {
+  it('answers the verdict document with a report link, and records it', async () => {
+    const bad = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
+    const r = await call('POST', '/v1/gate/evaluate', gateKey, { case: bad });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ decision: 'FAIL', format: 1, app: bad.app });
+    expect(r.body.report).toBe(`/v1/evaluations/${r.body.id}`);
+    const stored = await call('GET', r.body.report, readKey);
+    expect(stored.body).toMatchObject({ id: r.body.id, decision: 'FAIL', feedback: null });
+    expect(stored.body.input.metrics.length).toBe(bad.metrics.length);
+  });
+
+  it('names the field and the reason for a bad case, a bad policy, or both inputs at once', async () => {
+    const c = toCaseJson(generateCase(v1Preset, 20_001, 'normal'));
+    const broken = { ...c, step: -5 };
+    const r = await call('POST', '/v1/gate/evaluate', gateKey, { case: broken });
+    expect(r).toMatchObject({ status: 400, body: { code: 'invalid_input', field: 'body.case.step' } });
+    const uneven = structuredClone(c);
+    const host = Object.keys(uneven.metrics[0].released)[0];
+    uneven.metrics[0].released[host] = uneven.metrics[0].released[host].slice(1);
+    const unevenAnswer = await call('POST', '/v1/gate/evaluate', gateKey, { case: uneven });
+    expect(unevenAnswer.body.field).toMatch(/^body\.case\.metrics\.0\.released\./);
+    expect(unevenAnswer.body.reason).toContain(`but host "${host}" has`);
+    const policy = await call('POST', '/v1/gate/evaluate', gateKey, { case: c, policy: { failThreshold: 400 } });
+    expect(policy).toMatchObject({ status: 400, body: { field: 'body.policy.failThreshold' } });
+    const both = await call('POST', '/v1/gate/evaluate', gateKey, { case: c, query: {} });
+    expect(both.status).toBe(400);
+  });
+
+  it('needs the gate scope', async () => {
+    expect((await call('POST', '/v1/gate/evaluate', readKey, { case: {} })).status).toBe(403);
+  });
+});
+
+describe('POST /v1/gate/evaluate with metric queries against the built-in ingest', () => {
+  const step = 60_000;
+  const deployedAt = Date.UTC(2026, 5, 1, 12, 0, 0);
+  const hosts = { released: ['r1', 'r2'], unreleased: ['u1', 'u2', 'u3', 'u4'] };
+  const query = (metric: string) => ({
+    app: 'shop', release: { id: 'rel-1', batch: 1, deployedAt }, step, historyFrom: deployedAt - 2 * 86_400_000, until: deployedAt + 30 * step,
+    hosts, metrics: [{ name: metric, category: 'middleware', direction: 'up' }],
+  });
+  beforeAll(() => {
+    const points = [];
+    for (let t = deployedAt - 2 * 86_400_000; t < deployedAt + 30 * step; t += step) {
+      const day = 50 + 20 * Math.sin((2 * Math.PI * t) / 86_400_000);
+      for (const h of [...hosts.released, ...hosts.unreleased]) {
+        const noise = Math.sin(t / 7_000 + h.charCodeAt(1)) * 0.8;
+        const bad = hosts.released.includes(h) && t >= deployedAt ? 25 : 0;
+        points.push({ metric: 'rpc.rt', host: h, t, v: day + noise });
+        points.push({ metric: 'rpc.rt_bad', host: h, t, v: day + noise + bad });
+      }
+    }
+    service.ingest.write(points);
+  });
+
+  it('a healthy batch passes and a slower batch fails, from the same hosts and minutes', async () => {
+    const good = await call('POST', '/v1/gate/evaluate', gateKey, { query: query('rpc.rt') });
+    expect(good.body).toMatchObject({ decision: 'PASS' });
+    const bad = await call('POST', '/v1/gate/evaluate', gateKey, { query: query('rpc.rt_bad') });
+    expect(bad.body).toMatchObject({ decision: 'FAIL' });
+    expect(bad.body.metrics[0]).toMatchObject({ name: 'rpc.rt_bad', anomalous: true, direction: 'up' });
+  });
+
+  it('a metric nobody reports is INCONCLUSIVE with the reason, never PASS', async () => {
+    const r = await call('POST', '/v1/gate/evaluate', gateKey, { query: query('rpc.missing') });
+    expect(r.body).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+    expect(r.body.reasons[0]).toMatch(/no metric could be judged/);
+  });
+});
+
+describe('feedback and export', () => {
+  it('labels a recording by feedback and exports it as a valid case', async () => {
+    const c = toCaseJson(generateCase(v1Preset, 20_002, 'level shift up'));
+    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: c });
+    const metric = c.label!.metrics[0];
+    const wrongLabel = await call('POST', `/v1/evaluations/${evaluation.body.id}/feedback`, gateKey, { correct: true, labels: ['no.such.metric'] });
+    expect(wrongLabel).toMatchObject({ status: 400, body: { field: 'body.labels.0' } });
+    const fb = await call('POST', `/v1/evaluations/${evaluation.body.id}/feedback`, gateKey, { correct: true, labels: [metric], kind: 'level shift up' });
+    expect(fb.status).toBe(200);
+    expect((await call('POST', '/v1/evaluations/ev-nope/feedback', gateKey, { correct: true })).status).toBe(404);
+    const exported = await call('GET', '/v1/evaluations/export', readKey);
+    const lines = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    const mine = lines.find((l) => l.id === evaluation.body.id);
+    const parsed = parseCase(mine);
+    expect(parsed.ok).toBe(true);
+    expect(mine.label).toEqual({ bad: true, metrics: [metric], kind: 'level shift up' });
+    const listed = await call('GET', '/v1/evaluations?labeled=true', readKey);
+    expect(listed.body.evaluations.map((e: { id: string }) => e.id)).toContain(evaluation.body.id);
+  });
+});
