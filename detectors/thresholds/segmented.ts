@@ -1,9 +1,10 @@
 /**
  * Segmented static threshold (分段静态阈值): different fixed thresholds per time-of-day segment,
- * in a named time zone (so "09:00–18:00" follows daylight-saving changes).
+ * in a named time zone (so "09:00–18:00" follows daylight-saving changes), optionally per day
+ * type (weekday / weekend / holiday, with configured holidays and make-up workdays).
  */
 import { z } from 'zod';
-import { ZoneClock } from '../../src/core/day-type.js';
+import { ZoneClock, dayTypeClassifier, type DayType } from '../../src/core/day-type.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
 import { bandPlot, bandScores, minViolationsField, windowFromBand } from './band.js';
 import { checkThresholds, defaultMargin } from './static.js';
@@ -20,6 +21,8 @@ const segment = z.object({
   upper: z.number().optional(),
   lower: z.number().optional(),
   margin: z.number().positive().optional(),
+  /** Day types the segment applies on (日期类型划分); all by default. */
+  dayTypes: z.array(z.enum(['weekday', 'weekend', 'holiday'])).min(1).optional(),
 });
 
 function isTimeZone(name: string): boolean {
@@ -37,13 +40,17 @@ export const segmentedThresholdConfig = z
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone name such as "UTC" or "Asia/Shanghai"').default('UTC'),
     /** The first segment containing a point's local time applies; points in no segment are not judged. */
     segments: z.array(segment).min(1),
+    /** Local dates (`YYYY-MM-DD`) that are holidays, for segments restricted by `dayTypes`. */
+    holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).default([]),
+    /** Local weekend dates that are working days (make-up days), counted as weekdays. */
+    workdays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).default([]),
     minViolations: minViolationsField,
   })
   .superRefine((value, ctx) => value.segments.forEach((s, i) => checkThresholds(s, ctx, ['segments', i])));
 
 export type SegmentedThresholdConfig = z.output<typeof segmentedThresholdConfig>;
 
-const identity = { name: 'segmentedThreshold', version: '1.0.0' };
+const identity = { name: 'segmentedThreshold', version: '1.1.0' };
 
 const minutesOf = (text: string): number => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
 
@@ -74,14 +81,18 @@ export function segmentedThreshold(input: DetectorInput, config: SegmentedThresh
     upper: s.upper ?? NaN,
     lower: s.lower ?? NaN,
     margin: s.margin ?? defaultMargin(s.upper, s.lower),
+    dayTypes: s.dayTypes ? new Set<DayType>(s.dayTypes) : null,
   }));
   const clock = new ZoneClock(config.timeZone);
+  const needsDayType = bounds.some((b) => b.dayTypes !== null);
+  const dayTypeOf = needsDayType ? dayTypeClassifier({ timeZone: config.timeZone, holidays: config.holidays, workdays: config.workdays }) : null;
   let judged = 0;
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(values[i])) continue;
     const t = start + i * step;
     const minute = localMinuteOfDay(t, config.timeZone, clock);
-    const hit = bounds.find((b) => contains(b.from, b.to, minute));
+    const dayType = dayTypeOf ? dayTypeOf(t) : null;
+    const hit = bounds.find((b) => contains(b.from, b.to, minute) && (b.dayTypes === null || (dayType !== null && b.dayTypes.has(dayType))));
     if (!hit) continue;
     judged++;
     upper[i] = hit.upper;
@@ -95,7 +106,7 @@ export function segmentedThreshold(input: DetectorInput, config: SegmentedThresh
   bandScores(values, upper, lower, upperMargin, lowerMargin, up, down);
   const result = windowFromBand(identity, up, down, config.minViolations, input.direction ?? 'both', {
     timeZone: config.timeZone,
-    segments: config.segments.map((s) => `${s.from}-${s.to} [${s.lower ?? '-∞'}, ${s.upper ?? '∞'}]`).join('; '),
+    segments: config.segments.map((s) => `${s.dayTypes ? `${s.dayTypes.join('/')} ` : ''}${s.from}-${s.to} [${s.lower ?? '-∞'}, ${s.upper ?? '∞'}]`).join('; '),
     judgedPoints: judged,
   });
   result.plot = bandPlot(input.treated, upper, lower);

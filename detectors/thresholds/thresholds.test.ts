@@ -113,7 +113,26 @@ describe('segmentedThreshold(input, config)', () => {
     expect(day.anomalous).toBe(false);
   });
 
+  it('segments restricted to day types: weekend thresholds on Saturday, weekday ones on Monday, holidays apart', () => {
+    const byDay = configOf(segmentedThresholdDetector, {
+      timeZone: 'Asia/Shanghai',
+      holidays: ['2026-01-01'],
+      segments: [
+        { from: '00:00', to: '24:00', upper: 100, dayTypes: ['weekday'] },
+        { from: '00:00', to: '24:00', upper: 300, dayTypes: ['weekend', 'holiday'] },
+      ],
+    });
+    const at = (date: number) => segmentedThresholdDetector.detect({ treated: series(date, MINUTE, [200, 200, 200]) }, byDay);
+    // 12:00 in Shanghai is 04:00 UTC. 2026-01-05 is a Monday, 2026-01-03 a Saturday, 2026-01-01 a Thursday holiday.
+    expect(at(Date.UTC(2026, 0, 5, 4)).anomalous).toBe(true);
+    expect(at(Date.UTC(2026, 0, 3, 4)).anomalous).toBe(false);
+    expect(at(Date.UTC(2026, 0, 1, 4)).anomalous).toBe(false);
+    expect(at(Date.UTC(2026, 0, 5, 4)).evidence.segments).toBe('weekday 00:00-24:00 [-∞, 100]; weekend/holiday 00:00-24:00 [-∞, 300]');
+  });
+
   it('bad configs throw naming the field', () => {
+    expect(() => configOf(segmentedThresholdDetector, { segments: [{ from: '00:00', to: '24:00', upper: 1, dayTypes: ['payday'] }] })).toThrowError(/segments\.0\.dayTypes\.0/);
+    expect(() => configOf(segmentedThresholdDetector, { holidays: ['1/1/2026'], segments: [{ from: '00:00', to: '24:00', upper: 1 }] })).toThrowError(/holidays\.0/);
     expect(() => configOf(segmentedThresholdDetector, { timeZone: 'Mars/Olympus', segments: [{ from: '00:00', to: '24:00', upper: 1 }] })).toThrowError(/timeZone/);
     expect(() => configOf(segmentedThresholdDetector, { segments: [{ from: '25:00', to: '24:00', upper: 1 }] })).toThrowError(/segments\.0\.from/);
     expect(() => configOf(segmentedThresholdDetector, { segments: [{ from: '01:00', to: '02:00' }] })).toThrowError(/segments\.0\.upper/);
