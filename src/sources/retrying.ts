@@ -14,7 +14,7 @@ export interface RetryOptions {
 }
 
 export class SourceUnavailableError extends Error {
-  constructor(readonly source: string, readonly attempts: number, readonly cause: unknown) {
+  constructor(readonly source: string, readonly attempts: number, override readonly cause: unknown) {
     super(`metric source '${source}' failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'SourceUnavailableError';
   }
