@@ -21,11 +21,11 @@ export interface MetricQuery {
 }
 
 /** One regular series per requested host (all `NaN` where the host had no data). */
-export type HostSeries = Record<string, Series>;
+export type SeriesByHost = Record<string, Series>;
 
 export interface MetricSource {
   readonly name: string;
-  query(query: MetricQuery, signal?: AbortSignal): Promise<HostSeries>;
+  query(query: MetricQuery, signal?: AbortSignal): Promise<SeriesByHost>;
 }
 
 /** Number of grid points a query spans. */

@@ -2,7 +2,7 @@
  * Bounded retries and a per-attempt timeout around any metric source. When every attempt fails
  * the last error is thrown with the attempt count, for the gate to report as INCONCLUSIVE.
  */
-import type { HostSeries, MetricQuery, MetricSource } from './metric-source.js';
+import type { SeriesByHost, MetricQuery, MetricSource } from './metric-source.js';
 
 export interface RetryOptions {
   /** Attempts in all, at least 1 (default 3). */
@@ -40,7 +40,7 @@ export function retrying(source: MetricSource, options: RetryOptions = {}): Metr
   const backoffMs = options.backoffMs ?? 200;
   return {
     name: source.name,
-    async query(query: MetricQuery): Promise<HostSeries> {
+    async query(query: MetricQuery): Promise<SeriesByHost> {
       let last: unknown;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {

@@ -8,7 +8,7 @@ import { escape, InfluxDB } from 'influx';
 import type { Aggregate } from '../../../src/core/regularize.js';
 import { regularize } from '../../../src/core/regularize.js';
 import { series } from '../../../src/core/series.js';
-import type { HostSeries, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
+import type { SeriesByHost, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
 
 export interface InfluxSourceOptions {
   host: string;
@@ -70,9 +70,9 @@ export class InfluxSource implements MetricSource {
     return `SELECT ${select} AS v FROM ${from} WHERE ${tag} =~ /^(${hosts})$/ AND time >= ${query.start}ms AND time < ${query.end}ms GROUP BY time(${query.step}ms, ${offset}ms), ${tag} fill(none)`;
   }
 
-  async query(query: MetricQuery): Promise<HostSeries> {
+  async query(query: MetricQuery): Promise<SeriesByHost> {
     const length = Math.max(0, Math.ceil((query.end - query.start) / query.step));
-    const out: HostSeries = {};
+    const out: SeriesByHost = {};
     for (const host of query.hosts) out[host] = series(query.start, query.step, new Float64Array(length).fill(NaN));
     if (query.hosts.length === 0 || length === 0) return out;
     const groups = await this.client.queryRaw(this.queryText(query), { precision: 'ms' });

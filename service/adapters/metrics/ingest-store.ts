@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { regularize } from '../../../src/core/regularize.js';
 import { series } from '../../../src/core/series.js';
-import type { HostSeries, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
+import type { SeriesByHost, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
 
 export interface IngestPoint {
   metric: string;
@@ -72,8 +72,8 @@ export class IngestStore implements MetricSource {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM points').get() as { n: number }).n;
   }
 
-  async query(query: MetricQuery): Promise<HostSeries> {
-    const out: HostSeries = {};
+  async query(query: MetricQuery): Promise<SeriesByHost> {
+    const out: SeriesByHost = {};
     const length = Math.max(0, Math.ceil((query.end - query.start) / query.step));
     for (const host of query.hosts) {
       const id = this.seriesId(query.metric, host, false);
