@@ -35,8 +35,10 @@ export const anchoredBaselineConfigSchema = z.object({
    * window backtests at its own length).
    */
   backtestHorizon: z.number().int().min(1).default(60),
-  /** Cut points of history the band is calibrated on (default: one period). */
+  /** Span of history, in points, the band is calibrated on (default: one period). */
   backtestPoints: z.number().int().min(8).optional(),
+  /** Backtest forecasts made, evenly spaced over that span (fewer is faster on long periods). */
+  backtestCuts: z.number().int().min(8).default(144),
   /** Anchor by ratio for positive series, else by difference (`auto`), or always one of them. */
   anchor: z.enum(['auto', 'ratio', 'difference']).default('auto'),
   shiftBand: z.number().positive().default(4),
@@ -121,7 +123,8 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const fromCut = Math.max(firstCut, lastCut - backtestPoints);
   const residuals: Float64Array[] = [];
   const forecast = new Float64Array(horizon);
-  for (let cut = fromCut; cut <= lastCut; cut++) {
+  const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
+  for (let cut = lastCut; cut >= fromCut; cut -= stride) {
     forecastFrom(history, cut, horizon, period, config, ratio, forecast);
     const r = new Float64Array(horizon);
     for (let j = 0; j < horizon; j++) r[j] = history[cut + j] - forecast[j];

@@ -18,26 +18,28 @@ export interface WindowStatistics {
   spread: number;
 }
 
-/** Shift, burst and spread of `z` over [from, to), skipping `NaN`. O(n log n). */
-export function windowStatistics(z: ArrayLike<number>, from: number, to: number, direction: Direction): WindowStatistics {
+/**
+ * Shift, burst and spread of `z` over [from, to), skipping `NaN`. O(n log n). `scratch` (at least
+ * `to − from` long) saves an allocation when called in a loop.
+ */
+export function windowStatistics(z: ArrayLike<number>, from: number, to: number, direction: Direction, scratch: Float64Array = new Float64Array(Math.max(0, to - from))): WindowStatistics {
   let count = 0;
   let sum = 0;
-  const directed: number[] = [];
   for (let i = from; i < to; i++) {
     const v = z[i];
     if (v !== v) continue;
-    count++;
+    scratch[count++] = direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v);
     sum += v;
-    directed.push(direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v));
   }
+  const directed = scratch.subarray(0, count);
   if (count === 0) return { count, mean: NaN, shift: 0, burst: 0, spread: 0 };
   const mean = sum / count;
   let m2 = 0;
   for (let i = from; i < to; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
-  directed.sort((a, b) => b - a);
+  directed.sort();
   const top = Math.max(1, Math.ceil(count / 4));
   let topSum = 0;
-  for (let i = 0; i < top; i++) topSum += directed[i];
+  for (let i = 0; i < top; i++) topSum += directed[count - 1 - i];
   const shift = direction === 'up' ? mean : direction === 'down' ? -mean : Math.abs(mean);
   return { count, mean, shift, burst: topSum / top, spread: count > 1 ? Math.sqrt(m2 / (count - 1)) : 0 };
 }
@@ -56,8 +58,9 @@ export interface NullMaxima {
  */
 export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction, minCount: number): NullMaxima {
   const out: NullMaxima = { windows: 0, shift: 0, burst: 0, spread: 0 };
+  const scratch = new Float64Array(Math.max(0, n));
   for (let from = 0; from + n <= z.length; from++) {
-    const stats = windowStatistics(z, from, from + n, direction);
+    const stats = windowStatistics(z, from, from + n, direction, scratch);
     if (stats.count < minCount) continue;
     out.windows++;
     out.shift = Math.max(out.shift, stats.shift);

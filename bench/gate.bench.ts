@@ -1,0 +1,85 @@
+/**
+ * The gate's cost: one evaluation of a batch with many metrics, released and unreleased hosts and
+ * a week of one-minute history — the first evaluation (fitting) and a repeated one (the fitted
+ * models cached, as every minute of an observation window re-judges the batch) — and how time
+ * grows with hosts and with metrics.
+ */
+import { createRandom } from '../src/core/random.js';
+import type { ParsedCase } from '../src/datasets/case.js';
+import { GateCache } from '../src/gate/cache.js';
+import { evaluate } from '../src/gate/evaluate.js';
+import { growthExponent, report, time, type BenchOptions, type Row } from './lib/harness.js';
+
+const STEP = 60_000;
+const categories = ['system', 'container', 'middleware', 'application', 'business'] as const;
+
+/** A synthetic batch: a daily wave per metric, per-host level and noise from a shared table. */
+export function syntheticCase(metrics: number, released: number, unreleased: number, historyDays: number, windowPoints = 60): ParsedCase {
+  const history = historyDays * 1440;
+  const length = history + windowPoints;
+  const random = createRandom(42);
+  const noise = Float64Array.from({ length: 65_536 }, () => random.normal());
+  const start = Date.UTC(2026, 0, 5);
+  const host = (m: number, h: number) => {
+    const values = new Float64Array(length);
+    const level = 50 + 10 * ((h * 7919) % 13) / 13;
+    let k = (m * 104_729 + h * 7_919) & 65_535;
+    for (let i = 0; i < length; i++) {
+      values[i] = level * (1 + 0.3 * Math.sin((2 * Math.PI * i) / 1440)) + 0.8 * noise[k];
+      k = (k + 1) & 65_535;
+    }
+    return values;
+  };
+  return {
+    id: `bench-${metrics}x${released}x${unreleased}`,
+    app: 'bench',
+    release: { id: 'rel', batch: 1, deployedAt: start + history * STEP },
+    step: STEP,
+    start,
+    metrics: Array.from({ length: metrics }, (_, m) => ({
+      name: `m${m}.rt`,
+      category: categories[m % categories.length],
+      direction: 'up' as const,
+      critical: false,
+      released: Array.from({ length: released }, (_, h) => ({ host: `r${h}`, values: host(m, h) })),
+      unreleased: Array.from({ length: unreleased }, (_, h) => ({ host: `u${h}`, values: host(m, released + h) })),
+    })),
+    logs: [],
+  };
+}
+
+export async function run(options: BenchOptions): Promise<void> {
+  const full = options.quick ? { metrics: 10, released: 20, unreleased: 180, days: 2 } : { metrics: 30, released: 50, unreleased: 450, days: 7 };
+  const rows: Row[] = [];
+  {
+    const c = syntheticCase(full.metrics, full.released, full.unreleased, full.days);
+    const cache = new GateCache();
+    const first = time(() => evaluate(c, {}, { cache: new GateCache() }), options.quick ? 1 : 3);
+    evaluate(c, {}, { cache });
+    const repeated = time(() => evaluate(c, {}, { cache }), options.quick ? 3 : 5);
+    const points = full.metrics * (full.released + full.unreleased) * c.metrics[0].released[0].values.length;
+    rows.push({ task: 'first evaluation', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: first.medianMs, minMs: first.minMs, goalMs: 200 });
+    rows.push({ task: 'repeated evaluation (cached models)', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: repeated.medianMs, minMs: repeated.minMs, goalMs: 20 });
+  }
+  report('gate: one batch', rows);
+
+  const hostSizes = options.quick ? [20, 50, 100] : [50, 100, 250, 500];
+  const hostRows: Row[] = [];
+  for (const hosts of hostSizes) {
+    const c = syntheticCase(5, Math.max(1, hosts / 10), hosts - hosts / 10, 2);
+    const t = time(() => evaluate(c, {}, { cache: new GateCache() }), options.quick ? 1 : 3);
+    hostRows.push({ hosts, metrics: 5, historyDays: 2, medianMs: t.medianMs, msPerHostMetric: t.medianMs / (hosts * 5) });
+  }
+  hostRows.push({ hosts: 'growth exponent', medianMs: growthExponent(hostRows.map((r) => ({ n: Number(r.hosts), ms: Number(r.medianMs) }))) });
+  report('gate: time versus hosts (5 metrics, 2 days of minutes)', hostRows);
+
+  const metricSizes = options.quick ? [2, 4, 8] : [5, 10, 20, 40];
+  const metricRows: Row[] = [];
+  for (const metrics of metricSizes) {
+    const c = syntheticCase(metrics, 10, 90, 2);
+    const t = time(() => evaluate(c, {}, { cache: new GateCache() }), options.quick ? 1 : 3);
+    metricRows.push({ metrics, hosts: 100, historyDays: 2, medianMs: t.medianMs, msPerMetric: t.medianMs / metrics });
+  }
+  metricRows.push({ metrics: 'growth exponent', medianMs: growthExponent(metricRows.map((r) => ({ n: Number(r.metrics), ms: Number(r.medianMs) }))) });
+  report('gate: time versus metrics (100 hosts, 2 days of minutes)', metricRows);
+}
