@@ -29,8 +29,11 @@ import { fitHoltWinters, forecast } from './model.js';
 const unit = z.number().min(0).max(1);
 
 export const holtWintersConfigSchema = z.object({
-  /** Season length in points (1440 = one day of minutes). Ignored when `seasonal` is `none`. */
-  period: z.number().int().min(2).default(1440),
+  /**
+   * Season length in points (1440 = one day of minutes). Default: the data's period
+   * (`input.period`, one day at the series' step), else 1440. Ignored when `seasonal` is `none`.
+   */
+  period: z.number().int().min(2).optional(),
   /** Seasonal form. */
   seasonal: z.enum(['additive', 'multiplicative', 'none']).default('additive'),
   /** Whether to model a trend. */
@@ -88,7 +91,7 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
   const observedPoints = countPresent(treated.values);
   if (observedPoints === 0) return insufficientData(identity, 'holtWinters found no observed point in the treated window', { treatedPoints: 0 });
   const fitted = fitHoltWinters(history.values, {
-    period: config.period,
+    period: config.period ?? input.period ?? 1440,
     seasonal: config.seasonal,
     trend: config.trend,
     damped: config.damped,
@@ -101,7 +104,7 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
     outlierThreshold: config.outlierThreshold,
     maxOutlierRun: config.maxOutlierRun,
   });
-  if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period: config.period });
+  if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period: config.period ?? input.period ?? 1440 });
   const fit = fitted.value;
   const sigma = Number.isFinite(fit.sigma) ? fit.sigma : 0;
   const offset = Math.max(0, Math.round((treated.start - endOf(history)) / treated.step));
