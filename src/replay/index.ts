@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './metrics.js';
 export * from './replay.js';
 export * from './pool.js';
+export * from './record.js';

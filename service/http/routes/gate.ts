@@ -11,6 +11,7 @@ import { GateCache } from '../../../src/gate/cache.js';
 import { evaluate } from '../../../src/gate/evaluate.js';
 import { parsePolicy } from '../../../src/gate/policy.js';
 import type { Verdict } from '../../../src/gate/verdict.js';
+import { labelFromFeedback } from '../../../src/replay/record.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { MetricSource } from '../../../src/sources/metric-source.js';
 import type { EvaluationRecord, Store } from '../../ports/store.js';
@@ -181,15 +182,9 @@ export function gateRoutes({ store, source, now, reportBase = '' }: GateRouteDep
   ];
 }
 
-/**
- * A recording with feedback as a labeled case: the verdict flagged the batch (anything but PASS)
- * and a person said whether that was correct, so the label is flagged XOR incorrect.
- */
+/** A stored evaluation with feedback as a labeled case (the label rule is the library's). */
 export function labeledCase(record: EvaluationRecord): z.input<typeof caseSchema> {
   const input = record.input as z.input<typeof caseSchema>;
   const feedback = record.feedback!;
-  const flagged = record.decision !== 'PASS';
-  const bad = feedback.correct ? flagged : !flagged;
-  const kind = feedback.kind;
-  return { ...input, id: record.id, label: { bad, metrics: feedback.labels, ...(kind ? { kind } : {}) } };
+  return { ...input, id: record.id, label: labelFromFeedback(record.decision as Verdict['decision'], feedback) };
 }
