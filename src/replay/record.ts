@@ -43,7 +43,7 @@ export function recordEvaluation(input: ParsedCase, verdict: Verdict, at: number
  * The label feedback implies: the verdict flagged the batch (anything but PASS) or not, and a person
  * said whether that was right — so the change was bad exactly when flagged XOR incorrect.
  */
-export function labelFromFeedback(decision: Verdict['decision'], feedback: Feedback): CaseLabel {
+export function labelFromFeedback(decision: Verdict['decision'], feedback: Pick<Feedback, 'correct' | 'labels' | 'kind'>): CaseLabel {
   const flagged = decision !== 'PASS';
   return { bad: feedback.correct ? flagged : !flagged, metrics: [...feedback.labels], ...(feedback.kind ? { kind: feedback.kind } : {}) };
 }
