@@ -25,7 +25,16 @@ export function postgresDriver(options: PostgresOptions): SqlDriver {
   if (schema) pool.on('connect', (client) => void client.query(`SET search_path TO ${schema}`));
   let ready: Promise<void> | undefined;
   const ensureSchema = (): Promise<void> => {
-    ready ??= schema ? pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).then(() => undefined) : Promise.resolve();
+    // Two processes creating the schema at once race inside PostgreSQL's catalog even with
+    // IF NOT EXISTS; the loser's unique violation means the schema is there.
+    ready ??= schema
+      ? pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).then(
+          () => undefined,
+          (error: { code?: string }) => {
+            if (error.code !== '23505' && error.code !== '42P06') throw error;
+          },
+        )
+      : Promise.resolve();
     return ready;
   };
   return {
