@@ -89,6 +89,11 @@ describe('logExceptions(input, config): surging signatures', () => {
     expect(r.evidence.pBefore).toBeCloseTo(poissonRateTest(30, 60, 6, 80, 'greater').pValue, 15);
   });
 
+  it('with beforeMs, events older than the coverage are left out', () => {
+    const r = logExceptions(input([['a1', -50, TIMEOUT, 100], ['a1', -10, TIMEOUT, 2], ['a1', 5, TIMEOUT, 2]], []), parseConfig(logExceptionsConfig, { beforeMs: 20 * MINUTE }, 'c'));
+    expect(r.evidence).toMatchObject({ beforeMinutes: 20, beforeTreated: 2, afterTreated: 2 });
+  });
+
   it('the same rate as before is steady', () => {
     const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 1], ['a2', 9, TIMEOUT, 2]]), defaults);
     expect(r.evidence.kind).toBe('steady');

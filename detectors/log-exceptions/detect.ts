@@ -102,8 +102,8 @@ const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : nul
 /**
  * Judges every signature and returns the findings, worst first. Exposure is host-minutes:
  * before = released hosts × minutes of log coverage before `deployedAt` (`beforeMs`, else from
- * the earliest event, else from the start of history); after = hosts × minutes from `deployedAt` to the end of `treated` (or the
- * last event). O(e + s log s) for e events and s signatures.
+ * the earliest event, else from the start of history); after = hosts × minutes from `deployedAt`
+ * to the end of `treated` (or the last event). O(e + s log s) for e events and s signatures.
  */
 export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfig): { findings: SignatureFinding[]; beforeMinutes: number; afterMinutes: number } | { reason: string } {
   const logs = input.logs;
@@ -115,8 +115,9 @@ export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfi
   let firstSeen = Infinity;
   let lastSeen = endOf(input.treated);
   const tallies = new Map<string, Tally>();
+  const earliest = config.beforeMs !== undefined ? deployedAt - config.beforeMs : -Infinity;
   for (const e of logs.events) {
-    if (!Number.isFinite(e.t) || !(e.count > 0) || !Number.isFinite(e.count)) continue;
+    if (!Number.isFinite(e.t) || !(e.count > 0) || !Number.isFinite(e.count) || e.t < earliest) continue;
     const treated = treatedHosts.has(e.host);
     if (!treated && !controlHosts.has(e.host)) continue;
     let tally = tallies.get(e.signature);
