@@ -12,3 +12,4 @@ export * from './band.js';
 export * from './local-trend.js';
 export * from './window-stats.js';
 export * from './random.js';
+export * from './forecast-judgement.js';

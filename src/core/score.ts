@@ -76,12 +76,30 @@ export function scoreSeries(actual: ArrayLike<number>, lower: ArrayLike<number>,
   return out;
 }
 
+/**
+ * Mean of the highest ⌈n/4⌉ values of `scores` (n = its length); 0 for an empty list. The window
+ * score of the forecast-band detectors: a lone spike among 20 points moves it by at most 1/5 of
+ * its score, a deviation lasting a quarter of the window or more scores like its points.
+ *
+ * @example
+ * topQuarterMean([0, 100, 0, 0, 50]) // 75 (the top ⌈5/4⌉ = 2 values)
+ */
+export function topQuarterMean(scores: ArrayLike<number>): number {
+  if (scores.length === 0) return 0;
+  const sorted = Array.from(scores).sort((a, b) => b - a);
+  const take = Math.ceil(sorted.length / 4);
+  let sum = 0;
+  for (let i = 0; i < take; i++) sum += sorted[i];
+  return sum / take;
+}
+
 export interface WindowScoreOptions {
   /**
    * `top-mean` (default): mean of the `persistence` highest point scores, counting absent ones as 0.
    * `max`: the highest point score (a single spike decides). `mean`: the mean of all present scores.
+   * `top-quarter`: mean of the highest quarter (rounded up) of the present scores (`topQuarterMean`).
    */
-  method?: 'top-mean' | 'max' | 'mean';
+  method?: 'top-mean' | 'max' | 'mean' | 'top-quarter';
   /** Points that must deviate together for the full score under `top-mean` (default 3, at least 1). */
   persistence?: number;
 }
@@ -91,7 +109,8 @@ export interface WindowScoreOptions {
  * default `top-mean` and persistence m, the score is the sum of the m highest scores divided by
  * m: a lone spike counts 1/m of its score, and the score grows as more points deviate until m of
  * them do. A window shorter than m points therefore scores at most (points / m) × its maximum.
- * `NaN` when no point is present. Cost: O(n · m) for `top-mean` (m is small), O(n) otherwise.
+ * `NaN` when no point is present. Cost: O(n · m) for `top-mean` (m is small), O(n log n) for
+ * `top-quarter`, O(n) otherwise.
  *
  * @example
  * windowScore([0, 100, 0, 0]) // 33.33…; windowScore([90, 95, 100, 0]) // 95
@@ -106,11 +125,13 @@ export function windowScore(pointScores: ArrayLike<number>, options: WindowScore
   let sum = 0;
   let max = 0;
   const top = method === 'top-mean' ? new Float64Array(persistence) : null;
+  const all: number[] | null = method === 'top-quarter' ? [] : null;
   for (let i = 0; i < pointScores.length; i++) {
     const s = pointScores[i];
     if (s !== s) continue;
     const v = clampScore(s);
     present++;
+    if (all !== null) all.push(v);
     sum += v;
     if (v > max) max = v;
     if (top !== null && v > top[persistence - 1]) {
@@ -126,6 +147,7 @@ export function windowScore(pointScores: ArrayLike<number>, options: WindowScore
   if (present === 0) return NaN;
   if (method === 'max') return max;
   if (method === 'mean') return sum / present;
+  if (all !== null) return clampScore(topQuarterMean(all));
   let topSum = 0;
   for (let k = 0; k < persistence; k++) topSum += (top as Float64Array)[k];
   return clampScore(topSum / persistence);
