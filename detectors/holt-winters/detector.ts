@@ -10,7 +10,8 @@
  * 3. Band = forecast ± δ, δ = bandWidth · σ, σ the standard deviation of the one-step residuals
  *    on history (or, with `band: 'horizon'`, bandWidth times the h-step forecast standard
  *    deviation), never below `minDelta` or a numerical floor of 1e-6 · mean |history|.
- * 4. Point score = deviationScore(observed − forecast, δ, direction) from src/core/score.ts.
+ * 4. Point score = deviationScore(observed − forecast, δ, direction) from src/core/score.ts;
+ *    steps 4–6 are the shared forecast-band judgement (src/core/forecast-judgement.ts).
  * 5. Window score = mean of the highest quarter (rounded up) of the point scores. A single
  *    spike in a window of 20 points moves it by at most 100/5 = 20; a shift lasting a quarter
  *    of the window or more scores like its points. `anomalous` = window score ≥ `anomalousAbove`.
@@ -22,8 +23,8 @@
  */
 import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { clampScore, deviationScore } from '../../src/core/score.js';
-import { countPresent, endOf, splitAt, toJsonValues } from '../../src/core/series.js';
+import { bandFloor, judgeForecast } from '../../src/core/forecast-judgement.js';
+import { countPresent, endOf, splitAt } from '../../src/core/series.js';
 import { fitHoltWinters, forecast } from './model.js';
 
 const unit = z.number().min(0).max(1);
@@ -70,16 +71,6 @@ export type HoltWintersConfig = z.output<typeof holtWintersConfigSchema>;
 
 const identity = { name: 'holtWinters', version: '1.0.0' } as const;
 
-/** Mean of the highest ⌈n/4⌉ values of `scores` (n = its length); 0 for an empty list. */
-export function topQuarterMean(scores: number[]): number {
-  if (scores.length === 0) return 0;
-  const sorted = [...scores].sort((a, b) => b - a);
-  const take = Math.ceil(sorted.length / 4);
-  let sum = 0;
-  for (let i = 0; i < take; i++) sum += sorted[i];
-  return sum / take;
-}
-
 /** Runs the before/after Holt-Winters check on one metric; see the module comment. */
 export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfig): DetectorResult {
   const { treated } = input;
@@ -111,61 +102,16 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
   const n = treated.values.length;
   const prediction = forecast(fit, n, { offset, level: 0.95 });
 
-  let absoluteMean = 0;
-  let present = 0;
-  for (let i = 0; i < history.values.length; i++) {
-    const v = history.values[i];
-    if (Number.isFinite(v)) {
-      absoluteMean += Math.abs(v);
-      present++;
-    }
-  }
-  absoluteMean = present > 0 ? absoluteMean / present : 0;
-  const floor = Math.max(config.minDelta, 1e-6 * absoluteMean, Number.MIN_VALUE);
-  const direction = input.direction ?? 'both';
-
-  const forecastValues = new Float64Array(n);
-  const lower = new Float64Array(n);
-  const upper = new Float64Array(n);
-  const scores: number[] = [];
-  const pointScores = new Float64Array(n).fill(NaN);
-  let outside = 0;
-  let outsideResidualSum = 0;
-  let residualSum = 0;
-  let maxPointScore = 0;
-  let deltaSum = 0;
-  for (let i = 0; i < n; i++) {
-    const spread = config.band === 'horizon' ? prediction.sd[i] : sigma;
-    const delta = Math.max(config.bandWidth * spread, floor);
-    deltaSum += delta;
-    forecastValues[i] = prediction.mean[i];
-    lower[i] = prediction.mean[i] - delta;
-    upper[i] = prediction.mean[i] + delta;
-    const y = treated.values[i];
-    if (!Number.isFinite(y)) continue;
-    const residual = y - prediction.mean[i];
-    const score = deviationScore(residual, delta, direction);
-    pointScores[i] = score;
-    scores.push(score);
-    residualSum += residual;
-    maxPointScore = Math.max(maxPointScore, score);
-    if (score > 50) {
-      outside++;
-      outsideResidualSum += residual;
-    }
-  }
-  const score = clampScore(topQuarterMean(scores));
-  const observedDirection: DetectorResult['direction'] = outside === 0 ? 'none' : outsideResidualSum > 0 ? 'up' : outsideResidualSum < 0 ? 'down' : 'none';
-  const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
-  const start = treated.start;
-  const step = treated.step;
-  return {
-    detector: identity.name,
-    version: identity.version,
-    status: 'ok',
-    score,
-    anomalous: score >= config.anomalousAbove && score > 0,
-    direction: observedDirection,
+  const floor = bandFloor(history.values, config.minDelta);
+  const delta = new Float64Array(n);
+  for (let i = 0; i < n; i++) delta[i] = Math.max(config.bandWidth * (config.band === 'horizon' ? prediction.sd[i] : sigma), floor);
+  return judgeForecast({
+    identity,
+    treated,
+    forecast: prediction.mean,
+    delta,
+    direction: input.direction ?? 'both',
+    anomalousAbove: config.anomalousAbove,
     evidence: {
       alpha: fit.parameters.alpha,
       beta: fit.spec.trend ? fit.parameters.beta : null,
@@ -175,25 +121,12 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
       seasonal: fit.spec.seasonal,
       period: fit.spec.seasonal === 'none' ? null : fit.spec.period,
       sse: fit.sse,
-      sigma: finiteOrNull(fit.sigma),
-      delta: deltaSum / n,
+      sigma: Number.isFinite(fit.sigma) ? fit.sigma : null,
       historyPoints: history.values.length,
       excludedHistoryPoints: fit.excludedCount,
       horizonOffset: offset,
-      treatedPoints: observedPoints,
-      pointsOutside: outside,
-      meanResidual: residualSum / observedPoints,
-      maxPointScore,
-      windowScore: 'mean of the top quarter of point scores',
     },
-    plot: [
-      { name: 'observed', start, step, values: toJsonValues(treated.values), role: 'observed' },
-      { name: 'forecast', start, step, values: toJsonValues(forecastValues), role: 'forecast' },
-      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
-      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
-      { name: 'score', start, step, values: toJsonValues(pointScores), role: 'score' },
-    ],
-  };
+  });
 }
 
 /** Registry entry: before/after deviation from a Holt-Winters forecast of the metric's own history. */

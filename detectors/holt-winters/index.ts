@@ -24,4 +24,5 @@ export {
   type ForecastOptions,
 } from './model.js';
 export { streamFrom, update, cloneStream, type StreamState, type StreamStep } from './stream.js';
-export { holtWintersDetector, holtWintersDetect, holtWintersConfigSchema, topQuarterMean, type HoltWintersConfig } from './detector.js';
+export { holtWintersDetector, holtWintersDetect, holtWintersConfigSchema, type HoltWintersConfig } from './detector.js';
+export { topQuarterMean } from '../../src/core/score.js';
