@@ -17,13 +17,14 @@
  *    score = mean of the highest quarter (rounded up) of the point scores, as for Holt-Winters.
  *    `anomalous` = window score ≥ `anomalousAbove`.
  * 5. Direction = sign of the summed residuals of points outside the band; `none` when none is.
+ *    Steps 4–5 are the shared forecast-band judgement (src/core/forecast-judgement.ts).
  *
  * Cost: one STL of the history (see `stl`), O(n_history · windows) — plus O(n_treated).
  */
 import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { clampScore, deviationScore } from '../../src/core/score.js';
-import { countPresent, endOf, splitAt, toJsonValues } from '../../src/core/series.js';
+import { bandFloor, judgeForecast } from '../../src/core/forecast-judgement.js';
+import { countPresent, endOf, splitAt } from '../../src/core/series.js';
 import { nanMad, nanStd } from '../../src/core/stats.js';
 import { stl, stlConfigSchema } from './stl.js';
 
@@ -53,16 +54,6 @@ export const stlDetectorConfigSchema = stlConfigSchema.extend({
 export type StlDetectorConfig = z.output<typeof stlDetectorConfigSchema>;
 
 const identity = { name: 'stl', version: '1.0.0' } as const;
-
-/** Mean of the highest ⌈n/4⌉ point scores; 0 for none. */
-function topQuarterMean(scores: number[]): number {
-  if (scores.length === 0) return 0;
-  const sorted = [...scores].sort((a, b) => b - a);
-  const take = Math.ceil(sorted.length / 4);
-  let sum = 0;
-  for (let i = 0; i < take; i++) sum += sorted[i];
-  return sum / take;
-}
 
 /** Least-squares slope of `values[from..to)` against the index (0 when fewer than two points). */
 function slopeOf(values: Float64Array, from: number, to: number): number {
@@ -131,49 +122,13 @@ export function stlDetect(input: DetectorInput, config: StlDetectorConfig): Dete
 
   const sigmaRaw = config.spread === 'mad' ? nanMad(remainderForSpread) : nanStd(remainderForSpread);
   const sigma = Number.isFinite(sigmaRaw) ? sigmaRaw : 0;
-  let absoluteMean = 0;
-  for (let i = 0; i < historyLength; i++) {
-    const v = history.values[i];
-    if (Number.isFinite(v)) absoluteMean += Math.abs(v);
-  }
-  absoluteMean /= historyPresent;
-  const delta = Math.max(config.bandWidth * sigma, config.minDelta, 1e-6 * absoluteMean, Number.MIN_VALUE);
-  const direction = input.direction ?? 'both';
-
-  const lower = new Float64Array(n);
-  const upper = new Float64Array(n);
-  const pointScores = new Float64Array(n).fill(NaN);
-  const scores: number[] = [];
-  let outside = 0;
-  let outsideResidualSum = 0;
-  let residualSum = 0;
-  let maxPointScore = 0;
-  for (let i = 0; i < n; i++) {
-    lower[i] = expected[i] - delta;
-    upper[i] = expected[i] + delta;
-    const y = treated.values[i];
-    if (!Number.isFinite(y)) continue;
-    const residual = y - expected[i];
-    const score = deviationScore(residual, delta, direction);
-    pointScores[i] = score;
-    scores.push(score);
-    residualSum += residual;
-    if (score > maxPointScore) maxPointScore = score;
-    if (score > 50) {
-      outside++;
-      outsideResidualSum += residual;
-    }
-  }
-  const score = clampScore(topQuarterMean(scores));
-  const observedDirection: DetectorResult['direction'] = outside === 0 ? 'none' : outsideResidualSum > 0 ? 'up' : outsideResidualSum < 0 ? 'down' : 'none';
-  const { start, step } = treated;
-  return {
-    detector: identity.name,
-    version: identity.version,
-    status: 'ok',
-    score,
-    anomalous: score >= config.anomalousAbove && score > 0,
-    direction: observedDirection,
+  return judgeForecast({
+    identity,
+    treated,
+    forecast: expected,
+    delta: Math.max(config.bandWidth * sigma, bandFloor(history.values, config.minDelta)),
+    direction: input.direction ?? 'both',
+    anomalousAbove: config.anomalousAbove,
     evidence: {
       ...evidenceBase,
       robust: config.robust,
@@ -183,22 +138,9 @@ export function stlDetect(input: DetectorInput, config: StlDetectorConfig): Dete
       trendSlopePerPoint: slope,
       spread: config.spread,
       sigma,
-      delta,
       horizonOffset: offset,
-      treatedPoints: treatedPresent,
-      pointsOutside: outside,
-      meanResidual: residualSum / treatedPresent,
-      maxPointScore,
-      windowScore: 'mean of the top quarter of point scores',
     },
-    plot: [
-      { name: 'observed', start, step, values: toJsonValues(treated.values), role: 'observed' },
-      { name: 'forecast', start, step, values: toJsonValues(expected), role: 'forecast' },
-      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
-      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
-      { name: 'score', start, step, values: toJsonValues(pointScores), role: 'score' },
-    ],
-  };
+  });
 }
 
 /** Registry entry: before/after deviation from an STL (seasonal naive + trend) forecast of the metric's own history. */
