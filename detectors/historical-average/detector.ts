@@ -9,7 +9,8 @@
  *    a numerical floor of 1e-6 · mean |history|.
  * 3. Point score = deviationScore(observed − expected, δ, direction); window score = mean of the
  *    highest quarter (rounded up) of the point scores; `anomalous` = window score ≥
- *    `anomalousAbove`. Direction = sign of the summed residuals outside the band.
+ *    `anomalousAbove`. Direction = sign of the summed residuals outside the band. (The shared
+ *    forecast-band judgement, src/core/forecast-judgement.ts.)
  * Points with fewer than `minDays` earlier same-type days are not scored; a window with no
  * scored point is `insufficient_data`, never a pass.
  *
@@ -17,8 +18,8 @@
  */
 import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
-import { clampScore, deviationScore } from '../../src/core/score.js';
-import { countPresent, splitAt, toJsonValues } from '../../src/core/series.js';
+import { bandFloor, judgeForecast } from '../../src/core/forecast-judgement.js';
+import { countPresent, splitAt } from '../../src/core/series.js';
 import { historicalAverageOptionsSchema, segmentedHistoricalAverage } from './average.js';
 
 export const historicalAverageConfigSchema = historicalAverageOptionsSchema.extend({
@@ -38,15 +39,6 @@ export type HistoricalAverageConfig = z.output<typeof historicalAverageConfigSch
 
 const identity = { name: 'historicalAverage', version: '1.0.0' } as const;
 
-function topQuarterMean(scores: number[]): number {
-  if (scores.length === 0) return 0;
-  const sorted = [...scores].sort((a, b) => b - a);
-  const take = Math.ceil(sorted.length / 4);
-  let sum = 0;
-  for (let i = 0; i < take; i++) sum += sorted[i];
-  return sum / take;
-}
-
 /** Runs the before/after segmented historical average check on one metric; see the module comment. */
 export function historicalAverageDetect(input: DetectorInput, config: HistoricalAverageConfig): DetectorResult {
   const { treated } = input;
@@ -58,89 +50,49 @@ export function historicalAverageDetect(input: DetectorInput, config: Historical
   if (treatedPresent === 0) return insufficientData(identity, 'historicalAverage found no observed point in the treated window', { treatedPoints: 0 });
 
   const baseline = segmentedHistoricalAverage(history, treated, config);
-  let absoluteMean = 0;
-  for (const v of history.values) if (Number.isFinite(v)) absoluteMean += Math.abs(v);
-  absoluteMean /= historyPresent;
-  const floor = Math.max(config.minDelta, 1e-6 * absoluteMean, Number.MIN_VALUE);
-  const direction = input.direction ?? 'both';
-
+  const floor = bandFloor(history.values, config.minDelta);
   const n = treated.values.length;
-  const lower = new Float64Array(n).fill(NaN);
-  const upper = new Float64Array(n).fill(NaN);
-  const pointScores = new Float64Array(n).fill(NaN);
-  const scores: number[] = [];
-  let outside = 0;
-  let outsideResidualSum = 0;
-  let residualSum = 0;
-  let deltaSum = 0;
+  const delta = new Float64Array(n);
+  let scored = 0;
   let daysSum = 0;
-  let maxPointScore = 0;
   let fewestDays = Infinity;
   for (let i = 0; i < n; i++) {
     fewestDays = Math.min(fewestDays, baseline.days[i]);
-    const expected = baseline.expected[i];
-    if (!Number.isFinite(expected)) continue;
     const spread = Number.isFinite(baseline.spread[i]) ? baseline.spread[i] : 0;
-    const delta = Math.max(config.band === 'fixed' ? (config.delta as number) : config.bandWidth * spread, floor);
-    lower[i] = expected - delta;
-    upper[i] = expected + delta;
-    const y = treated.values[i];
-    if (!Number.isFinite(y)) continue;
-    const residual = y - expected;
-    const score = deviationScore(residual, delta, direction);
-    pointScores[i] = score;
-    scores.push(score);
-    residualSum += residual;
-    deltaSum += delta;
-    daysSum += baseline.days[i];
-    if (score > maxPointScore) maxPointScore = score;
-    if (score > 50) {
-      outside++;
-      outsideResidualSum += residual;
+    delta[i] = Math.max(config.band === 'fixed' ? (config.delta as number) : config.bandWidth * spread, floor);
+    if (Number.isFinite(baseline.expected[i]) && Number.isFinite(treated.values[i])) {
+      scored++;
+      daysSum += baseline.days[i];
     }
   }
   const firstType = baseline.dayType[0] ?? 'weekday';
-  if (scores.length === 0) {
+  if (scored === 0) {
     return insufficientData(
       identity,
       `historicalAverage needs at least ${config.minDays} earlier ${config.sameDayType ? firstType : 'day'}${config.minDays === 1 ? '' : 's'} with data at the window\u2019s time of day; found ${fewestDays === Infinity ? 0 : fewestDays}`,
       { dayType: firstType, historyPoints: history.values.length, minDays: config.minDays },
     );
   }
-  const score = clampScore(topQuarterMean(scores));
-  const observedDirection: DetectorResult['direction'] = outside === 0 ? 'none' : outsideResidualSum > 0 ? 'up' : outsideResidualSum < 0 ? 'down' : 'none';
-  const { start, step } = treated;
-  return {
-    detector: identity.name,
-    version: identity.version,
-    status: 'ok',
-    score,
-    anomalous: score >= config.anomalousAbove && score > 0,
-    direction: observedDirection,
+  return judgeForecast({
+    identity,
+    treated,
+    forecast: baseline.expected,
+    delta,
+    deltaMean: 'scored',
+    direction: input.direction ?? 'both',
+    anomalousAbove: config.anomalousAbove,
+    forecastName: 'expected',
     evidence: {
       dayType: firstType,
       sameDayType: config.sameDayType,
       timeZone: config.timeZone,
       statistic: config.statistic,
-      meanDaysUsed: daysSum / scores.length,
+      meanDaysUsed: daysSum / scored,
       band: config.band,
-      delta: deltaSum / scores.length,
       historyPoints: history.values.length,
-      treatedPoints: treatedPresent,
-      scoredPoints: scores.length,
-      pointsOutside: outside,
-      meanResidual: residualSum / scores.length,
-      maxPointScore,
-      windowScore: 'mean of the top quarter of point scores',
+      scoredPoints: scored,
     },
-    plot: [
-      { name: 'observed', start, step, values: toJsonValues(treated.values), role: 'observed' },
-      { name: 'expected', start, step, values: toJsonValues(baseline.expected), role: 'forecast' },
-      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
-      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
-      { name: 'score', start, step, values: toJsonValues(pointScores), role: 'score' },
-    ],
-  };
+  });
 }
 
 /** Registry entry: before/after deviation from the same time of day on earlier days of the same type. */
