@@ -16,6 +16,7 @@
  * 4. Window score = mean of the highest quarter (rounded up) of the point scores, so one spike
  *    in twenty points moves it by at most 20 while a lasting shift scores like its points.
  * 5. Direction = sign of the summed residuals of points outside the band; `none` if none is.
+ * Steps 3–5 are the shared forecast-band judgement (src/core/forecast-judgement.ts).
  *
  * Cost: the fit (see `fitArima`, `autoArima`, `fitStlArima`) once per history — cache it with
  * `prepare` — plus O(h · (r + d)²) to forecast and O(n_treated) to score.
@@ -23,8 +24,8 @@
 import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult, type Direction } from '../../src/core/detector.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { clampScore, deviationScore } from '../../src/core/score.js';
-import { countPresent, endOf, splitAt, toJsonValues, type Series } from '../../src/core/series.js';
+import { bandFloor, judgeForecast } from '../../src/core/forecast-judgement.js';
+import { countPresent, endOf, splitAt, type Series } from '../../src/core/series.js';
 import { autoArima } from './auto.js';
 import { arimaOptionsSchema, fitWith, forecastArima, type ArimaFit } from './fit.js';
 import { fitStlArima, forecastStlArima, type StlArimaModel } from './stl-arima.js';
@@ -121,16 +122,6 @@ function fitStlArimaModel(history: Series, config: StlArimaDetectorConfig, perio
   }
 }
 
-/** Mean of the highest ⌈n/4⌉ values; 0 for none. */
-function topQuarterMean(scores: number[]): number {
-  if (scores.length === 0) return 0;
-  const sorted = [...scores].sort((a, b) => b - a);
-  const take = Math.ceil(sorted.length / 4);
-  let sum = 0;
-  for (let i = 0; i < take; i++) sum += sorted[i];
-  return sum / take;
-}
-
 interface ForecastPath {
   mean: Float64Array;
   se: Float64Array;
@@ -148,79 +139,21 @@ function score(
   evidence: DetectorResult['evidence'],
 ): DetectorResult {
   const n = treated.values.length;
-  let absoluteMean = 0;
-  let present = 0;
-  for (let i = 0; i < history.values.length; i++) {
-    const v = history.values[i];
-    if (Number.isFinite(v)) {
-      absoluteMean += Math.abs(v);
-      present++;
-    }
-  }
-  absoluteMean = present > 0 ? absoluteMean / present : 0;
-  const floor = Math.max(config.minDelta, 1e-6 * absoluteMean, Number.MIN_VALUE);
-  const forecastValues = new Float64Array(n);
-  const lower = new Float64Array(n);
-  const upper = new Float64Array(n);
-  const pointScores = new Float64Array(n).fill(NaN);
-  const scores: number[] = [];
-  let outside = 0;
-  let outsideResidualSum = 0;
-  let residualSum = 0;
-  let maxPointScore = 0;
-  let deltaSum = 0;
+  const floor = bandFloor(history.values, config.minDelta);
+  const delta = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const mean = path.mean[offset + i];
     const spread = config.band === 'horizon' ? path.se[offset + i] : path.sigma;
-    const delta = Math.max(Number.isFinite(spread) ? config.bandWidth * spread : 0, floor);
-    deltaSum += delta;
-    forecastValues[i] = mean;
-    lower[i] = mean - delta;
-    upper[i] = mean + delta;
-    const y = treated.values[i];
-    if (!Number.isFinite(y) || !Number.isFinite(mean)) continue;
-    const residual = y - mean;
-    const point = deviationScore(residual, delta, direction);
-    pointScores[i] = point;
-    scores.push(point);
-    residualSum += residual;
-    maxPointScore = Math.max(maxPointScore, point);
-    if (point > 50) {
-      outside++;
-      outsideResidualSum += residual;
-    }
+    delta[i] = Math.max(Number.isFinite(spread) ? config.bandWidth * spread : 0, floor);
   }
-  if (scores.length === 0) return insufficientData(identity, `${identity.name} found no observed point in the treated window`, { treatedPoints: 0 });
-  const windowScore = clampScore(topQuarterMean(scores));
-  const start = treated.start;
-  const step = treated.step;
-  return {
-    detector: identity.name,
-    version: identity.version,
-    status: 'ok',
-    score: windowScore,
-    anomalous: windowScore >= config.anomalousAbove && windowScore > 0,
-    direction: outside === 0 ? 'none' : outsideResidualSum > 0 ? 'up' : outsideResidualSum < 0 ? 'down' : 'none',
-    evidence: {
-      ...evidence,
-      sigma: Number.isFinite(path.sigma) ? path.sigma : null,
-      delta: deltaSum / n,
-      band: config.band,
-      horizonOffset: offset,
-      treatedPoints: scores.length,
-      pointsOutside: outside,
-      meanResidual: residualSum / scores.length,
-      maxPointScore,
-      windowScore: 'mean of the top quarter of point scores',
-    },
-    plot: [
-      { name: 'observed', start, step, values: toJsonValues(treated.values), role: 'observed' },
-      { name: 'forecast', start, step, values: toJsonValues(forecastValues), role: 'forecast' },
-      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
-      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
-      { name: 'score', start, step, values: toJsonValues(pointScores), role: 'score' },
-    ],
-  };
+  return judgeForecast({
+    identity,
+    treated,
+    forecast: path.mean.subarray(offset, offset + n),
+    delta,
+    direction,
+    anomalousAbove: config.anomalousAbove,
+    evidence: { ...evidence, sigma: Number.isFinite(path.sigma) ? path.sigma : null, band: config.band, horizonOffset: offset },
+  });
 }
 
 function orderLabel(fit: ArimaFit): string {
