@@ -18,8 +18,9 @@
  */
 import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult, type Direction } from '../../src/core/detector.js';
+import { forecastBandPlot } from '../../src/core/forecast-judgement.js';
 import { deviationScore } from '../../src/core/score.js';
-import { countPresent, toJsonValues } from '../../src/core/series.js';
+import { countPresent } from '../../src/core/series.js';
 import { nanMad, nanMedian } from '../../src/core/stats.js';
 import { nullMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
 
@@ -188,7 +189,6 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const displayDelta = burstBand * prepared.sigma;
   const lower = Float64Array.from(forecast, (f) => f - displayDelta);
   const upper = Float64Array.from(forecast, (f) => f + displayDelta);
-  const { start, step } = input.treated;
   return {
     detector: identity.name,
     version: identity.version,
@@ -213,12 +213,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
       spreadScore: spread,
       windowPoints: observed.count,
     },
-    plot: [
-      { name: 'observed', start, step, values: toJsonValues(window), role: 'observed' },
-      { name: 'forecast', start, step, values: toJsonValues(forecast), role: 'forecast' },
-      { name: 'lower', start, step, values: toJsonValues(lower), role: 'lower' },
-      { name: 'upper', start, step, values: toJsonValues(upper), role: 'upper' },
-    ],
+    plot: forecastBandPlot(input.treated, forecast, lower, upper),
   };
 }
 
