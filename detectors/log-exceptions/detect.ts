@@ -54,7 +54,7 @@ export const logExceptionsConfig = z.object({
 
 export type LogExceptionsConfig = z.output<typeof logExceptionsConfig>;
 
-const identity = { name: 'logExceptions', version: '1.0.0' };
+const identity = { name: 'logExceptions', version: '1.1.0' };
 const MINUTE = 60_000;
 const MAX_EVENT_COUNT = 1e12;
 
