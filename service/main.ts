@@ -17,6 +17,7 @@ import type { RouteSpec } from './http/route.js';
 import { gateRoutes } from './http/routes/gate.js';
 import { ingestRoutes } from './http/routes/ingest.js';
 import { keyRoutes } from './http/routes/keys.js';
+import { releaseRoutes } from './http/routes/releases.js';
 import type { Store } from './ports/store.js';
 
 export const serviceConfigSchema = z.object({
@@ -63,7 +64,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   );
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now })];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now)];
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
     ready: async () => (await store.migrations()).length > 0,

@@ -14,10 +14,11 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
   --host     address to bind (default 127.0.0.1)
   --data     data folder, created when missing (default .sluice)
   --store    sqlite (default) or a PostgreSQL URL shared by several replicas
+  --postgres-schema  schema to use in that database (created when missing)
   --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest`;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'influx'] });
+  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx'] });
   if (args.options.help) {
     console.log(HELP);
     return 0;
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       port: Number(optionString(args, 'port') ?? process.env.PORT ?? 8080),
       host: optionString(args, 'host') ?? '127.0.0.1',
       store: optionString(args, 'store') ?? 'sqlite',
+      postgresSchema: optionString(args, 'postgres-schema'),
       metricSource: influxMatch ? 'influxdb' : 'ingest',
       influx: influxMatch ? { host: influxMatch[1], port: Number(influxMatch[2]), database: influxMatch[3] } : undefined,
     },

@@ -35,4 +35,12 @@ export const migrations: Migration[] = [
       `CREATE INDEX evaluations_release ON evaluations (release_id, created_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'one active release per app and environment',
+    statements: [
+      `CREATE UNIQUE INDEX releases_one_active ON releases (app, environment)
+        WHERE state NOT IN ('succeeded', 'failed', 'aborted', 'rolled_back')`,
+    ],
+  },
 ];

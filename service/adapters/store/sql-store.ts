@@ -165,7 +165,7 @@ export class SqlStore implements Store {
         [release.id, release.app, release.environment, release.state, json(release.spec), release.createdAt, release.updatedAt],
       );
     } catch (error) {
-      if (isUniqueViolation(error)) throw new StoreConflictError(`release ${release.id} exists`);
+      if (isUniqueViolation(error)) throw new StoreConflictError(`release ${release.id} exists, or ${release.app} already has an active release in ${release.environment}`);
       throw error;
     }
     return { ...release, version: 1 };

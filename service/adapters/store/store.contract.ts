@@ -23,7 +23,7 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
     it('migrate() is idempotent and records each version once', async () => {
       await store.migrate();
       await store.migrate();
-      expect(await store.migrations()).toEqual([1]);
+      expect(await store.migrations()).toEqual([1, 2]);
     });
 
     it('api keys: create, find by hash, update status and rotate, refuse a duplicate id', async () => {
@@ -66,6 +66,14 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
       expect(updated).toMatchObject({ version: 2, state: 'deploying', spec: { batches: 3, current: 1 }, updatedAt: 30 });
       expect(await store.updateRelease('r1', 1, { state: 'paused', spec: {} }, 40)).toBeNull();
       expect((await store.getRelease('r1'))?.state).toBe('deploying');
+    });
+
+    it('releases: one active release per app and environment, enforced by the store', async () => {
+      await store.createRelease({ id: 'a1', app: 'solo', environment: 'production', state: 'planned', spec: {}, createdAt: 1, updatedAt: 1 });
+      await expect(store.createRelease({ id: 'a2', app: 'solo', environment: 'production', state: 'planned', spec: {}, createdAt: 2, updatedAt: 2 })).rejects.toBeInstanceOf(StoreConflictError);
+      await store.createRelease({ id: 'a3', app: 'solo', environment: 'staging', state: 'planned', spec: {}, createdAt: 3, updatedAt: 3 });
+      await store.updateRelease('a1', 1, { state: 'succeeded', spec: {} }, 4);
+      await store.createRelease({ id: 'a4', app: 'solo', environment: 'production', state: 'planned', spec: {}, createdAt: 5, updatedAt: 5 });
     });
 
     it('releases: of two racing updates from the same version exactly one wins', async () => {

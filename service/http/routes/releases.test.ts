@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../../auth/api-keys.js';
+import { startService, type RunningService } from '../../main.js';
+import { killHard, startChildService, type ChildService } from '../../test/child-service.js';
+import { checkPostgres, POSTGRES_URL, shouldRun } from '../../test/servers.js';
+
+const digest = `sha256:${'ab'.repeat(32)}`;
+const order = (app: string, extra: Record<string, unknown> = {}) => ({
+  app, environment: 'production', version: '1.2.3', artifact: { url: 'https://artifacts.example/app-1.2.3.tgz', digest },
+  hosts: [{ name: 'h1', datacenter: 'et2' }, { name: 'h2', datacenter: 'na61' }, { name: 'h3', datacenter: 'et2' }],
+  batching: { by: 'datacenter', batches: 2 }, ...extra,
+});
+
+const call = async (url: string, method: string, path: string, key: string, body?: unknown) => {
+  const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: await response.json().catch(() => null) };
+};
+
+describe('release orders and events (SQLite)', () => {
+  let service: RunningService;
+  let operate: string;
+  let read: string;
+  beforeAll(async () => {
+    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-releases-')), port: 0 });
+    operate = (await createKey(service.store, 'deployer', ['operate'], 0)).key;
+    read = (await createKey(service.store, 'viewer', ['read'], 0)).key;
+  });
+  afterAll(async () => {
+    await service.close();
+  });
+
+  it('creates, reads and lists; one active release per app and environment', async () => {
+    const created = await call(service.url, 'POST', '/v1/releases', operate, order('cart', { id: 'rel-cart-1' }));
+    expect(created).toMatchObject({ status: 201, body: { id: 'rel-cart-1', state: 'planned', app: 'cart' } });
+    expect((await call(service.url, 'GET', '/v1/releases/rel-cart-1', read)).body).toMatchObject({ order: { version: '1.2.3', pause: 'after-first' }, events: [] });
+    const second = await call(service.url, 'POST', '/v1/releases', operate, order('cart'));
+    expect(second).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    expect((await call(service.url, 'POST', '/v1/releases', operate, order('cart', { environment: 'staging' }))).status).toBe(201);
+    const listed = await call(service.url, 'GET', '/v1/releases?app=cart&environment=production', read);
+    expect(listed.body.releases.map((r: { id: string }) => r.id)).toEqual(['rel-cart-1']);
+  });
+
+  it('names the field and the reason for a bad order', async () => {
+    const bad = await call(service.url, 'POST', '/v1/releases', operate, order('x', { artifact: { url: 'https://a.example/x', digest: 'md5:1' } }));
+    expect(bad).toMatchObject({ status: 400, body: { field: 'body.artifact.digest', reason: 'must be sha256:<64 hex digits>' } });
+    const twice = await call(service.url, 'POST', '/v1/releases', operate, order('y', { hosts: [{ name: 'h', datacenter: 'a' }, { name: 'h', datacenter: 'b' }] }));
+    expect(twice.body).toMatchObject({ field: 'body.hosts.1.name' });
+    expect((await call(service.url, 'POST', '/v1/releases', read, order('z'))).status).toBe(403);
+  });
+
+  it('applies an event once: a replayed event id changes nothing', async () => {
+    const event = { eventId: 'e-1', type: 'hosts_done', batch: 1, hosts: ['h1'] };
+    const first = await call(service.url, 'POST', '/v1/releases/rel-cart-1/events', operate, event);
+    expect(first.body).toMatchObject({ duplicate: false, release: { state: 'deploying', progress: { batches: { 1: { hostsDone: ['h1'] } } } } });
+    const again = await call(service.url, 'POST', '/v1/releases/rel-cart-1/events', operate, { ...event, hosts: ['h2'] });
+    expect(again.body).toMatchObject({ duplicate: true, release: { progress: { batches: { 1: { hostsDone: ['h1'] } } } } });
+    const stranger = await call(service.url, 'POST', '/v1/releases/rel-cart-1/events', operate, { eventId: 'e-2', type: 'hosts_done', batch: 1, hosts: ['nope'] });
+    expect(stranger).toMatchObject({ status: 400, body: { field: 'body.hosts.0' } });
+    expect((await call(service.url, 'POST', '/v1/releases/missing/events', operate, event)).status).toBe(404);
+  });
+});
+
+const pgCheck = await checkPostgres();
+const pgEnabled = shouldRun('two service processes on one PostgreSQL', pgCheck);
+
+describe.runIf(pgEnabled)('two service processes on one PostgreSQL', () => {
+  const schema = `sluice_test_${randomBytes(6).toString('hex')}`;
+  let a: ChildService;
+  let b: ChildService;
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sluice-replicas-'));
+    a = await startChildService(dataDir, ['--store', POSTGRES_URL, '--postgres-schema', schema]);
+    b = await startChildService(dataDir, ['--store', POSTGRES_URL, '--postgres-schema', schema]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a && killHard(a), b && killHard(b)]);
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it('give consistent answers and never both apply the same event or create two active releases', async () => {
+    const key = a.adminKey;
+    const creates = await Promise.all(Array.from({ length: 6 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', '/v1/releases', key, order('shared'))));
+    expect(creates.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(creates.filter((r) => r.status === 409)).toHaveLength(5);
+    const id = creates.find((r) => r.status === 201)!.body.id;
+    const event = { eventId: 'done-1', type: 'hosts_done', batch: 1, hosts: ['h1', 'h2'] };
+    const events = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', `/v1/releases/${id}/events`, key, event)));
+    expect(events.filter((r) => r.body?.duplicate === false)).toHaveLength(1);
+    expect(events.filter((r) => r.body?.duplicate === true)).toHaveLength(9);
+    const fromA = await call(a.url, 'GET', `/v1/releases/${id}`, key);
+    const fromB = await call(b.url, 'GET', `/v1/releases/${id}`, key);
+    expect(fromA.body).toEqual(fromB.body);
+    expect(fromA.body.events).toHaveLength(1);
+    expect(fromA.body.progress.batches['1'].hostsDone).toEqual(['h1', 'h2']);
+  }, 60_000);
+});
