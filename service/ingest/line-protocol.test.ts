@@ -52,4 +52,24 @@ describe('parseLineProtocol', () => {
       }),
     );
   });
+
+  it('the fast path for plain lines agrees with the full parser, errors included', () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/);
+    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.integer().map((i) => `${i}i`), fc.constantFrom('true', 'F', 'x1', '1e5', '-0.5', ''));
+    const line = fc.record({ m: name, host: fc.option(name, { nil: undefined }), field: name, value, t: fc.option(fc.bigInt({ min: 0n, max: 10n ** 19n }), { nil: undefined }) });
+    fc.assert(
+      fc.property(line, ({ m, host, field, value, t }) => {
+        const tags = host === undefined ? '' : `,host=${host}`;
+        const time = t === undefined ? '' : ` ${t}`;
+        const plain = `${m}${tags} ${field}=${value}${time}`;
+        // A quoted string field sends the same line down the full parser and adds no point.
+        const quoted = `${m}${tags} ${field}=${value},note="x"${time}`;
+        const fast = parseLineProtocol(plain, { now });
+        const full = parseLineProtocol(quoted, { now });
+        expect(fast.points).toEqual(full.points);
+        expect(fast.errors.length).toBe(full.errors.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

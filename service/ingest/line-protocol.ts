@@ -77,6 +77,51 @@ function parseFieldValue(raw: string): number | null | 'invalid' {
 }
 
 /**
+ * Parses one escape-free, quote-free line into `out`; false (and nothing added) when the line is
+ * not plainly well formed, so the full parser can report why.
+ */
+function fastLine(line: string, precision: Precision, hostTag: string, now: number, out: ParsedPoint[]): boolean {
+  const keyEnd = line.indexOf(' ');
+  if (keyEnd <= 0) return false;
+  const fieldsEnd = line.indexOf(' ', keyEnd + 1);
+  const fieldText = fieldsEnd === -1 ? line.slice(keyEnd + 1) : line.slice(keyEnd + 1, fieldsEnd);
+  const timeText = fieldsEnd === -1 ? '' : line.slice(fieldsEnd + 1);
+  if (fieldText === '' || timeText.indexOf(' ') !== -1) return false;
+  const key = line.slice(0, keyEnd).split(',');
+  const measurement = key[0];
+  if (!measurement) return false;
+  let host = '';
+  for (let i = 1; i < key.length; i++) {
+    const tag = key[i];
+    const eq = tag.indexOf('=');
+    if (eq <= 0 || eq === tag.length - 1 || tag.indexOf('=', eq + 1) !== -1) return false;
+    if (tag.slice(0, eq) === hostTag) host = tag.slice(eq + 1);
+  }
+  if (!host) return false;
+  let t = now;
+  if (timeText !== '') {
+    if (!/^-?\d+$/.test(timeText)) return false;
+    t = Math.floor(Number(timeText) / DIVISOR[precision]);
+    if (!Number.isFinite(t)) return false;
+  }
+  const start = out.length;
+  for (const field of fieldText.split(',')) {
+    const eq = field.indexOf('=');
+    if (eq <= 0 || eq === field.length - 1 || field.indexOf('=', eq + 1) !== -1) {
+      out.length = start;
+      return false;
+    }
+    const value = parseFieldValue(field.slice(eq + 1));
+    if (value === 'invalid') {
+      out.length = start;
+      return false;
+    }
+    if (value !== null) out.push({ metric: `${measurement}.${field.slice(0, eq)}`, host, t, v: value });
+  }
+  return true;
+}
+
+/**
  * Parses a body of line protocol. Good lines give points; each bad line gives an error naming
  * its number and the reason, and does not stop the others. Lines without a timestamp take `now`.
  */
@@ -89,6 +134,9 @@ export function parseLineProtocol(body: string, options: { precision?: Precision
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
     if (line === '' || line.startsWith('#')) continue;
+    // Most lines have no escapes and no string fields: split them directly. Anything unusual
+    // (including every malformed line) takes the full path below, which names the problem.
+    if (line.indexOf('\\') === -1 && line.indexOf('"') === -1 && fastLine(line, precision, hostTag, options.now, points)) continue;
     const fail = (reason: string) => errors.push({ line: n + 1, reason });
     const keyEnd = nextSpace(line, 0);
     if (keyEnd <= 0) {
