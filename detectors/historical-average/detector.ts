@@ -4,8 +4,9 @@
  *
  * 1. Expected value per window point = mean (or median) of the same local time-of-day slot on
  *    up to `maxDays` earlier days of the same day type (`segmentedHistoricalAverage`).
- * 2. Band = expected ± δ: δ = bandWidth · (standard deviation of those same-slot day values)
- *    with `band: 'std'`, or the constant `delta` with `band: 'fixed'`; never below `minDelta` or
+ * 2. Band = expected ± δ: δ = bandWidth · σ · √(1 + 1/k) with `band: 'std'`, σ the standard
+ *    deviation of the same-slot day values pooled (root mean square) over the window's slots and
+ *    k the mean number of days per slot (a new day's miss of a k-day mean); or the constant `delta` with `band: 'fixed'`; never below `minDelta` or
  *    a numerical floor of 1e-6 · mean |history|.
  * 3. Point score = deviationScore(observed − expected, δ, direction); window score = mean of the
  *    highest quarter (rounded up) of the point scores; `anomalous` = window score ≥
@@ -37,7 +38,7 @@ export const historicalAverageConfigSchema = historicalAverageOptionsSchema.exte
 
 export type HistoricalAverageConfig = z.output<typeof historicalAverageConfigSchema>;
 
-const identity = { name: 'historicalAverage', version: '1.0.0' } as const;
+const identity = { name: 'historicalAverage', version: '1.1.0' } as const;
 
 /** Runs the before/after segmented historical average check on one metric; see the module comment. */
 export function historicalAverageDetect(input: DetectorInput, config: HistoricalAverageConfig): DetectorResult {
@@ -56,10 +57,22 @@ export function historicalAverageDetect(input: DetectorInput, config: Historical
   let scored = 0;
   let daysSum = 0;
   let fewestDays = Infinity;
+  // One σ for the window, pooled over its slots: a standard deviation from a few days per slot
+  // is itself noisy (and often near 0), and a new day misses the mean of k days by σ·√(1 + 1/k).
+  let sumSquares = 0;
+  let pooled = 0;
+  let daysForPool = 0;
+  for (let i = 0; i < n; i++) {
+    if (Number.isFinite(baseline.spread[i]) && Number.isFinite(baseline.expected[i])) {
+      sumSquares += baseline.spread[i] ** 2;
+      daysForPool += baseline.days[i];
+      pooled++;
+    }
+  }
+  const pooledSpread = pooled > 0 ? Math.sqrt(sumSquares / pooled) * Math.sqrt(1 + pooled / Math.max(daysForPool, 1)) : 0;
   for (let i = 0; i < n; i++) {
     fewestDays = Math.min(fewestDays, baseline.days[i]);
-    const spread = Number.isFinite(baseline.spread[i]) ? baseline.spread[i] : 0;
-    delta[i] = Math.max(config.band === 'fixed' ? (config.delta as number) : config.bandWidth * spread, floor);
+    delta[i] = Math.max(config.band === 'fixed' ? (config.delta as number) : config.bandWidth * pooledSpread, floor);
     if (Number.isFinite(baseline.expected[i]) && Number.isFinite(treated.values[i])) {
       scored++;
       daysSum += baseline.days[i];

@@ -151,7 +151,9 @@ describe('historicalAverageDetector.detect(input, config)', () => {
     const rise = historicalAverageDetector.detect({ history: past, treated: window(5 * sigma) }, config());
     expect(rise.anomalous).toBe(true);
     expect(rise.direction).toBe('up');
-    expect(rise.score).toBeCloseTo(50 + 50 * (1 - Math.exp(-2 / 3)), 6);
+    // δ = 3 σ √(1 + 1/k) with k = 10 days: a new day misses a 10-day mean by σ √1.1.
+    const delta = 3 * Math.sqrt(1.1);
+    expect(rise.score).toBeCloseTo(50 + 50 * (1 - Math.exp(-(5 - delta) / delta)), 6);
     expect(rise.evidence.dayType).toBe('weekday');
   });
 

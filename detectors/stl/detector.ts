@@ -10,7 +10,9 @@
  *    naive — the seasonal value one whole number of periods earlier — plus the trend, either
  *    held at its last value (`trendForecast: 'last'`) or extended by the least-squares slope of
  *    its last `trendSlopePoints` values (`'linear'`).
- * 3. Band = forecast ± δ, δ = bandWidth · σ of the history remainder, σ estimated by MAD
+ * 3. Band = forecast ± δ, δ = bandWidth · σ of the same forecast's errors on held-out history (the
+ *    last max(4 n, 60) points, at most a period; with few periods the remainder alone understates
+ *    them), or of the remainder when the history is too short to hold points out; σ by MAD
  *    (default; robust to the incidents still in the remainder) or the sample standard deviation,
  *    never below `minDelta` or a numerical floor of 1e-6 · mean |history|.
  * 4. Point score = deviationScore(observed − forecast, δ, direction) (src/core/score.ts); window
@@ -53,7 +55,7 @@ export const stlDetectorConfigSchema = stlConfigSchema.extend({
 
 export type StlDetectorConfig = z.output<typeof stlDetectorConfigSchema>;
 
-const identity = { name: 'stl', version: '1.0.0' } as const;
+const identity = { name: 'stl', version: '1.1.0' } as const;
 
 /** Least-squares slope of `values[from..to)` against the index (0 when fewer than two points). */
 function slopeOf(values: Float64Array, from: number, to: number): number {
@@ -71,6 +73,25 @@ function slopeOf(values: Float64Array, from: number, to: number): number {
     den += dx * dx;
   }
   return num / den;
+}
+
+/**
+ * Out-of-sample errors of the forecast this detector makes: STL on the history without its last
+ * `horizon` points, the same seasonal-naive-plus-trend forecast of those points, and the misses.
+ * With few periods STL's seasonal component absorbs part of the noise, so the in-sample remainder
+ * understates how far a forecast misses. Null when the history is too short to hold points out.
+ */
+function holdoutErrors(values: Float64Array, period: number, horizon: number, config: StlDetectorConfig): Float64Array | null {
+  const fitLength = values.length - horizon;
+  if (fitLength < 2 * period) return null;
+  const parts = stl(values.subarray(0, fitLength), config);
+  const last = fitLength - 1;
+  const errors = new Float64Array(horizon);
+  for (let i = 0; i < horizon; i++) {
+    const h = i + 1;
+    errors[i] = values[fitLength + i] - (parts.seasonal[last + h - period * Math.ceil(h / period)] + parts.trend[last]);
+  }
+  return errors;
 }
 
 /** Runs the before/after STL check on one metric; see the module comment. */
@@ -106,7 +127,7 @@ export function stlDetect(input: DetectorInput, config: StlDetectorConfig): Dete
     joined.set(treated.values, historyLength + offset);
     const parts = stl(joined, config);
     for (let i = 0; i < n; i++) expected[i] = parts.seasonal[historyLength + offset + i] + parts.trend[historyLength + offset + i];
-    remainderForSpread = parts.remainder.subarray(0, historyLength);
+    remainderForSpread = holdoutErrors(history.values, period, Math.min(period, Math.max(4 * n, 60)), config) ?? parts.remainder.subarray(0, historyLength);
   } else {
     const parts = stl(history.values, config);
     const last = historyLength - 1;
@@ -117,7 +138,7 @@ export function stlDetect(input: DetectorInput, config: StlDetectorConfig): Dete
       const seasonalIndex = last + h - period * Math.ceil(h / period);
       expected[i] = parts.seasonal[seasonalIndex] + parts.trend[last] + slope * h;
     }
-    remainderForSpread = parts.remainder;
+    remainderForSpread = holdoutErrors(history.values, period, Math.min(period, Math.max(4 * n, 60)), config) ?? parts.remainder;
   }
 
   const sigmaRaw = config.spread === 'mad' ? nanMad(remainderForSpread) : nanStd(remainderForSpread);
