@@ -65,6 +65,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
   const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now)];
+  routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
     ready: async () => (await store.migrations()).length > 0,

@@ -1,0 +1,204 @@
+/**
+ * The web UI: its routes over HTTP (public pages with a strict content security policy, assets by
+ * plain name only, d3 from its package), and the pages in a real Chromium against a running
+ * service — the report of a bad batch with its charts drawn from the verdict's series, feedback
+ * stored through the API, the releases list with filters and a release's timeline. The key is
+ * typed into the page once and appears in no URL and no log line. Screenshots are kept as artifacts.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCase, v1Preset } from '../../../datasets/generator/index.js';
+import { toCaseJson } from '../../../src/datasets/case.js';
+import type { Verdict } from '../../../src/gate/verdict.js';
+import { createKey } from '../../auth/api-keys.js';
+import { startService, type RunningService } from '../../main.js';
+import { shouldRun } from '../../test/servers.js';
+import { isAssetName } from './web.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let service: RunningService;
+const logLines: string[] = [];
+let readKey: string;
+let gateKey: string;
+let operateKey: string;
+
+beforeAll(async () => {
+  service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-web-')), port: 0 }, (line) => logLines.push(line));
+  readKey = (await createKey(service.store, 'viewer', ['read'], 0)).key;
+  gateKey = (await createKey(service.store, 'reviewer', ['gate'], 0)).key;
+  operateKey = (await createKey(service.store, 'deployer', ['operate'], 0)).key;
+});
+afterAll(async () => {
+  await service?.close();
+});
+
+const call = async (method: string, path: string, key: string, body?: unknown) => {
+  const response = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : null };
+};
+
+describe('web routes', () => {
+  it('serve the pages without a key, with a content security policy that forbids inline script', async () => {
+    for (const path of ['/', '/ui', '/ui/releases/rel-1', '/ui/evaluations/ev-1']) {
+      const response = await fetch(`${service.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      const html = await response.text();
+      expect(html).toContain('<script src="/ui/vendor/d3.min.js"></script>');
+      expect(html).not.toMatch(/<script>(?!<\/script>)/);
+    }
+  });
+
+  it('serve the modules, the stylesheet and d3; refuse names that are not plain asset names', async () => {
+    const module = await fetch(`${service.url}/ui/assets/report.js`);
+    expect(module.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await module.text()).toContain('/v1/evaluations/');
+    expect((await fetch(`${service.url}/ui/assets/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+    const d3 = await fetch(`${service.url}/ui/vendor/d3.min.js`);
+    expect(d3.status).toBe(200);
+    expect((await d3.text()).length).toBeGreaterThan(100_000);
+    for (const name of ['missing.js', 'report.html', '..%2Fmain.ts', '.hidden.js']) {
+      const response = await fetch(`${service.url}/ui/assets/${name}`);
+      expect(response.status, name).toBe(404);
+      expect(await response.json()).toMatchObject({ code: 'not_found' });
+    }
+    expect(['a.js', 'release-list.css'].every(isAssetName)).toBe(true);
+    expect(['../x.js', 'x.ts', 'X.js', 'a/b.js', 'a.js.map', ''].some(isAssetName)).toBe(false);
+  });
+});
+
+const browserCheck = { available: existsSync(CHROMIUM), reason: `no Chromium at ${CHROMIUM} (apt-get install chromium)` };
+
+describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chromium', () => {
+  let context: BrowserContext;
+  let page: Page;
+  const artifacts = join(tmpdir(), `sluice-web-screenshots-${process.pid}`);
+  const releaseId = 'rel-web-ui-1';
+  let evaluationId: string;
+  let verdict: Verdict;
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sluice-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = context.pages()[0] ?? await context.newPage();
+
+    // A release with a started and finished first batch, and the gate's verdict on that batch.
+    const bad = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
+    const released = Object.keys(bad.metrics[0].released);
+    const unreleased = Object.keys(bad.metrics[0].unreleased);
+    const order = {
+      id: releaseId, app: bad.app, environment: 'production', version: '2.5.0',
+      artifact: { url: 'https://artifacts.example/app-2.5.0.tgz', digest: `sha256:${'ab'.repeat(32)}` },
+      hosts: [...released, ...unreleased].map((name, i) => ({ name, datacenter: `dc${i % 2}` })),
+      batching: { by: 'count', size: released.length },
+    };
+    expect((await call('POST', '/v1/releases', operateKey, order)).status).toBe(201);
+    const deployedAt = bad.release.deployedAt;
+    expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e1', type: 'batch_started', batch: 1, at: deployedAt - 300_000 })).status).toBe(200);
+    expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e2', type: 'hosts_done', batch: 1, hosts: released, at: deployedAt - 60_000 })).status).toBe(200);
+    expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e3', type: 'batch_finished', batch: 1, at: deployedAt })).status).toBe(200);
+    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: { ...bad, release: { ...bad.release, id: releaseId, batch: 1 } } });
+    expect(evaluation.body).toMatchObject({ decision: 'FAIL' });
+    evaluationId = evaluation.body.id;
+    verdict = evaluation.body;
+    console.log(`web UI screenshots: ${artifacts}`);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it('the report asks for a key once, then draws the overview, anomalies by category, the release and a chart per flagged metric', async () => {
+    await page.goto(`${service.url}/ui/evaluations/${evaluationId}`);
+    await page.locator('#key-form input').fill(gateKey);
+    await page.locator('#key-form button').click();
+    await page.locator('#overview').waitFor();
+    expect(await page.locator('#anomaly-count').textContent()).toBe(String(verdict.anomalies));
+    expect(await page.locator('#score').textContent()).toBe(verdict.score.toFixed(1));
+    expect(await page.locator('#anomalous').textContent()).toBe('yes');
+    const flagged = verdict.metrics.filter((m) => m.plot);
+    expect(flagged.length).toBeGreaterThan(0);
+    for (const category of verdict.categories) {
+      for (const m of category.metrics) expect(await page.locator(`#anomalies [data-metric="${m.name}"]`).textContent()).toContain(m.score.toFixed(1));
+    }
+    expect(await page.locator('#release').textContent()).toContain(releaseId);
+    expect(await page.locator('#release').textContent()).toContain('observing');
+
+    // One before/after and one released-vs-unreleased chart per flagged metric, with data.
+    expect(await page.locator('svg.chart-beforeAfter').count()).toBe(flagged.length);
+    expect(await page.locator('svg.chart-releasedVsUnreleased').count()).toBe(flagged.length);
+    const first = flagged[0];
+    const chart = page.locator(`#chart-${first.name.replace(/[^A-Za-z0-9_-]+/g, '-')}`);
+    const observed = chart.locator('.chart-beforeAfter path[data-role="observed"]');
+    const drawnPoints = Number(await observed.getAttribute('data-points'));
+    expect(drawnPoints).toBe(first.plot!.beforeAfter[0].values.filter((v) => v !== null).length);
+    expect(((await observed.getAttribute('d')) ?? '').split(/[ML]/).length - 1).toBeGreaterThanOrEqual(drawnPoints);
+    if (first.plot!.beforeAfter.some((s) => s.role === 'lower')) expect(Number(await chart.locator('path[data-role="band"]').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(Number(await chart.locator('.chart-releasedVsUnreleased path[data-role="control"]').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(await chart.locator('line.deploy').count()).toBe(2);
+    await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+
+    await page.locator('.tabs button[data-kind="releasedVsUnreleased"]').click();
+    expect(await chart.locator('.chart-releasedVsUnreleased').isVisible()).toBe(true);
+    expect(await chart.locator('.chart-beforeAfter').isVisible()).toBe(false);
+    await page.locator('#comparison').screenshot({ path: join(artifacts, 'report-released-vs-unreleased.png') });
+  });
+
+  it('"Correct" stores the feedback with the flagged metrics as labels', async () => {
+    await page.locator('#feedback-correct').click();
+    await page.locator('#feedback-state').waitFor();
+    expect(await page.locator('#feedback-state').textContent()).toMatch(/^Marked correct/);
+    const stored = await call('GET', `/v1/evaluations/${evaluationId}`, readKey);
+    expect(stored.body.feedback).toMatchObject({ correct: true, labels: verdict.metrics.filter((m) => m.anomalous).map((m) => m.name) });
+    // Reloading shows the stored answer (the key is still in this tab's sessionStorage).
+    await page.reload();
+    await page.locator('#feedback-state').waitFor();
+  });
+
+  it('the releases list filters by app, environment and state; the release page draws its timeline', async () => {
+    await page.goto(`${service.url}/ui?environment=production`);
+    await page.locator(`tr[data-release="${releaseId}"]`).waitFor();
+    await page.screenshot({ path: join(artifacts, 'releases.png'), fullPage: true });
+    await page.locator('#filters select[name="state"]').selectOption('succeeded');
+    await page.locator('#filters button[type="submit"]').click();
+    await page.locator('#no-releases').waitFor();
+    expect(page.url()).toContain('state=succeeded');
+
+    await page.goto(`${service.url}/ui/releases/${releaseId}`);
+    await page.locator('svg.timeline').waitFor();
+    expect(await page.locator('svg.timeline circle.event').count()).toBe(3);
+    expect(await page.locator('svg.timeline rect.batch-bar.finished').count()).toBe(1);
+    const mark = page.locator('svg.timeline path.evaluation.decision-fail');
+    expect(await mark.count()).toBe(1);
+    expect(await page.locator('#evaluations td').filter({ hasText: 'correct' }).count()).toBe(1);
+    await page.screenshot({ path: join(artifacts, 'release.png'), fullPage: true });
+    await page.locator(`#evaluations a[href="/ui/evaluations/${evaluationId}"]`).click();
+    await page.locator('#overview').waitFor();
+  });
+
+  it('a read-only key can view but not judge; the key appears in no URL and no log line', async () => {
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${service.url}/ui/evaluations/${evaluationId}`);
+    await page.locator('#key-form input').fill(readKey);
+    await page.locator('#key-form button').click();
+    await page.locator('#feedback button.link').click();
+    await page.locator('#feedback-incorrect').click();
+    await expect.poll(() => page.locator('#feedback [role="alert"]').textContent()).toMatch(/scope/);
+    expect((await call('GET', `/v1/evaluations/${evaluationId}`, readKey)).body.feedback.correct).toBe(true);
+    expect(page.url()).not.toContain(readKey);
+    const secrets = [readKey, gateKey, operateKey].map((k) => k.slice(-12));
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(logLines.filter((line) => secrets.some((s) => line.includes(s)))).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+// The releases list with filters (app, environment, state). Filters live in the page's query
+// string so a filtered list can be bookmarked; the API key never does.
+import { api, badge, el, frame, time } from './common.js';
+
+const environments = ['', 'test', 'staging', 'production', 'beta'];
+const states = ['', 'planned', 'deploying', 'observing', 'succeeded', 'failed', 'aborted', 'rolled_back'];
+
+frame('Releases', async (main) => {
+  const params = new URLSearchParams(location.search);
+  const filter = { app: params.get('app') ?? '', environment: params.get('environment') ?? '', state: params.get('state') ?? '' };
+  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+  const { releases } = await api(`/v1/releases${query.toString() ? `?${query}` : ''}`);
+
+  const app = el('input', { type: 'text', name: 'app', value: filter.app, placeholder: 'any app', size: 14 });
+  const environment = el('select', { name: 'environment' }, environments.map((e) => el('option', { value: e, selected: e === filter.environment }, e || 'any environment')));
+  const state = el('select', { name: 'state' }, states.map((s) => el('option', { value: s, selected: s === filter.state }, s || 'any state')));
+  const form = el('form', { class: 'filters', id: 'filters' },
+    el('label', {}, 'App ', app), el('label', {}, 'Environment ', environment), el('label', {}, 'State ', state),
+    el('button', { type: 'submit' }, 'Filter'), el('a', { href: '/ui' }, 'clear'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams(Object.entries({ app: app.value.trim(), environment: environment.value, state: state.value }).filter(([, v]) => v));
+    location.search = next.toString() ? `?${next}` : '';
+  });
+
+  const rows = releases.map((r) => el('tr', { 'data-release': r.id },
+    el('td', {}, el('a', { href: `/ui/releases/${encodeURIComponent(r.id)}` }, r.id)),
+    el('td', {}, r.app), el('td', {}, r.environment), el('td', {}, r.version), el('td', {}, badge(r.state)),
+    el('td', { class: 'num' }, String(r.order?.hosts?.length ?? '—')),
+    el('td', {}, batchesDone(r)),
+    el('td', {}, time(r.createdAt)), el('td', {}, time(r.updatedAt))));
+  main.replaceChildren(
+    el('h1', {}, 'Releases'),
+    form,
+    releases.length
+      ? el('table', { class: 'list', id: 'releases' },
+        el('thead', {}, el('tr', {}, ['release', 'app', 'environment', 'version', 'state', 'hosts', 'batches', 'created', 'updated'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, rows))
+      : el('p', { class: 'muted', id: 'no-releases' }, 'No release matches.'),
+  );
+});
+
+/** "2 of 5 finished" from the release's progress. */
+function batchesDone(r) {
+  const batches = Object.values(r.progress?.batches ?? {});
+  const finished = batches.filter((b) => b.finished).length;
+  return batches.length ? `${finished} finished, ${batches.length - finished} running` : '—';
+}
