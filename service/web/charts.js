@@ -7,6 +7,13 @@ const d3 = globalThis.d3;
 const WIDTH = 640;
 const HEIGHT = 260;
 const MARGIN = { top: 26, right: 16, bottom: 28, left: 56 };
+const TIMELINE_WIDTH = 1200;
+
+/** 24-hour clock within two days, dates beyond (d3's default ticks say "06 AM"). */
+function timeTicks(scale) {
+  const [from, to] = scale.domain();
+  return d3.timeFormat(to - from > 2 * 86_400_000 ? '%b %d' : to - from > 86_400_000 ? '%b %d %H:%M' : '%H:%M');
+}
 
 /** Points of a plot series as { t, v }, missing points kept as null so lines break there. */
 export function points(series) {
@@ -44,7 +51,7 @@ export function drawChart(container, seriesList, { deployedAt, title, kind }) {
   svg.append('text').attr('class', 'zone-label').attr('x', cut - 6).attr('y', MARGIN.top + 12).attr('text-anchor', 'end').text('before');
   svg.append('text').attr('class', 'zone-label').attr('x', cut + 6).attr('y', MARGIN.top + 12).text('after');
 
-  svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${HEIGHT - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(6));
+  svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${HEIGHT - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(6).tickFormat(timeTicks(x)));
   svg.append('g').attr('class', 'axis').attr('transform', `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).ticks(5).tickFormat(d3.format('~s')));
 
   const byRole = (role) => seriesList.find((s) => s.role === role);
@@ -91,6 +98,7 @@ export function drawTimeline(container, { batches, events, evaluations }) {
   const rows = [...new Set([...batches.map((b) => b.batch), ...events.map((e) => e.batch), ...evaluations.map((e) => e.batch ?? 1)])].sort((a, b) => a - b);
   const times = [...batches.flatMap((b) => [b.started, b.finished]), ...events.map((e) => e.t), ...evaluations.map((e) => e.t)].filter((t) => Number.isFinite(t));
   const height = MARGIN.top + MARGIN.bottom + Math.max(1, rows.length) * 34;
+  const WIDTH = TIMELINE_WIDTH;
   const svg = d3.select(container).append('svg').attr('viewBox', `0 0 ${WIDTH} ${height}`).attr('class', 'chart timeline').attr('role', 'img').attr('aria-label', 'release timeline');
   if (times.length === 0) {
     svg.append('text').attr('x', WIDTH / 2).attr('y', height / 2).attr('text-anchor', 'middle').attr('class', 'empty').text('no events yet');
@@ -100,7 +108,7 @@ export function drawTimeline(container, { batches, events, evaluations }) {
   if (to - from < 60_000) { from -= 30_000; to += 30_000; }
   const x = d3.scaleTime().domain([from, to]).range([MARGIN.left, WIDTH - MARGIN.right]).nice();
   const y = d3.scaleBand().domain(rows).range([MARGIN.top, height - MARGIN.bottom]).padding(0.3);
-  svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${height - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(6));
+  svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${height - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(8).tickFormat(timeTicks(x)));
   svg.append('g').attr('class', 'axis').attr('transform', `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).tickFormat((b) => `batch ${b}`));
   const last = d3.max(times);
   svg.append('g').selectAll('rect').data(batches.filter((b) => Number.isFinite(b.started))).join('rect')

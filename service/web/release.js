@@ -20,7 +20,7 @@ frame(`Release ${id}`, async (main) => {
       el('dl', { class: 'facts' },
         el('dt', {}, 'App'), el('dd', {}, release.app),
         el('dt', {}, 'Environment'), el('dd', {}, release.environment),
-        el('dt', {}, 'Version'), el('dd', {}, release.version),
+        el('dt', {}, 'Version'), el('dd', {}, order.version ?? '—'),
         el('dt', {}, 'Artifact'), el('dd', {}, el('code', {}, order.artifact?.url ?? '—'), ' ', el('code', { class: 'muted' }, order.artifact?.digest ?? '')),
         el('dt', {}, 'Hosts'), el('dd', {}, `${order.hosts?.length ?? 0} in ${new Set((order.hosts ?? []).map((h) => h.datacenter)).size} datacenters`),
         el('dt', {}, 'Batching'), el('dd', {}, batchingText(order.batching), `, pause ${order.pause ?? '—'}, observe ${order.observationMinutes ?? '—'} min`),

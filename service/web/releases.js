@@ -25,7 +25,7 @@ frame('Releases', async (main) => {
 
   const rows = releases.map((r) => el('tr', { 'data-release': r.id },
     el('td', {}, el('a', { href: `/ui/releases/${encodeURIComponent(r.id)}` }, r.id)),
-    el('td', {}, r.app), el('td', {}, r.environment), el('td', {}, r.version), el('td', {}, badge(r.state)),
+    el('td', {}, r.app), el('td', {}, r.environment), el('td', {}, r.order?.version ?? '—'), el('td', {}, badge(r.state)),
     el('td', { class: 'num' }, String(r.order?.hosts?.length ?? '—')),
     el('td', {}, batchesDone(r)),
     el('td', {}, time(r.createdAt)), el('td', {}, time(r.updatedAt))));

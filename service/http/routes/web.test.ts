@@ -95,7 +95,11 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     page = context.pages()[0] ?? await context.newPage();
 
     // A release with a started and finished first batch, and the gate's verdict on that batch.
-    const bad = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
+    const generated = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
+    // Moved in time so its observation window ends now, as when a deployment system asks.
+    const points = Object.values(generated.metrics[0].released)[0].length;
+    const shift = Math.floor((Date.now() - (generated.start + points * generated.step)) / generated.step) * generated.step;
+    const bad = { ...generated, start: generated.start + shift, release: { ...generated.release, deployedAt: generated.release.deployedAt + shift }, logs: generated.logs?.map((l) => ({ ...l, t: l.t + shift })) };
     const released = Object.keys(bad.metrics[0].released);
     const unreleased = Object.keys(bad.metrics[0].unreleased);
     const order = {
@@ -177,6 +181,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
 
     await page.goto(`${service.url}/ui/releases/${releaseId}`);
     await page.locator('svg.timeline').waitFor();
+    expect(await page.locator('main').textContent()).toContain('2.5.0');
     expect(await page.locator('svg.timeline circle.event').count()).toBe(3);
     expect(await page.locator('svg.timeline rect.batch-bar.finished').count()).toBe(1);
     const mark = page.locator('svg.timeline path.evaluation.decision-fail');
