@@ -54,17 +54,23 @@ function renderFeedback(container, record, verdict) {
 }
 
 function renderButtons(container, record, verdict) {
-  const flagged = verdict.metrics.filter((m) => m.anomalous).map((m) => m.name);
+  // Which metrics showed the fault: the flagged ones by default, editable before answering.
+  const flagged = new Set([...verdict.metrics.filter((m) => m.anomalous).map((m) => m.name), ...(verdict.logs?.anomalous ? ['logs'] : [])]);
+  const names = [...verdict.metrics.map((m) => m.name), ...(verdict.logs ? ['logs'] : [])];
+  const boxes = names.map((name) => el('input', { type: 'checkbox', name: 'label', value: name, checked: flagged.has(name) }));
+  const labels = el('details', { class: 'labels' }, el('summary', {}, 'metrics that showed the fault'),
+    el('div', {}, boxes.map((box) => el('label', {}, box, ' ', el('code', {}, box.value)))));
   const note = el('input', { type: 'text', name: 'note', placeholder: 'note (optional)', maxlength: 2000, size: 24 });
   const message = el('span', { class: 'muted', role: 'status' });
   const send = async (correct) => {
-    // A correct FAIL names the metrics it flagged as the ones that showed the fault; other
-    // answers carry no metric labels (the person can say more in the note).
-    const labels = correct && verdict.anomalous ? flagged : [];
+    // The recording is labeled bad when the gate flagged it and was right, or passed it and was
+    // wrong (the library's rule); only then do metric labels mean something.
+    const bad = correct === (verdict.decision !== 'PASS');
+    const chosen = bad ? boxes.filter((b) => b.checked).map((b) => b.value) : [];
     message.textContent = 'Saving…';
     try {
       const answer = await api(`/v1/evaluations/${encodeURIComponent(record.id)}/feedback`, {
-        method: 'POST', body: { correct, labels, ...(note.value.trim() ? { note: note.value.trim() } : {}) },
+        method: 'POST', body: { correct, labels: chosen, ...(note.value.trim() ? { note: note.value.trim() } : {}) },
       });
       record.feedback = answer.feedback;
       renderFeedback(container, record, verdict);
@@ -75,7 +81,7 @@ function renderButtons(container, record, verdict) {
   container.replaceChildren(
     el('button', { type: 'button', id: 'feedback-correct', class: 'good', onclick: () => send(true) }, 'Correct'),
     el('button', { type: 'button', id: 'feedback-incorrect', class: 'bad', onclick: () => send(false) }, 'Incorrect'),
-    note, message,
+    note, labels, message,
   );
 }
 
@@ -154,6 +160,13 @@ function comparisons(verdict) {
       figure.append(holder);
     }
     if (metric.reasons?.length) figure.append(el('ul', { class: 'reasons small' }, metric.reasons.map((r) => el('li', {}, r))));
+    const hosts = [...(metric.views?.perHost?.hosts ?? [])].sort((a, b) => b.score - a.score).slice(0, 5);
+    if (hosts.length) {
+      figure.append(el('table', { class: 'hostfindings' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'released host'), el('th', {}, 'change beyond the unreleased hosts\' median'), el('th', {}, 'score'))),
+        el('tbody', {}, hosts.map((h) => el('tr', {}, el('td', {}, el('code', {}, h.host)),
+          el('td', { class: 'num' }, `${h.excessChange >= 0 ? '+' : ''}${(h.excessChange * 100).toFixed(1)} %`), el('td', { class: 'num' }, score(h.score)))))));
+    }
     body.append(figure);
   }
   section.append(tabs, body);

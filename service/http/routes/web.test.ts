@@ -113,7 +113,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e1', type: 'batch_started', batch: 1, at: deployedAt - 300_000 })).status).toBe(200);
     expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e2', type: 'hosts_done', batch: 1, hosts: released, at: deployedAt - 60_000 })).status).toBe(200);
     expect((await call('POST', `/v1/releases/${releaseId}/events`, operateKey, { eventId: 'e3', type: 'batch_finished', batch: 1, at: deployedAt })).status).toBe(200);
-    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: { ...bad, release: { ...bad.release, id: releaseId, batch: 1 } } });
+    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: { ...bad, release: { ...bad.release, id: releaseId, batch: 1, version: '2.5.0' } } });
     expect(evaluation.body).toMatchObject({ decision: 'FAIL' });
     evaluationId = evaluation.body.id;
     verdict = evaluation.body;
@@ -164,7 +164,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     await page.locator('#feedback-state').waitFor();
     expect(await page.locator('#feedback-state').textContent()).toMatch(/^Marked correct/);
     const stored = await call('GET', `/v1/evaluations/${evaluationId}`, readKey);
-    expect(stored.body.feedback).toMatchObject({ correct: true, labels: verdict.metrics.filter((m) => m.anomalous).map((m) => m.name) });
+    expect(stored.body.feedback).toMatchObject({ correct: true, labels: [...verdict.metrics.filter((m) => m.anomalous).map((m) => m.name), ...(verdict.logs?.anomalous ? ['logs'] : [])] });
     // Reloading shows the stored answer (the key is still in this tab's sessionStorage).
     await page.reload();
     await page.locator('#feedback-state').waitFor();
