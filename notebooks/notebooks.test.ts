@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forecastsNotebook } from './forecasts.js';
+import { nabCorpusStatus, nabNotebook } from './nab.js';
+import { replayNotebook, thresholdCurve } from './replay.js';
+import { main } from './run.js';
+import { confusionMatrix, lineChart } from './svg.js';
+
+/** Charts are `<svg class="chart">` (legend swatches are small unclassed svgs). */
+const charts = (html: string): number => html.match(/<svg class="chart"/g)?.length ?? 0;
+/** Paths whose data draws at least one segment: a move then a line-to with coordinates. */
+const drawnPaths = (html: string): number => html.match(/<path d="M-?[\d.]+,-?[\d.]+L-?[\d.]+,-?[\d.]+/g)?.length ?? 0;
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'notebooks-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/**
+ * A NAB-layout corpus of two hourly series over 12 days with a daily cycle; the second has a
+ * spike of +60 at 10:00 on day 10 inside its label window. A published scoreboard of two rows.
+ */
+function writeCorpus(dir: string): void {
+  const day = 24;
+  const rows = (spike: boolean): string => {
+    const lines = ['timestamp,value'];
+    for (let i = 0; i < 12 * day; i++) {
+      const t = new Date(Date.UTC(2021, 0, 1, i));
+      const noise = ((i * 7919) % 13) / 13 - 0.5;
+      const v = 50 + 20 * Math.sin((2 * Math.PI * i) / day) + noise + (spike && i === 10 * day + 10 ? 60 : 0);
+      lines.push(`${t.toISOString().slice(0, 19).replace('T', ' ')},${v.toFixed(3)}`);
+    }
+    return lines.join('\n') + '\n';
+  };
+  mkdirSync(join(dir, 'data', 'synthetic'), { recursive: true });
+  mkdirSync(join(dir, 'labels'), { recursive: true });
+  mkdirSync(join(dir, 'results'), { recursive: true });
+  writeFileSync(join(dir, 'data', 'synthetic', 'calm.csv'), rows(false));
+  writeFileSync(join(dir, 'data', 'synthetic', 'spike.csv'), rows(true));
+  writeFileSync(
+    join(dir, 'labels', 'combined_windows.json'),
+    JSON.stringify({ 'synthetic/calm.csv': [], 'synthetic/spike.csv': [['2021-01-11 08:00:00.000000', '2021-01-11 14:00:00.000000']] }),
+  );
+  writeFileSync(
+    join(dir, 'results', 'final_results.json'),
+    JSON.stringify({ null: { standard: 0, reward_low_FP_rate: 0, reward_low_FN_rate: 0 }, perfect: { standard: 100, reward_low_FP_rate: 100, reward_low_FN_rate: 100 } }),
+  );
+}
+
+describe('svg charts', () => {
+  it('lineChart(spec) draws one path per line and band, breaks lines at missing values and escapes text', () => {
+    const svg = lineChart({
+      title: 'a < b & c',
+      lines: [{ name: 'y', x: [0, 1, 2, 3, 4], y: [1, 2, null, 4, 5] }],
+      bands: [{ name: 'band', x: [0, 1, 2], lower: [0, 1, 2], upper: [2, 3, 4] }],
+      points: [{ name: 'p', x: [1], y: [2] }],
+    });
+    expect(svg).toContain('a &lt; b &amp; c');
+    const line = /<path d="([^"]+)" fill="none"/.exec(svg)?.[1] ?? '';
+    expect(line.match(/M/g)?.length).toBe(2); // the gap at x = 2 starts a second segment
+    expect(svg.match(/<path d="M[^"]*Z"/g)?.length).toBe(1); // the band is a closed area
+    expect(svg.match(/class="point"/g)?.length).toBe(1);
+  });
+
+  it('confusionMatrix(title, counts) writes the four counts', () => {
+    const svg = confusionMatrix('m', { truePositives: 7, falseNegatives: 2, falsePositives: 1, trueNegatives: 30 });
+    for (const n of [7, 2, 1, 30]) expect(svg).toContain(`class="cell">${n}</text>`);
+  });
+});
+
+describe('thresholdCurve(outcomes)', () => {
+  it('is precision and recall at each threshold, forced cases flagged at every threshold', () => {
+    const o = (id: string, bad: boolean, score: number, forced = false) => ({ id, bad, categories: [], decision: 'PASS' as const, score, forced, reasons: [] });
+    const curve = thresholdCurve([o('a', true, 80), o('b', true, 40), o('c', false, 50), o('d', false, 10, true)]);
+    const at = (t: number) => curve.find((p) => p.threshold === t)!;
+    expect(at(0)).toMatchObject({ precision: 0.5, recall: 1 });
+    expect(at(45)).toMatchObject({ precision: 1 / 3, recall: 0.5 }); // a, c and the forced d
+    expect(at(90)).toMatchObject({ precision: 0, recall: 0, falsePositiveRate: 0.5 });
+    for (let i = 1; i < curve.length; i++) expect(curve[i].recall).toBeLessThanOrEqual(curve[i - 1].recall);
+  });
+});
+
+describe('notebooks on small inputs', () => {
+  it('replay: six test cases, two configurations, the seed table and the charts', async () => {
+    const lines: string[] = [];
+    const result = await replayNotebook({ limit: 6, workers: 1, log: (l) => lines.push(l) });
+    expect(result.cases).toBe(6);
+    expect(result.rows.map((r) => r.method)).toEqual([
+      'Sluice gate',
+      'Gate without per-host view',
+      expect.stringMatching(/^Sluice gate, FAIL ≥ /),
+      expect.stringMatching(/^Gate without per-host view, FAIL ≥ /),
+      'Risk-free (always FAIL)',
+    ]);
+    const riskFree = result.rows[4];
+    expect(riskFree.recall).toBe(1);
+    expect(riskFree.falseNegatives).toBe(0);
+    for (const r of result.rows) expect(r.f1).toBeGreaterThanOrEqual(0);
+    expect(lines.some((l) => l.includes('Sluice gate 6/6'))).toBe(true);
+    // Two confusion matrices, precision/recall by threshold, precision against recall.
+    expect(charts(result.html)).toBe(4);
+    expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(6);
+    expect(result.html).toContain('<th>False Positives</th>');
+    // Self-contained: no script and nothing loaded from elsewhere.
+    expect(result.html).not.toMatch(/<script|\s(?:src|href)=/);
+  });
+
+  it('forecasts: a generated case through the three methods, each with a band and flagged points', async () => {
+    const result = await forecastsNotebook({ caseId: 'v1-0006' });
+    expect(result.series.period).toBe(288);
+    expect(result.methods.map((m) => m.method)).toEqual(['Holt-Winters', 'STL + ARIMA', 'Historical average']);
+    for (const m of result.methods) {
+      expect(m.error).toBeUndefined();
+      expect(m.mean.length).toBe(result.series.window.length);
+      for (let i = 0; i < m.mean.length; i++) expect(m.lower[i]).toBeLessThanOrEqual(m.upper[i]);
+      // The case is a latency regression: every method flags part of the window.
+      expect(m.flagged.length).toBeGreaterThan(0);
+    }
+    expect(charts(result.html)).toBe(4);
+    // Observed + three forecasts, then per method observed, forecast and a band.
+    expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(4 + 3 * 3);
+    expect(result.html.match(/class="point"/g)?.length).toBe(result.methods.reduce((n, m) => n + m.flagged.length, 0));
+  });
+
+  it('forecasts: a NAB series with its label window as the window flags the spike', async () => {
+    const dir = join(root, 'nab-forecast');
+    writeCorpus(dir);
+    const result = await forecastsNotebook({ nab: { dir, series: 'synthetic/spike.csv' } });
+    expect(result.series.period).toBe(24);
+    expect(result.series.history.length).toBe(7 * 24); // the default keeps seven periods of history
+    expect(result.series.window.length).toBe(7);
+    const hw = result.methods[0];
+    expect(hw.error).toBeUndefined();
+    expect(hw.flagged).toContain(2); // 10:00 is the third point of the 08:00–14:00 window
+  });
+
+  it('nab: runs the streaming detectors on a corpus and shows them beside the published rows', () => {
+    const dir = join(root, 'nab');
+    writeCorpus(dir);
+    const lines: string[] = [];
+    const result = nabNotebook({ nabDir: dir, resultsDir: join(root, 'nab-results'), log: (l) => lines.push(l) });
+    expect(Object.keys(result.scores).sort()).toEqual(['ewmaGaussian', 'robustSeasonal']);
+    for (const scores of Object.values(result.scores)) expect(Object.keys(scores).sort()).toEqual(['reward_low_FN_rate', 'reward_low_FP_rate', 'standard']);
+    expect(existsSync(join(root, 'nab-results', 'ewmaGaussian', 'synthetic', 'ewmaGaussian_spike.csv'))).toBe(true);
+    expect(existsSync(join(root, 'nab-results', 'ewmaGaussian', 'ewmaGaussian_standard_scores.csv'))).toBe(true);
+    expect(lines.some((l) => l.includes('ewmaGaussian 2/2'))).toBe(true);
+    // Bar chart of the scoreboard, the example series and its anomaly scores.
+    expect(charts(result.html)).toBe(3);
+    expect(result.html).toContain('ewmaGaussian (ours)');
+    expect(result.html).toContain('>perfect<');
+    expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('nabCorpusStatus(dir, env) skips a missing corpus with the reason, and fails when CI is set', () => {
+    const missing = join(root, 'no-such-corpus');
+    expect(nabCorpusStatus(missing, {})).toEqual({ action: 'skip', reason: expect.stringContaining(missing) });
+    expect(nabCorpusStatus(missing, { CI: 'true' }).action).toBe('fail');
+    const dir = join(root, 'nab-status');
+    writeCorpus(dir);
+    expect(nabCorpusStatus(dir, { CI: 'true' })).toEqual({ action: 'run' });
+  });
+});
+
+describe('main(argv)', () => {
+  it('writes <out>/<name>.html and rejects an unknown notebook', async () => {
+    const dir = join(root, 'nab-main');
+    writeCorpus(dir);
+    const out = join(root, 'out');
+    expect(await main(['forecasts', '--nab', dir, '--nab-series', 'synthetic/spike.csv', '--out', out], () => {})).toBe(0);
+    expect(readFileSync(join(out, 'forecasts.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    expect(await main(['nope', '--out', out], () => {})).toBe(2);
+  });
+});
