@@ -115,11 +115,83 @@ interface RelationAnalysis {
   score: number;
 }
 
-/** Shift and burst of one relation form (steps 2–4 of the module comment). */
-function analyse(baseline: Float64Array, window: Float64Array, form: RelationAnalysis['form'], magnitude: number, windowCount: number, config: DidConfig, direction: 'up' | 'down' | 'both'): RelationAnalysis {
+/** One relation form over the baseline: its centre, σ, ρ, and null maxima by window length. */
+interface FormBaseline {
+  values: Float64Array;
+  centre: number;
+  sigma: number;
+  rho: number;
+  z: Float64Array;
+  nulls: Map<string, { shift: number; burst: number }>;
+}
+
+function formBaseline(baseline: Float64Array, magnitude: number, config: DidConfig): FormBaseline {
   const centre = nanMedian(baseline);
   const sigma = Math.max(nanMad(baseline), config.minRelativeSigma * magnitude, 1e-12);
   const rho = Math.min(config.maxAutocorrelation, Math.max(0, lagOneAutocorrelation(baseline, centre)));
+  const z = new Float64Array(baseline.length);
+  for (let i = 0; i < baseline.length; i++) z[i] = (baseline[i] - centre) / sigma;
+  return { values: baseline, centre, sigma, rho, z, nulls: new Map() };
+}
+
+/**
+ * Everything did takes from the baseline alone (steps 1–2 and the empirical bands of step 4),
+ * built lazily: a batch judged every minute has the same baseline each time, so with `prepare`
+ * this is computed once and each evaluation only scores its window.
+ */
+interface Baseline {
+  /** The inputs it was built from (copies), to check a cached baseline still applies. */
+  treated: Float64Array;
+  control: Float64Array;
+  configKey: string;
+  count: number;
+  magnitude: number;
+  positive: boolean;
+  difference: FormBaseline;
+  logRatio?: FormBaseline;
+  regression?: { line: Line; form: FormBaseline } | null;
+  spread: Map<number, { nulls: number; typical: number; largest: number }>;
+}
+
+function buildBaseline(treated: Float64Array, control: Float64Array, config: DidConfig): Baseline {
+  const difference = relation(treated, control, false);
+  let count = 0;
+  for (const v of difference) if (v === v) count++;
+  const magnitude = Math.max(Math.abs(nanMedian(treated)), Math.abs(nanMedian(control)), Number.EPSILON);
+  return {
+    treated: treated.slice(), control: control.slice(), configKey: JSON.stringify(config), count, magnitude,
+    positive: allPositive(treated) && allPositive(control),
+    difference: formBaseline(difference, magnitude, config),
+    spread: new Map(),
+  };
+}
+
+const sameValues = (a: Float64Array, b: Float64Array): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+};
+
+/** What `prepare` gives did: a slot for the baseline of the last detect with this history. */
+interface DidPrepared {
+  kind: 'did';
+  baseline: Baseline | null;
+}
+
+const isPrepared = (p: unknown): p is DidPrepared => typeof p === 'object' && p !== null && (p as DidPrepared).kind === 'did';
+
+/** The baseline for these inputs: the cached one when it was built from the same values and config. */
+function baselineFor(treated: Float64Array, control: Float64Array, config: DidConfig, prepared: unknown): Baseline {
+  if (!isPrepared(prepared)) return buildBaseline(treated, control, config);
+  const cached = prepared.baseline;
+  if (cached && cached.configKey === JSON.stringify(config) && sameValues(cached.treated, treated) && sameValues(cached.control, control)) return cached;
+  prepared.baseline = buildBaseline(treated, control, config);
+  return prepared.baseline;
+}
+
+/** Shift and burst of one relation form (steps 2–4 of the module comment). */
+function analyse(base: FormBaseline, window: Float64Array, form: RelationAnalysis['form'], windowCount: number, config: DidConfig, direction: 'up' | 'down' | 'both'): RelationAnalysis {
+  const { centre, sigma, rho } = base;
   const n = window.length;
   const z = new Float64Array(n);
   for (let i = 0; i < n; i++) z[i] = (window[i] - centre) / sigma;
@@ -127,9 +199,16 @@ function analyse(baseline: Float64Array, window: Float64Array, form: RelationAna
   const nEff = Math.max(1, (windowCount * (1 - rho)) / (1 + rho));
   // The same statistics over every baseline window of the window's length: what this pair does
   // on an ordinary day.
-  const zBaseline = new Float64Array(baseline.length);
-  for (let i = 0; i < baseline.length; i++) zBaseline[i] = (baseline[i] - centre) / sigma;
-  const nulls = config.nullFactor > 0 ? nullMaxima(zBaseline, n, direction, Math.max(config.minWindowPoints, Math.ceil(n / 2))) : { shift: 0, burst: 0 };
+  let nulls = { shift: 0, burst: 0 };
+  if (config.nullFactor > 0) {
+    const key = `${n}|${direction}`;
+    const known = base.nulls.get(key);
+    if (known) nulls = known;
+    else {
+      nulls = nullMaxima(base.z, n, direction, Math.max(config.minWindowPoints, Math.ceil(n / 2)));
+      base.nulls.set(key, nulls);
+    }
+  }
   const shiftBand = Math.max(config.shiftBand / Math.sqrt(nEff), config.nullFactor * nulls.shift);
   const burstBand = Math.max(config.burstBand, config.nullFactor * nulls.burst);
   const shiftScore = deviationScore(Math.max(0, observed.shift), shiftBand, 'up');
@@ -153,41 +232,52 @@ function differenceNoise(values: Float64Array, from: number, to: number): number
   return Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)));
 }
 
+const noiseRatio = (t: Float64Array, c: Float64Array, from: number, to: number) => {
+  const nt = differenceNoise(t, from, to);
+  const nc = differenceNoise(c, from, to);
+  return nt > 0 && nc > 0 ? Math.log(nt / nc) : NaN;
+};
+
 /**
  * Noise increase of the released hosts relative to the unreleased ones: the log of the ratio of
  * their first-difference noise in the window, minus its median over baseline windows of the same
  * length; the band is the larger of log(1 + spreadBand) and nullFactor × the largest baseline excess.
  */
-function spreadAnalysis(treatedHistory: Float64Array, controlHistory: Float64Array, treatedWindow: Float64Array, controlWindow: Float64Array, config: DidConfig): { excess: number; band: number; score: number } {
+function spreadAnalysis(baseline: Baseline, treatedWindow: Float64Array, controlWindow: Float64Array, config: DidConfig): { excess: number; band: number; score: number } {
   const n = treatedWindow.length;
-  const ratio = (t: Float64Array, c: Float64Array, from: number, to: number) => {
-    const nt = differenceNoise(t, from, to);
-    const nc = differenceNoise(c, from, to);
-    return nt > 0 && nc > 0 ? Math.log(nt / nc) : NaN;
-  };
-  const observed = ratio(treatedWindow, controlWindow, 0, n);
+  const observed = noiseRatio(treatedWindow, controlWindow, 0, n);
   if (!Number.isFinite(observed) || n < 4) return { excess: 0, band: Infinity, score: 0 };
-  const nulls: number[] = [];
-  for (let from = 0; from + n <= treatedHistory.length; from++) {
-    const r = ratio(treatedHistory, controlHistory, from, from + n);
-    if (Number.isFinite(r)) nulls.push(r);
+  let nulls = baseline.spread.get(n);
+  if (!nulls) {
+    const values: number[] = [];
+    for (let from = 0; from + n <= baseline.treated.length; from++) {
+      const r = noiseRatio(baseline.treated, baseline.control, from, from + n);
+      if (Number.isFinite(r)) values.push(r);
+    }
+    const typical = values.length < 4 ? NaN : nanMedian(Float64Array.from(values));
+    let largest = 0;
+    for (const r of values) largest = Math.max(largest, r - typical);
+    nulls = { nulls: values.length, typical, largest };
+    baseline.spread.set(n, nulls);
   }
-  if (nulls.length < 4) return { excess: 0, band: Infinity, score: 0 };
-  const typical = nanMedian(Float64Array.from(nulls));
-  let largest = 0;
-  for (const r of nulls) largest = Math.max(largest, r - typical);
-  const band = Math.max(Math.log(1 + config.spreadBand), config.nullFactor * largest);
-  const excess = observed - typical;
+  if (nulls.nulls < 4) return { excess: 0, band: Infinity, score: 0 };
+  const band = Math.max(Math.log(1 + config.spreadBand), config.nullFactor * nulls.largest);
+  const excess = observed - nulls.typical;
   return { excess, band, score: deviationScore(Math.max(0, excess), band, 'up') };
 }
 
+interface Line {
+  slope: number;
+  intercept: number;
+}
+
 /**
- * Residuals of treated on control by least squares over the baseline (treated ≈ a + b·control),
- * for the baseline and the window: hosts whose metric responds to load with another slope (CPU of
- * a bigger host) keep their relation through a traffic peak. One refit without points beyond
- * 4 robust σ keeps a past incident from tilting the line. Null when the control does not vary.
+ * Least squares of treated on control over the baseline (treated ≈ a + b·control): hosts whose
+ * metric responds to load with another slope (CPU of a bigger host) keep their relation through a
+ * traffic peak. One refit without points beyond 4 robust σ keeps a past incident from tilting the
+ * line. Null when the control does not vary.
  */
-function regressionResiduals(treatedHistory: Float64Array, controlHistory: Float64Array, treatedWindow: Float64Array, controlWindow: Float64Array): { baseline: Float64Array; window: Float64Array } | null {
+function regressionLine(treatedHistory: Float64Array, controlHistory: Float64Array): Line | null {
   const fit = (keep: (i: number) => boolean) => {
     let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (let i = 0; i < treatedHistory.length; i++) {
@@ -205,15 +295,15 @@ function regressionResiduals(treatedHistory: Float64Array, controlHistory: Float
     const slope = (sxy - (sx * sy) / n) / varX;
     return { slope, intercept: (sy - slope * sx) / n };
   };
-  const residuals = (line: { slope: number; intercept: number }, t: Float64Array, c: Float64Array) => Float64Array.from(t, (y, i) => y - (line.intercept + line.slope * c[i]));
   const first = fit(() => true);
   if (!first) return null;
   const r0 = residuals(first, treatedHistory, controlHistory);
   const centre = nanMedian(r0);
   const spread = nanMad(r0);
-  const line = spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
-  return { baseline: residuals(line, treatedHistory, controlHistory), window: residuals(line, treatedWindow, controlWindow) };
+  return spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
 }
+
+const residuals = (line: Line, t: Float64Array, c: Float64Array) => Float64Array.from(t, (y, i) => y - (line.intercept + line.slope * c[i]));
 
 /** Runs the difference-in-differences check; see the module comment. */
 export function didDetect(input: DetectorInput, config: DidConfig): DetectorResult {
@@ -225,24 +315,27 @@ export function didDetect(input: DetectorInput, config: DidConfig): DetectorResu
   if (!treatedHistory || !controlHistory) return insufficientData(identity, 'did needs the history of both the released and the unreleased hosts');
   const treatedWindow = input.treated.values;
   const controlWindow = alignTo(input.control, input.treated);
-  const differenceBaseline = relation(treatedHistory, controlHistory, false);
+  const baseline = baselineFor(treatedHistory, controlHistory, config, input.prepared);
   const differenceWindow = relation(treatedWindow, controlWindow, false);
-  let baselineCount = 0;
-  for (const v of differenceBaseline) if (v === v) baselineCount++;
+  const baselineCount = baseline.count;
   let windowCount = 0;
   for (const v of differenceWindow) if (v === v) windowCount++;
   if (baselineCount < config.minBaselinePoints) return insufficientData(identity, `did needs ${config.minBaselinePoints} baseline points where both groups have data; found ${baselineCount}`);
   if (windowCount < config.minWindowPoints) return insufficientData(identity, `did needs ${config.minWindowPoints} window points where both groups have data; found ${windowCount}`);
 
-  const magnitude = Math.max(Math.abs(nanMedian(treatedHistory)), Math.abs(nanMedian(controlHistory)), Number.EPSILON);
-  const analyses = [analyse(differenceBaseline, differenceWindow, 'difference', magnitude, windowCount, config, direction)];
-  if (allPositive(treatedHistory) && allPositive(controlHistory) && allPositive(treatedWindow) && allPositive(controlWindow)) {
-    analyses.push(analyse(relation(treatedHistory, controlHistory, true), relation(treatedWindow, controlWindow, true), 'log ratio', 1, windowCount, config, direction));
+  const magnitude = baseline.magnitude;
+  const analyses = [analyse(baseline.difference, differenceWindow, 'difference', windowCount, config, direction)];
+  if (baseline.positive && allPositive(treatedWindow) && allPositive(controlWindow)) {
+    baseline.logRatio ??= formBaseline(relation(treatedHistory, controlHistory, true), 1, config);
+    analyses.push(analyse(baseline.logRatio, relation(treatedWindow, controlWindow, true), 'log ratio', windowCount, config, direction));
   }
-  const regression = regressionResiduals(treatedHistory, controlHistory, treatedWindow, controlWindow);
-  if (regression) analyses.push(analyse(regression.baseline, regression.window, 'regression', magnitude, windowCount, config, direction));
+  if (baseline.regression === undefined) {
+    const line = regressionLine(treatedHistory, controlHistory);
+    baseline.regression = line ? { line, form: formBaseline(residuals(line, treatedHistory, controlHistory), magnitude, config) } : null;
+  }
+  if (baseline.regression) analyses.push(analyse(baseline.regression.form, residuals(baseline.regression.line, treatedWindow, controlWindow), 'regression', windowCount, config, direction));
   const chosen = analyses.reduce((a, b) => (b.score < a.score ? b : a));
-  const spread = spreadAnalysis(treatedHistory, controlHistory, treatedWindow, controlWindow, config);
+  const spread = spreadAnalysis(baseline, treatedWindow, controlWindow, config);
 
   const score = Math.max(chosen.score, spread.score);
   const moved = chosen.meanZ > 0 ? 'up' : chosen.meanZ < 0 ? 'down' : 'none';
@@ -289,4 +382,7 @@ export const didDetector: DetectorModule<typeof didConfigSchema> = {
   configSchema: didConfigSchema,
   capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: true, needsLogs: false, seasonal: false },
   detect: didDetect,
+  // The baseline depends on the control's history too, which prepare does not see: it returns a
+  // slot that detect fills and reuses only while the baseline values are the same.
+  prepare: (): DidPrepared => ({ kind: 'did', baseline: null }),
 };

@@ -54,18 +54,127 @@ export interface NullMaxima {
 
 /**
  * The largest shift, burst and spread over every window of length `n` slid across `z` (windows
- * with fewer than `minCount` present points are skipped). O(len · n log n).
+ * with fewer than `minCount` present points are skipped). Each window gives exactly what
+ * `windowStatistics` gives; the directed values are kept sorted as the window slides (one
+ * insertion and one removal per step) instead of sorted afresh. O(len · n), no allocation per window.
  */
 export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction, minCount: number): NullMaxima {
   const out: NullMaxima = { windows: 0, shift: 0, burst: 0, spread: 0 };
-  const scratch = new Float64Array(Math.max(0, n));
+  if (n <= 0) {
+    // Zero-length windows have no present point; keep the reference's count of them.
+    for (let from = 0; from + n <= z.length; from++) if (minCount <= 0) out.windows++;
+    return out;
+  }
+  const sorted = new Float64Array(n);
+  let size = 0;
+  const directedOf = (v: number) => (direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v));
   for (let from = 0; from + n <= z.length; from++) {
-    const stats = windowStatistics(z, from, from + n, direction, scratch);
-    if (stats.count < minCount) continue;
+    if (from === 0) {
+      for (let i = 0; i < n; i++) if (z[i] === z[i]) size = insertSorted(sorted, size, directedOf(z[i]));
+    } else {
+      const leaving = z[from - 1];
+      if (leaving === leaving) size = removeSorted(sorted, size, directedOf(leaving));
+      const entering = z[from + n - 1];
+      if (entering === entering) size = insertSorted(sorted, size, directedOf(entering));
+    }
+    const count = size;
+    if (count < minCount) continue;
+    if (count === 0) {
+      out.windows++;
+      continue;
+    }
+    // Sum and squared deviations in index order, as windowStatistics adds them.
+    let sum = 0;
+    for (let i = from; i < from + n; i++) {
+      const v = z[i];
+      if (v === v) sum += v;
+    }
+    const mean = sum / count;
+    let m2 = 0;
+    for (let i = from; i < from + n; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
+    const top = Math.max(1, Math.ceil(count / 4));
+    let topSum = 0;
+    for (let i = 0; i < top; i++) topSum += sorted[count - 1 - i];
+    const shift = direction === 'up' ? mean : direction === 'down' ? -mean : Math.abs(mean);
     out.windows++;
-    out.shift = Math.max(out.shift, stats.shift);
-    out.burst = Math.max(out.burst, stats.burst);
-    out.spread = Math.max(out.spread, stats.spread);
+    out.shift = Math.max(out.shift, shift);
+    out.burst = Math.max(out.burst, topSum / top);
+    out.spread = Math.max(out.spread, count > 1 ? Math.sqrt(m2 / (count - 1)) : 0);
   }
   return out;
+}
+
+/** Inserts `v` into ascending `sorted[0, size)`; returns the new size. */
+function insertSorted(sorted: Float64Array, size: number, v: number): number {
+  let i = size;
+  while (i > 0 && sorted[i - 1] > v) {
+    sorted[i] = sorted[i - 1];
+    i--;
+  }
+  sorted[i] = v;
+  return size + 1;
+}
+
+/** Removes one value equal to `v` from ascending `sorted[0, size)`; returns the new size. */
+function removeSorted(sorted: Float64Array, size: number, v: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= size) return size;
+  for (let i = lo; i < size - 1; i++) sorted[i] = sorted[i + 1];
+  return size - 1;
+}
+
+/**
+ * Median of the finite values of `values[from, to)` — the same number as `nanMedian` (type 7:
+ * the middle order statistic, or the mean of the two middle ones) — by selection instead of a
+ * full sort, in `scratch` (at least `to − from` long) so loops allocate nothing. O(n) expected.
+ */
+export function medianOf(values: ArrayLike<number>, from: number, to: number, scratch: Float64Array = new Float64Array(Math.max(0, to - from))): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v === v && v !== Infinity && v !== -Infinity) scratch[n++] = v;
+  }
+  if (n === 0) return NaN;
+  const h = (n - 1) * 0.5;
+  const lo = Math.floor(h);
+  const low = select(scratch, lo, n);
+  if (h === lo) return low;
+  // The next order statistic is the smallest value right of the selected one.
+  let high = Infinity;
+  for (let i = lo + 1; i < n; i++) if (scratch[i] < high) high = scratch[i];
+  return low + (h - lo) * (high - low);
+}
+
+/**
+ * Puts the `k`-th smallest of `a[0, n)` at `a[k]` (smaller ones left, larger right) and returns
+ * it: Hoare's FIND with the middle element as pivot (N. Wirth, Algorithms + Data Structures).
+ */
+function select(a: Float64Array, k: number, n: number): number {
+  let left = 0;
+  let right = n - 1;
+  while (left < right) {
+    const pivot = a[k];
+    let i = left;
+    let j = right;
+    do {
+      while (a[i] < pivot) i++;
+      while (pivot < a[j]) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) left = i;
+    if (k < i) right = j;
+  }
+  return a[k];
 }

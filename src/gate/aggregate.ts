@@ -14,32 +14,83 @@
  * - `median`: robust to one broken host.
  *
  * A step where no host has data is `NaN`. Cost: O(hosts × points), plus a sort per step for
- * `p95`/`median`.
+ * `p95`/`median`. The levels depend only on history, so `planAggregation` fixes them once and
+ * `aggregateWith` then aggregates any span (the history once, each new window after).
  */
-import { nanMedian, quantileSorted } from '../core/stats.js';
+import { quantileSorted } from '../core/stats.js';
+import { medianOf } from '../core/window-stats.js';
 import type { HostAggregation, Policy } from './policy.js';
 
-export function aggregateHosts(hosts: readonly Float64Array[], how: HostAggregation, from = 0, to = hosts[0]?.length ?? 0, levelRange?: { from: number; to: number }): Float64Array {
+/** Steps aggregated together across all hosts, so the running sums stay in the L1 cache. */
+const BLOCK = 2048;
+
+/**
+ * How a group's hosts combine, fixed by their history: the aggregation and, for `mean`/`sum` with
+ * a level range, each host's level. Computing it once lets a repeated evaluation aggregate only
+ * the new window (`aggregateWith`) and get exactly what `aggregateHosts` gives over the whole span.
+ */
+export interface AggregationPlan {
+  how: HostAggregation;
+  /** Hosts' levels (median over the level range), or null for the plain aggregation. */
+  levels: Float64Array | null;
+  /** Levels all positive: hosts combine by ratio to their level, else by offset from it. */
+  ratio: boolean;
+  /** Mean (for `mean`) or sum (for `sum`) of the levels. */
+  total: number;
+}
+
+/** The plan `aggregateHosts` follows for these hosts; O(hosts × level range). */
+export function planAggregation(hosts: readonly Float64Array[], how: HostAggregation, levelRange?: { from: number; to: number }): AggregationPlan {
+  if ((how === 'mean' || how === 'sum') && hosts.length > 0 && levelRange && levelRange.to > levelRange.from) {
+    const levels = new Float64Array(hosts.length);
+    const scratch = new Float64Array(levelRange.to - levelRange.from);
+    let finite = true;
+    for (let h = 0; h < hosts.length && finite; h++) {
+      levels[h] = medianOf(hosts[h], levelRange.from, Math.min(levelRange.to, hosts[h].length), scratch);
+      finite = Number.isFinite(levels[h]);
+    }
+    if (finite) {
+      let levelSum = 0;
+      let ratio = true;
+      for (let h = 0; h < levels.length; h++) {
+        levelSum += levels[h];
+        if (!(levels[h] > 0)) ratio = false;
+      }
+      return { how, levels, ratio, total: how === 'mean' ? levelSum / hosts.length : levelSum };
+    }
+  }
+  return { how, levels: null, ratio: false, total: 0 };
+}
+
+/** Aggregates `hosts` over [from, to) by a plan from `planAggregation`. O(hosts × (to − from)). */
+export function aggregateWith(hosts: readonly Float64Array[], plan: AggregationPlan, from: number, to: number): Float64Array {
   const length = Math.max(0, to - from);
   const out = new Float64Array(length);
   const count = hosts.length;
   if (count === 0) return out.fill(NaN);
-  if ((how === 'mean' || how === 'sum') && levelRange && levelRange.to > levelRange.from) {
-    const levels = hosts.map((h) => nanMedian(h.subarray(levelRange.from, levelRange.to)));
-    if (levels.every((l) => Number.isFinite(l))) return levelAdjusted(hosts, levels, how, from, length);
-  }
+  const how = plan.how;
   if (how === 'mean' || how === 'sum') {
-    const present = new Float64Array(length);
-    for (const h of hosts) {
-      for (let i = 0; i < length; i++) {
-        const v = h[from + i];
-        if (v === v) {
-          out[i] += v;
-          present[i]++;
+    const present = new Float64Array(Math.min(BLOCK, length));
+    for (let block = 0; block < length; block += BLOCK) {
+      const end = Math.min(length, block + BLOCK);
+      present.fill(0);
+      if (plan.levels) accumulateLevels(hosts, plan.levels, plan.ratio, from, block, end, out, present);
+      else accumulatePlain(hosts, from, block, end, out, present);
+      if (plan.levels) {
+        const hostsFactor = how === 'mean' ? 1 : count;
+        for (let i = block; i < end; i++) {
+          const p = present[i - block];
+          if (p === 0) out[i] = NaN;
+          else if (plan.ratio) out[i] = (out[i] / p) * plan.total;
+          else out[i] = (out[i] / p) * hostsFactor + plan.total;
+        }
+      } else {
+        for (let i = block; i < end; i++) {
+          const p = present[i - block];
+          out[i] = p === 0 ? NaN : how === 'mean' ? out[i] / p : (out[i] / p) * count;
         }
       }
     }
-    for (let i = 0; i < length; i++) out[i] = present[i] === 0 ? NaN : how === 'mean' ? out[i] / present[i] : (out[i] / present[i]) * count;
     return out;
   }
   if (how === 'max') {
@@ -61,30 +112,48 @@ export function aggregateHosts(hosts: readonly Float64Array[], how: HostAggregat
   return out;
 }
 
-function levelAdjusted(hosts: readonly Float64Array[], levels: number[], how: 'mean' | 'sum', from: number, length: number): Float64Array {
-  const out = new Float64Array(length);
-  const present = new Float64Array(length);
-  const ratio = levels.every((l) => l > 0);
+/** Adds each present value's ratio to (or offset from) its host's level, host by host. */
+function accumulateLevels(hosts: readonly Float64Array[], levels: Float64Array, ratio: boolean, from: number, block: number, end: number, out: Float64Array, present: Float64Array): void {
   for (let h = 0; h < hosts.length; h++) {
     const values = hosts[h];
     const level = levels[h];
-    for (let i = 0; i < length; i++) {
-      const v = values[from + i];
-      if (v === v) {
-        out[i] += ratio ? v / level : v - level;
-        present[i]++;
+    const offset = from;
+    if (ratio) {
+      for (let i = block; i < end; i++) {
+        const v = values[offset + i];
+        if (v === v) {
+          out[i] += v / level;
+          present[i - block]++;
+        }
+      }
+    } else {
+      for (let i = block; i < end; i++) {
+        const v = values[offset + i];
+        if (v === v) {
+          out[i] += v - level;
+          present[i - block]++;
+        }
       }
     }
   }
-  const levelSum = levels.reduce((a, b) => a + b, 0);
-  const total = how === 'mean' ? levelSum / hosts.length : levelSum;
-  const hostsFactor = how === 'mean' ? 1 : hosts.length;
-  for (let i = 0; i < length; i++) {
-    if (present[i] === 0) out[i] = NaN;
-    else if (ratio) out[i] = (out[i] / present[i]) * total;
-    else out[i] = (out[i] / present[i]) * hostsFactor + total;
+}
+
+function accumulatePlain(hosts: readonly Float64Array[], from: number, block: number, end: number, out: Float64Array, present: Float64Array): void {
+  for (let h = 0; h < hosts.length; h++) {
+    const values = hosts[h];
+    for (let i = block; i < end; i++) {
+      const v = values[from + i];
+      if (v === v) {
+        out[i] += v;
+        present[i - block]++;
+      }
+    }
   }
-  return out;
+}
+
+/** Combines hosts into one series over [from, to); see the module comment. */
+export function aggregateHosts(hosts: readonly Float64Array[], how: HostAggregation, from = 0, to = hosts[0]?.length ?? 0, levelRange?: { from: number; to: number }): Float64Array {
+  return aggregateWith(hosts, planAggregation(hosts, how, levelRange), from, to);
 }
 
 /** The aggregation the policy gives a metric name (first matching pattern; `mean` otherwise). */

@@ -35,7 +35,7 @@ import { countPresent, series, type Series } from '../core/series.js';
 import { nanMad, nanMedian } from '../core/stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
-import { aggregateHosts, aggregationFor } from './aggregate.js';
+import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
@@ -95,6 +95,9 @@ function runDetector(d: ResolvedDetector, input: DetectorInput, cacheKey: string
   }
 }
 
+/** Cache key of a detector's prepared state for one metric's group (its history and config). */
+const detectorKey = (metricKey: string, d: ResolvedDetector, group: string): string => `${d.module.name}@${d.module.version}|${JSON.stringify(d.config)}|${group}|${metricKey}`;
+
 const ok = (results: DetectorResult[]) => results.filter((r) => r.status === 'ok');
 
 /** Score of one detector result in the direction that is bad for the metric. */
@@ -126,35 +129,36 @@ function hostNoise(values: Float64Array, from: number, to: number): number {
  * Each released host's change (window mean − mean of the last `alignmentPoints` before the
  * release), relative to its own level, minus the unreleased hosts' median relative change. The band
  * is the largest of: `bandSigma` robust σ of the unreleased hosts' changes; `bandSigma` standard
- * errors of the host's own change (from its noise); `minRelativeChange`.
+ * errors of the host's own change (from its noise); `minRelativeChange`. The means before the
+ * release and the hosts' noise come from `history` (computed once per batch).
  */
-function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction: Direction): { score: number; hosts: HostFinding[] } | null {
+function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction: Direction, history: MetricHistory): { score: number; hosts: HostFinding[] } | null {
   const cfg = policy.views.perHost;
   const after = w.length - w.cut;
   if (!cfg.enabled || metric.unreleased.length < cfg.minControlHosts || w.cut === 0 || after < policy.minData.observedPoints) return null;
   const from = Math.max(0, w.cut - policy.alignmentPoints);
   const before = w.cut - from;
-  const relativeChange = (values: Float64Array): { change: number; level: number } => {
-    const pre = mean(values, from, w.cut);
-    const post = mean(values, w.cut, w.length);
-    const level = Math.max(Math.abs(pre), 1e-9);
-    return { change: (post - pre) / level, level };
-  };
-  const controlChanges = Float64Array.from(metric.unreleased.map((h) => relativeChange(h.values).change));
+  const controlChanges = new Float64Array(metric.unreleased.length);
+  for (let h = 0; h < metric.unreleased.length; h++) {
+    const pre = history.controlBefore[h];
+    controlChanges[h] = (mean(metric.unreleased[h].values, w.cut, w.length) - pre) / Math.max(Math.abs(pre), 1e-9);
+  }
   if (countPresent(controlChanges) < cfg.minControlHosts) return null;
   const centre = nanMedian(controlChanges);
   const controlSpread = nanMad(controlChanges);
   const hosts: HostFinding[] = [];
   let score = 0;
-  for (const h of metric.released) {
-    const { change, level } = relativeChange(h.values);
+  for (let h = 0; h < metric.released.length; h++) {
+    const pre = history.treatedBefore[h];
+    const level = Math.max(Math.abs(pre), 1e-9);
+    const change = (mean(metric.released[h].values, w.cut, w.length) - pre) / level;
     const excess = change - centre;
     if (!Number.isFinite(excess)) continue;
-    const noise = hostNoise(h.values, from, w.cut) / level;
+    const noise = history.treatedNoise[h] / level;
     const standardError = Number.isFinite(noise) ? noise * Math.sqrt(1 / after + 1 / before) : 0;
     const delta = Math.max(cfg.bandSigma * controlSpread, cfg.bandSigma * standardError, cfg.minRelativeChange, 1e-12);
     const s = deviationScore(excess, delta, direction);
-    hosts.push({ host: h.host, excessChange: excess, score: s });
+    hosts.push({ host: metric.released[h].host, excessChange: excess, score: s });
     score = Math.max(score, s);
   }
   if (hosts.length === 0) return null;
@@ -163,22 +167,85 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
 }
 
 /**
- * Aligns the control aggregate's level to the treated aggregate's over the history tail: by ratio
- * when both are positive there, else by offset. Returns the adjusted control (whole span).
+ * How the control aggregate's level is aligned to the treated aggregate's over the history tail:
+ * by ratio when both are positive there, else by offset; unchanged when either has no data there.
  */
-function alignControl(treated: Float64Array, control: Float64Array, w: Windows, points: number): Float64Array {
+interface Alignment {
+  mode: 'none' | 'ratio' | 'offset';
+  by: number;
+}
+
+function alignmentOf(treatedHistory: Float64Array, controlHistory: Float64Array, w: Windows, points: number): Alignment {
   const from = Math.max(0, w.cut - points);
-  const t = mean(treated, from, w.cut);
-  const c = mean(control, from, w.cut);
-  if (!Number.isFinite(t) || !Number.isFinite(c)) return control;
+  const t = mean(treatedHistory, from, w.cut);
+  const c = mean(controlHistory, from, w.cut);
+  if (!Number.isFinite(t) || !Number.isFinite(c)) return { mode: 'none', by: 0 };
+  return t > 0 && c > 0 ? { mode: 'ratio', by: t / c } : { mode: 'offset', by: t - c };
+}
+
+function align(control: Float64Array, alignment: Alignment): Float64Array {
+  if (alignment.mode === 'none') return control;
   const out = new Float64Array(control.length);
-  if (t > 0 && c > 0) {
-    const ratio = t / c;
-    for (let i = 0; i < control.length; i++) out[i] = control[i] * ratio;
-  } else {
-    const offset = t - c;
-    for (let i = 0; i < control.length; i++) out[i] = control[i] + offset;
-  }
+  if (alignment.mode === 'ratio') for (let i = 0; i < control.length; i++) out[i] = control[i] * alignment.by;
+  else for (let i = 0; i < control.length; i++) out[i] = control[i] + alignment.by;
+  return out;
+}
+
+/**
+ * Everything a metric's evaluation takes from history alone: the groups' aggregation plans
+ * (hosts' levels), their aggregates before the release, the aligned control, and the per-host
+ * means and noise before the release. A batch is re-judged every minute with the same history,
+ * so the gate computes this once per (metric, hosts, history window, aggregation) and then
+ * touches only the window. O(hosts × history points).
+ */
+interface MetricHistory {
+  treatedPlan: AggregationPlan;
+  controlPlan: AggregationPlan | null;
+  /** Aggregates over [0, cut). */
+  treated: Float64Array;
+  control: Float64Array | null;
+  treatedPresent: number;
+  controlPresent: number;
+  alignment: Alignment;
+  /** The control aggregate over [0, cut), aligned. */
+  aligned: Float64Array | null;
+  /** Hosts' means over the last `alignmentPoints` before the release. */
+  treatedBefore: Float64Array;
+  controlBefore: Float64Array;
+  /** Released hosts' noise over the same points (see hostNoise). */
+  treatedNoise: Float64Array;
+}
+
+function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Windows, policy: Policy): MetricHistory {
+  const levels = { from: Math.max(0, w.cut - policy.alignmentPoints * 4), to: w.cut };
+  const released = metric.released.map((h) => h.values);
+  const unreleased = metric.unreleased.map((h) => h.values);
+  const treatedPlan = planAggregation(released, how, levels);
+  const treated = aggregateWith(released, treatedPlan, 0, w.cut);
+  const controlPlan = unreleased.length > 0 ? planAggregation(unreleased, how, levels) : null;
+  const control = controlPlan ? aggregateWith(unreleased, controlPlan, 0, w.cut) : null;
+  const alignment = control ? alignmentOf(treated, control, w, policy.alignmentPoints) : { mode: 'none' as const, by: 0 };
+  const from = Math.max(0, w.cut - policy.alignmentPoints);
+  return {
+    treatedPlan, controlPlan, treated, control,
+    treatedPresent: countPresent(treated),
+    controlPresent: control ? countPresent(control) : 0,
+    alignment,
+    aligned: control ? align(control, alignment) : null,
+    treatedBefore: Float64Array.from(released, (v) => mean(v, from, w.cut)),
+    controlBefore: Float64Array.from(unreleased, (v) => mean(v, from, w.cut)),
+    treatedNoise: Float64Array.from(released, (v) => hostNoise(v, from, w.cut)),
+  };
+}
+
+/** A series over stored values without copying them (detectors never write their input). */
+const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
+
+/** values of `history` then `window` over [from, history.length + window.length). */
+function joined(history: Float64Array, window: Float64Array, from: number): Float64Array {
+  const out = new Float64Array(history.length + window.length - from);
+  out.set(history.subarray(from));
+  out.set(window, history.length - from);
   return out;
 }
 
@@ -186,12 +253,14 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   const direction = metric.direction;
   const how = aggregationFor(metric.name, policy);
   const critical = metric.critical || policy.critical.includes(metric.name);
-  const levels = { from: Math.max(0, w.cut - policy.alignmentPoints * 4), to: w.cut };
-  const treatedAll = aggregateHosts(metric.released.map((h) => h.values), how, 0, w.length, levels);
+  // Keyed by everything the history part depends on; the values before the cut are taken to be
+  // those of the first evaluation (the batch's history does not change while it is observed).
+  const metricKey = `${c.app}|${metric.name}|${c.start}|${c.step}|${w.cut}|${how}|${policy.alignmentPoints}|${metric.released.map((h) => h.host).join(',')}|${metric.unreleased.map((h) => h.host).join(',')}`;
+  const history = cache ? cache.get(`history|${metricKey}`, () => metricHistory(metric, how, w, policy)) : metricHistory(metric, how, w, policy);
+  const observed = aggregateWith(metric.released.map((h) => h.values), history.treatedPlan, w.cut, w.length);
   const hasControl = metric.unreleased.length > 0;
-  const controlAll = hasControl ? aggregateHosts(metric.unreleased.map((h) => h.values), how, 0, w.length, levels) : null;
+  const controlWindow = history.controlPlan ? aggregateWith(metric.unreleased.map((h) => h.values), history.controlPlan, w.cut, w.length) : null;
   const windowStart = c.start + w.cut * c.step;
-  const observed = sub(treatedAll, w.cut, w.length);
   const present = countPresent(observed);
   const base: Omit<MetricVerdict, 'status' | 'score' | 'anomalous' | 'direction' | 'reasons'> = {
     name: metric.name, category: metric.category, critical, aggregation: how,
@@ -201,7 +270,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     return { ...base, status: 'insufficient_data', reason: `${present} of ${observed.length} points present in the observation window`, score: 0, anomalous: false, direction: 'none', reasons: [] };
   }
   const period = Math.round(DAY_MS / c.step);
-  const historyPresent = countPresent(sub(treatedAll, 0, w.cut));
+  const historyPresent = history.treatedPresent;
   const reasons: string[] = [];
   let score = 0;
   let scoreDirection: 'up' | 'down' | 'none' = 'none';
@@ -217,14 +286,13 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
 
   // 1. before/after, discounted by the same check on the unreleased hosts.
   if (historyPresent >= policy.minData.historyPoints) {
-    const history = series(c.start, c.step, sub(treatedAll, 0, w.cut));
-    const treated = series(windowStart, c.step, observed);
-    const key = (d: ResolvedDetector, group: string) => `${c.app}|${metric.name}|${group}|${c.start}|${w.cut}|${d.module.name}@${d.module.version}|${JSON.stringify(d.config)}`;
-    base.views.beforeAfter = detectors.beforeAfter.map((d) => runDetector(d, { treated, history, direction, period }, key(d, 'released'), cache));
-    if (controlAll && countPresent(sub(controlAll, 0, w.cut)) >= policy.minData.historyPoints) {
-      const controlHistory = series(c.start, c.step, sub(controlAll, 0, w.cut));
-      const controlTreated = series(windowStart, c.step, sub(controlAll, w.cut, w.length));
-      base.views.beforeAfterControl = detectors.beforeAfter.map((d) => runDetector(d, { treated: controlTreated, history: controlHistory, direction, period }, key(d, 'unreleased'), cache));
+    const treatedHistory = view(c.start, c.step, history.treated);
+    const treated = view(windowStart, c.step, observed);
+    base.views.beforeAfter = detectors.beforeAfter.map((d) => runDetector(d, { treated, history: treatedHistory, direction, period }, detectorKey(metricKey, d, 'released'), cache));
+    if (history.control && controlWindow && history.controlPresent >= policy.minData.historyPoints) {
+      const controlHistory = view(c.start, c.step, history.control);
+      const controlTreated = view(windowStart, c.step, controlWindow);
+      base.views.beforeAfterControl = detectors.beforeAfter.map((d) => runDetector(d, { treated: controlTreated, history: controlHistory, direction, period }, detectorKey(metricKey, d, 'unreleased'), cache));
     }
     const results = ok(base.views.beforeAfter);
     const controlDecides = policy.views.beforeAfter.withControl === 'evidence' && ok(base.views.beforeAfterControl).length > 0;
@@ -245,20 +313,19 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
 
   // 2. released vs unreleased over the same minutes, control level aligned first.
-  if (controlAll && countPresent(sub(controlAll, w.cut, w.length)) >= policy.minData.observedPoints) {
-    const aligned = alignControl(treatedAll, controlAll, w, policy.alignmentPoints);
+  if (history.aligned && controlWindow && countPresent(controlWindow) >= policy.minData.observedPoints) {
     const input: DetectorInput = {
-      treated: series(windowStart, c.step, observed),
-      control: series(windowStart, c.step, sub(aligned, w.cut, w.length)),
-      history: w.cut > 0 ? series(c.start, c.step, sub(treatedAll, 0, w.cut)) : undefined,
-      controlHistory: w.cut > 0 ? series(c.start, c.step, sub(aligned, 0, w.cut)) : undefined,
-      treatedHosts: metric.released.map((h) => series(windowStart, c.step, sub(h.values, w.cut, w.length))),
-      controlHosts: metric.unreleased.map((h) => series(windowStart, c.step, sub(h.values, w.cut, w.length))),
+      treated: view(windowStart, c.step, observed),
+      control: view(windowStart, c.step, align(controlWindow, history.alignment)),
+      history: w.cut > 0 ? view(c.start, c.step, history.treated) : undefined,
+      controlHistory: w.cut > 0 ? view(c.start, c.step, history.aligned) : undefined,
+      treatedHosts: metric.released.map((h) => view(windowStart, c.step, sub(h.values, w.cut, w.length))),
+      controlHosts: metric.unreleased.map((h) => view(windowStart, c.step, sub(h.values, w.cut, w.length))),
       direction,
       period,
     };
     for (const group of detectors.comparison) {
-      const results = group.detectors.map((d) => runDetector(d, input, null, undefined));
+      const results = group.detectors.map((d) => runDetector(d, input, detectorKey(metricKey, d, 'comparison'), cache));
       base.views.comparison.push(...results);
       const judged = ok(results);
       if (judged.length === 0) continue;
@@ -271,7 +338,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   }
 
   // 3. per host.
-  const perHost = perHostView(metric, w, policy, direction);
+  const perHost = perHostView(metric, w, policy, direction, history);
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
     const worst = perHost.hosts[0];
@@ -286,20 +353,21 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   const final = Math.min(100, fuse(viewScores, policy.agreement) * policy.sensitivity);
   const anomalous = final >= policy.metricThreshold;
   const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
-  if (anomalous) verdict.plot = plotFor(c, w, treatedAll, controlAll, base.views.beforeAfter);
+  if (anomalous) verdict.plot = plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter);
   return verdict;
 }
 
-function plotFor(c: ParsedCase, w: Windows, treated: Float64Array, control: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {
+function plotFor(c: ParsedCase, w: Windows, history: MetricHistory, treatedWindow: Float64Array, controlWindow: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {
   const toJson = (values: Float64Array) => Array.from(values, (v) => (Number.isFinite(v) ? v : null));
   // Enough history to see the level before the release, not the whole week.
   const from = Math.max(0, w.cut - Math.max(60, w.length - w.cut));
   const start = c.start + from * c.step;
-  const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJson(treated.subarray(from, w.length)), role: 'observed' };
+  const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJson(joined(history.treated, treatedWindow, from)), role: 'observed' };
+  const control = history.control && controlWindow ? joined(history.control, controlWindow, from) : null;
   const band = ok(beforeAfter)[0]?.plot?.filter((p) => p.role === 'forecast' || p.role === 'lower' || p.role === 'upper') ?? [];
   return {
     beforeAfter: [observed, ...band],
-    releasedVsUnreleased: control ? [observed, { name: 'unreleased', start, step: c.step, values: toJson(control.subarray(from, w.length)), role: 'control' }] : [observed],
+    releasedVsUnreleased: control ? [observed, { name: 'unreleased', start, step: c.step, values: toJson(control), role: 'control' }] : [observed],
     deployedAt: c.release.deployedAt,
   };
 }
