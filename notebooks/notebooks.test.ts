@@ -6,7 +6,7 @@ import { forecastsNotebook } from './forecasts.js';
 import { nabCorpusStatus, nabNotebook } from './nab.js';
 import { replayNotebook, thresholdCurve } from './replay.js';
 import { main } from './run.js';
-import { confusionMatrix, lineChart } from './svg.js';
+import { confusionMatrix, decimate, lineChart } from './svg.js';
 
 /** Charts are `<svg class="chart">` (legend swatches are small unclassed svgs). */
 const charts = (html: string): number => html.match(/<svg class="chart"/g)?.length ?? 0;
@@ -65,6 +65,24 @@ describe('svg charts', () => {
     expect(svg.match(/class="point"/g)?.length).toBe(1);
   });
 
+  it('decimate(xPixels, y) keeps at most four points per pixel column, the extremes and every missing point', () => {
+    const n = 10_000;
+    const y: (number | null)[] = Array.from({ length: n }, (_, i) => Math.sin(i / 50) + ((i * 7919) % 101) / 1000);
+    y[1234] = 9; // a one-point spike
+    y[5000] = null;
+    const keep = decimate(Array.from({ length: n }, (_, i) => (i / n) * 100), y);
+    expect(keep.length).toBeLessThanOrEqual(4 * 100 + 1);
+    expect(keep).toContain(1234);
+    expect(keep).toContain(5000);
+    expect(keep).toContain(0);
+    expect(keep).toContain(n - 1);
+    for (let i = 1; i < keep.length; i++) expect(keep[i]).toBeGreaterThan(keep[i - 1]);
+    const svg = lineChart({ title: 'long', lines: [{ name: 'y', x: Array.from({ length: n }, (_, i) => i), y }] });
+    const path = /<path d="([^"]+)" fill="none"/.exec(svg)?.[1] ?? '';
+    expect(path.match(/[ML]/g)?.length).toBeLessThanOrEqual(4 * 780 + 1);
+    expect(path.match(/M/g)?.length).toBe(2); // the missing point still breaks the line
+  });
+
   it('confusionMatrix(title, counts) writes the four counts', () => {
     const svg = confusionMatrix('m', { truePositives: 7, falseNegatives: 2, falsePositives: 1, trueNegatives: 30 });
     for (const n of [7, 2, 1, 30]) expect(svg).toContain(`class="cell">${n}</text>`);
@@ -84,10 +102,10 @@ describe('thresholdCurve(outcomes)', () => {
 });
 
 describe('notebooks on small inputs', () => {
-  it('replay: six test cases, two configurations, the seed table and the charts', async () => {
+  it('replay: four test cases, two configurations, the seed table and the charts', async () => {
     const lines: string[] = [];
-    const result = await replayNotebook({ limit: 6, workers: 1, log: (l) => lines.push(l) });
-    expect(result.cases).toBe(6);
+    const result = await replayNotebook({ limit: 4, workers: 1, log: (l) => lines.push(l) });
+    expect(result.cases).toBe(4);
     expect(result.rows.map((r) => r.method)).toEqual([
       'Sluice gate',
       'Gate without per-host view',
@@ -99,7 +117,7 @@ describe('notebooks on small inputs', () => {
     expect(riskFree.recall).toBe(1);
     expect(riskFree.falseNegatives).toBe(0);
     for (const r of result.rows) expect(r.f1).toBeGreaterThanOrEqual(0);
-    expect(lines.some((l) => l.includes('Sluice gate 6/6'))).toBe(true);
+    expect(lines.some((l) => l.includes('Sluice gate 4/4'))).toBe(true);
     // Two confusion matrices, precision/recall by threshold, precision against recall.
     expect(charts(result.html)).toBe(4);
     expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(6);

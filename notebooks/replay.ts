@@ -5,6 +5,7 @@
  */
 import type { ParsedCase } from '../src/datasets/case.js';
 import { iterateDataset, readSplit } from '../src/datasets/dataset.js';
+import { parsePolicy } from '../src/gate/policy.js';
 import { accuracy, parseReplayConfig, replayAll, tuneThreshold, type Accuracy, type CaseOutcome, type ReplayConfig } from '../src/replay/index.js';
 import { page, paragraph, section, table } from './html.js';
 import { confusionMatrix, lineChart, palette } from './svg.js';
@@ -150,7 +151,7 @@ export async function replayNotebook(options: ReplayNotebookOptions = {}): Promi
       ...results.map((r) => confusionMatrix(`${r.config.name} (${r.accuracy.inconclusive} INCONCLUSIVE)`, r.accuracy)),
     ),
   );
-  const policyThreshold = 60;
+  const policyThreshold = parsePolicy(configs[0].policy).failThreshold;
   sections.push(
     section(
       'Precision and recall over the FAIL threshold',

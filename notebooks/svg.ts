@@ -110,6 +110,37 @@ function* allX(spec: ChartSpec): Generator<number> {
 const MARGIN = { top: 30, right: 16, bottom: 42, left: 64 };
 
 /**
+ * Indices of the points worth drawing when a line has many more points than pixel columns: per
+ * column the first, last, lowest and highest point (M4 decimation, Jugel et al. 2014) and every
+ * missing point, so the drawn line looks the same — peaks and gaps included — at a fraction of
+ * the path length. `xPixels` must be ascending. O(n).
+ */
+export function decimate(xPixels: ArrayLike<number>, y: ArrayLike<number | null>): number[] {
+  const keep: number[] = [];
+  let i = 0;
+  while (i < xPixels.length) {
+    const column = Math.floor(xPixels[i]);
+    let low = -1;
+    let high = -1;
+    const start = i;
+    const picked: number[] = [];
+    for (; i < xPixels.length && Math.floor(xPixels[i]) === column; i++) {
+      const v = y[i];
+      if (!present(v)) {
+        picked.push(i);
+        continue;
+      }
+      if (low < 0 || v < (y[low] as number)) low = i;
+      if (high < 0 || v > (y[high] as number)) high = i;
+    }
+    picked.push(start, i - 1);
+    if (low >= 0) picked.push(low, high);
+    keep.push(...[...new Set(picked)].sort((a, b) => a - b));
+  }
+  return keep;
+}
+
+/**
  * A line chart with optional bands, points, shaded spans and vertical markers, as an SVG string
  * with a legend underneath. Missing y values break the lines instead of bridging them.
  */
@@ -169,7 +200,8 @@ export function lineChart(spec: ChartSpec): string {
   });
   (spec.lines ?? []).forEach((l, i) => {
     const color = l.color ?? palette[i % palette.length];
-    const indices = Array.from({ length: l.x.length }, (_, k) => k);
+    const all = Array.from({ length: l.x.length }, (_, k) => k);
+    const indices = l.x.length > 4 * inner.width ? decimate(all.map((k) => px(l.x[k])), l.y) : all;
     const path = line<number>()
       .defined((k) => present(l.y[k]))
       .x((k) => px(l.x[k]))
