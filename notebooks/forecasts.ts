@@ -31,6 +31,8 @@ export interface ForecastSeries {
   window: Float64Array;
   /** Points per day at this step. */
   period: number;
+  /** A comparison series over history and window (a case's unreleased hosts' mean), for the chart only. */
+  control?: Float64Array;
 }
 
 /** One method's forecast over the window. */
@@ -77,19 +79,23 @@ export function caseSeries(c: ParsedCase, metricName?: string): ForecastSeries {
   const metric = c.metrics.find((m) => m.name === (metricName ?? named)) ?? (metricName ? undefined : c.metrics[0]);
   if (!metric) throw new Error(`case ${c.id} has no metric ${metricName} (it has ${c.metrics.map((m) => m.name).join(', ')})`);
   const length = metric.released[0]?.values.length ?? 0;
-  const mean = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    let sum = 0;
-    let count = 0;
-    for (const h of metric.released) {
-      const v = h.values[i];
-      if (Number.isFinite(v)) {
-        sum += v;
-        count++;
+  const hostMean = (hosts: readonly { values: Float64Array }[]): Float64Array => {
+    const out = new Float64Array(length);
+    for (let i = 0; i < length; i++) {
+      let sum = 0;
+      let count = 0;
+      for (const h of hosts) {
+        const v = h.values[i];
+        if (Number.isFinite(v)) {
+          sum += v;
+          count++;
+        }
       }
+      out[i] = count > 0 ? sum / count : NaN;
     }
-    mean[i] = count > 0 ? sum / count : NaN;
-  }
+    return out;
+  };
+  const mean = hostMean(metric.released);
   const at = deployIndex(c, length);
   return {
     title: `${c.id} ${metric.name} (released hosts' mean; ${c.label?.kind ?? 'unlabeled'})`,
@@ -98,6 +104,7 @@ export function caseSeries(c: ParsedCase, metricName?: string): ForecastSeries {
     history: mean.slice(0, at),
     window: mean.slice(at),
     period: Math.max(2, Math.round(DAY / c.step)),
+    control: metric.unreleased.length > 0 ? hostMean(metric.unreleased) : undefined,
   };
 }
 
@@ -228,7 +235,7 @@ export async function forecastsNotebook(options: ForecastsNotebookOptions = {}):
   const keep = (options.maxHistoryPeriods ?? 7) * s.period;
   if (s.history.length > keep) {
     const dropped = s.history.length - keep;
-    s = { ...s, start: s.start + dropped * s.step, history: s.history.slice(dropped) };
+    s = { ...s, start: s.start + dropped * s.step, history: s.history.slice(dropped), control: s.control?.slice(dropped) };
   }
   log(`forecasts: ${s.history.length} history points, ${s.window.length} window points, period ${s.period}`);
   const methods: MethodForecast[] = [];
@@ -244,7 +251,10 @@ export async function forecastsNotebook(options: ForecastsNotebookOptions = {}):
   const shown = Math.min(s.history.length, s.period, Math.max(Math.ceil(s.period / 4), 6 * s.window.length));
   const historyX = Array.from({ length: shown }, (_, i) => windowStart - (shown - i) * s.step);
   const historyY = s.history.slice(s.history.length - shown);
-  const observed = { name: 'observed', x: [...historyX, ...windowX], y: [...historyY, ...s.window], color: '#333', width: 1.3 };
+  const observed = { name: s.control ? 'released hosts (mean)' : 'observed', x: [...historyX, ...windowX], y: [...historyY, ...s.window], color: '#333', width: 1.3 };
+  const control = s.control
+    ? [{ name: 'unreleased hosts (mean)', x: [...historyX, ...windowX], y: s.control.slice(s.history.length - shown, s.history.length + s.window.length), color: '#999', dash: '3 3', width: 1.2 }]
+    : [];
   const span = { from: windowStart, to: windowStart + Math.max(0, s.window.length - 1) * s.step, label: 'window' };
 
   const sections: string[] = [];
@@ -266,7 +276,7 @@ export async function forecastsNotebook(options: ForecastsNotebookOptions = {}):
         xKind: 'time',
         yLabel: 'value',
         spans: [span],
-        lines: [observed, ...methods.filter((m) => !m.error).map((m, i) => ({ name: m.method, x: windowX, y: m.mean, color: palette[i], width: 2 }))],
+        lines: [observed, ...control, ...methods.flatMap((m, i) => (m.error ? [] : [{ name: m.method, x: windowX, y: m.mean, color: palette[i], width: 2 }]))],
       }),
     ),
   );

@@ -118,8 +118,9 @@ describe('notebooks on small inputs', () => {
     expect(riskFree.falseNegatives).toBe(0);
     for (const r of result.rows) expect(r.f1).toBeGreaterThanOrEqual(0);
     expect(lines.some((l) => l.includes('Sluice gate 4/4'))).toBe(true);
-    // Two confusion matrices, precision/recall by threshold, precision against recall.
-    expect(charts(result.html)).toBe(4);
+    // Two confusion matrices, precision/recall by threshold, precision against recall, scores case by case.
+    expect(charts(result.html)).toBe(5);
+    expect(result.html.match(/class="point"/g)?.length).toBe(2 + 4); // each configuration at the policy, then every case
     expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(6);
     expect(result.html).toContain('<th>False Positives</th>');
     // Self-contained: no script and nothing loaded from elsewhere.

@@ -179,6 +179,31 @@ export async function replayNotebook(options: ReplayNotebookOptions = {}): Promi
       }),
     ),
   );
+  if (results.length === 2) {
+    // Each case's score under both configurations: points off the diagonal are the cases the
+    // variant changes; the dashed lines are the policy threshold.
+    const [a, b] = results;
+    const pick = (bad: boolean) => cases.map((c, i) => ({ c, i })).filter(({ c }) => (c.label?.bad ?? false) === bad);
+    sections.push(
+      section(
+        'Scores case by case',
+        lineChart({
+          title: `Score: ${a.config.name} (x) against ${b.config.name} (y)`,
+          xLabel: `${a.config.name} score`,
+          yLabel: `${b.config.name} score`,
+          xDomain: [0, 100],
+          yDomain: [0, 100],
+          height: 420,
+          lines: [{ name: 'same score', x: [0, 100], y: [0, 100], color: '#bbb', dash: '2 3', width: 1 }],
+          points: [
+            { name: 'bad releases', x: pick(true).map(({ i }) => a.outcomes[i].score), y: pick(true).map(({ i }) => b.outcomes[i].score), color: palette[2] },
+            { name: 'good releases', x: pick(false).map(({ i }) => a.outcomes[i].score), y: pick(false).map(({ i }) => b.outcomes[i].score), color: palette[0] },
+          ],
+          markers: [{ x: policyThreshold, label: `policy ${policyThreshold}` }],
+        }),
+      ),
+    );
+  }
   const kinds = [...new Set(results.flatMap((r) => Object.keys(r.accuracy.byKind)))].sort();
   sections.push(
     section(
