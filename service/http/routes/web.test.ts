@@ -83,6 +83,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
   const releaseId = 'rel-web-ui-1';
   let evaluationId: string;
   let verdict: Verdict;
+  const problems: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
@@ -93,6 +94,12 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
       viewport: { width: 1360, height: 900 },
     });
     page = context.pages()[0] ?? await context.newPage();
+    // Script errors and content-security-policy refusals surface here; both are bugs. Answers
+    // with an error status are logged by the browser too; the pages handle those (tested below).
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 40[34]/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
 
     // A release with a started and finished first batch, and the gate's verdict on that batch.
     const generated = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
@@ -190,6 +197,23 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     await page.screenshot({ path: join(artifacts, 'release.png'), fullPage: true });
     await page.locator(`#evaluations a[href="/ui/evaluations/${evaluationId}"]`).click();
     await page.locator('#overview').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('an INCONCLUSIVE report says why and plots nothing', async () => {
+    // Every released host silent from the deployment on: no metric can be judged.
+    const c = toCaseJson(generateCase(v1Preset, 20_003, 'normal'));
+    const cut = Math.round((c.release.deployedAt - c.start) / c.step);
+    for (const m of c.metrics) for (const host of Object.keys(m.released)) m.released[host] = m.released[host].map((v, i) => (i >= cut ? null : v));
+    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: c });
+    expect(evaluation.body.decision).toBe('INCONCLUSIVE');
+    await page.goto(`${service.url}/ui/evaluations/${evaluation.body.id}`);
+    await page.locator('#overview').waitFor();
+    expect(await page.locator('h1 .badge').textContent()).toBe('INCONCLUSIVE');
+    expect(await page.locator('#overview .reasons').textContent()).toContain(evaluation.body.reasons[0]);
+    expect(await page.locator('#comparison').textContent()).toContain('No flagged metric to plot.');
+    expect(await page.locator('#metrics td').filter({ hasText: /^no data/ }).count()).toBe(c.metrics.length);
+    expect(problems).toEqual([]);
   });
 
   it('a read-only key can view but not judge; the key appears in no URL and no log line', async () => {
