@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forecastsNotebook } from './forecasts.js';
 import { nabCorpusStatus, nabNotebook } from './nab.js';
 import { replayNotebook, thresholdCurve } from './replay.js';
 import { main } from './run.js';
+import { readPublishedScoreboard } from '../src/nab/corpus.js';
 import { confusionMatrix, decimate, lineChart } from './svg.js';
 
 /** Charts are `<svg class="chart">` (legend swatches are small unclassed svgs). */
@@ -183,7 +185,7 @@ describe('notebooks on small inputs', () => {
   });
 });
 
-describe('main(argv)', () => {
+describe('main(argv, log, env)', () => {
   it('writes <out>/<name>.html and rejects an unknown notebook', async () => {
     const dir = join(root, 'nab-main');
     writeCorpus(dir);
@@ -191,5 +193,40 @@ describe('main(argv)', () => {
     expect(await main(['forecasts', '--nab', dir, '--nab-series', 'synthetic/spike.csv', '--out', out], () => {})).toBe(0);
     expect(readFileSync(join(out, 'forecasts.html'), 'utf8')).toMatch(/^<!doctype html>/);
     expect(await main(['nope', '--out', out], () => {})).toBe(2);
+  });
+
+  it('nab with no corpus: skips with the reason (exit 0, no report), fails under CI (exit 1)', async () => {
+    const out = join(root, 'out-missing');
+    const lines: string[] = [];
+    const missing = join(root, 'no-corpus-here');
+    expect(await main(['nab', '--nab', missing, '--out', out], (l) => lines.push(l), {})).toBe(0);
+    expect(lines.join('\n')).toMatch(/nab: skipped: no NAB corpus at .*no-corpus-here/);
+    expect(existsSync(join(out, 'nab.html'))).toBe(false);
+    expect(await main(['nab', '--nab', missing, '--out', out], () => {}, { CI: '1' })).toBe(1);
+  });
+});
+
+// The real corpus next to the repository, as the other NAB tests use it: skipped with the reason
+// when absent, failing instead under CI.
+const nabDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/datasets/nab');
+const corpusPresent = nabCorpusStatus(nabDir, {}).action === 'run';
+if (!corpusPresent) {
+  const reason = `NAB corpus not found at ${nabDir}`;
+  if (process.env.CI) throw new Error(`${reason} (required under CI)`);
+  console.warn(`skipping the nab notebook on the real corpus: ${reason}`);
+}
+
+describe.skipIf(!corpusPresent)('the nab notebook on the NAB corpus', () => {
+  it('runs one detector over every series and charts it among every published detector', async () => {
+    const out = join(root, 'out-real');
+    expect(await main(['nab', '--nab', nabDir, '--detector', 'ewmaGaussian', '--out', out], () => {})).toBe(0);
+    const html = readFileSync(join(out, 'nab.html'), 'utf8');
+    const published = Object.keys(readPublishedScoreboard(nabDir));
+    expect(published.length).toBeGreaterThan(5);
+    // One bar per published detector plus ours, each with its label.
+    for (const detector of [...published, 'ewmaGaussian (ours)']) expect(html).toContain(`>${detector}</text>`);
+    expect(html).toContain('Example: realKnownCause/nyc_taxi.csv');
+    expect(charts(html)).toBe(3);
+    expect(existsSync(join(out, 'nab-results', 'ewmaGaussian', 'ewmaGaussian_standard_scores.csv'))).toBe(true);
   });
 });

@@ -28,8 +28,12 @@ export const USAGE = `usage: npm run notebook -- <name> [--out dir] [--small] [o
 
   --out <dir>  where <name>.html is written (notebooks/out)`;
 
-/** Parses the command line, runs one notebook and returns the process exit code. */
-export async function main(argv: string[], log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<number> {
+/** Parses the command line, runs one notebook and returns the process exit code (`env` decides whether a missing NAB corpus skips or fails). */
+export async function main(
+  argv: string[],
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -81,7 +85,7 @@ export async function main(argv: string[], log: (line: string) => void = (line) 
       break;
     }
     case 'nab': {
-      const status = nabCorpusStatus(nabDir);
+      const status = nabCorpusStatus(nabDir, env);
       if (status.action !== 'run') {
         log(`nab: ${status.action === 'skip' ? 'skipped' : 'failed'}: ${status.reason}${status.action === 'fail' ? ' (CI is set)' : ''}`);
         return status.action === 'skip' ? 0 : 1;
