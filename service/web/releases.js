@@ -1,6 +1,8 @@
 // The releases list with filters (app, environment, state). Filters live in the page's query
 // string so a filtered list can be bookmarked; the API key never does.
-import { api, badge, el, frame, time } from './common.js';
+import { api, badge, el, frame, score, time } from './common.js';
+
+const RECENT = 50;
 
 const environments = ['', 'test', 'staging', 'production', 'beta'];
 const states = ['', 'planned', 'deploying', 'observing', 'succeeded', 'failed', 'aborted', 'rolled_back'];
@@ -9,7 +11,13 @@ frame('Releases', async (main) => {
   const params = new URLSearchParams(location.search);
   const filter = { app: params.get('app') ?? '', environment: params.get('environment') ?? '', state: params.get('state') ?? '' };
   const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
-  const { releases } = await api(`/v1/releases${query.toString() ? `?${query}` : ''}`);
+  const [{ releases }, { evaluations }] = await Promise.all([
+    api(`/v1/releases${query.toString() ? `?${query}` : ''}`),
+    api('/v1/evaluations?limit=1000'),
+  ]);
+  // The API lists oldest first; the page shows the latest evaluations, newest first, including
+  // those made without a release order (inline cases, the demo).
+  const latest = evaluations.slice(-RECENT).reverse();
 
   const app = el('input', { type: 'text', name: 'app', value: filter.app, placeholder: 'any app', size: 14 });
   const environment = el('select', { name: 'environment' }, environments.map((e) => el('option', { value: e, selected: e === filter.environment }, e || 'any environment')));
@@ -37,6 +45,17 @@ frame('Releases', async (main) => {
         el('thead', {}, el('tr', {}, ['release', 'app', 'environment', 'version', 'state', 'hosts', 'batches', 'created', 'updated'].map((h) => el('th', {}, h)))),
         el('tbody', {}, rows))
       : el('p', { class: 'muted', id: 'no-releases' }, 'No release matches.'),
+    el('h2', { class: 'spaced' }, 'Latest evaluations'),
+    latest.length
+      ? el('table', { class: 'list', id: 'latest-evaluations' },
+        el('thead', {}, el('tr', {}, ['evaluated', 'release', 'batch', 'decision', 'score', 'feedback', 'report'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, latest.map((e) => el('tr', { 'data-evaluation': e.id },
+          el('td', {}, time(e.createdAt)),
+          el('td', {}, e.releaseId ? el('a', { href: `/ui/releases/${encodeURIComponent(e.releaseId)}` }, e.releaseId) : '—'),
+          el('td', {}, String(e.batch ?? '—')), el('td', {}, badge(e.decision)), el('td', { class: 'num' }, score(e.score)),
+          el('td', {}, e.feedback ? (e.feedback.correct ? 'correct' : 'incorrect') : '—'),
+          el('td', {}, el('a', { href: `/ui/evaluations/${encodeURIComponent(e.id)}` }, 'report'))))))
+      : el('p', { class: 'muted' }, 'No evaluation yet.'),
   );
 });
 

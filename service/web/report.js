@@ -120,7 +120,7 @@ function releaseInfo(record, verdict, release) {
     el('table', { class: 'info' }, el('tbody', {},
       el('tr', {}, el('th', {}, 'App'), el('td', {}, verdict.app), el('th', {}, 'Release'), el('td', {},
         verdict.release.id ? (release ? el('a', { href: `/ui/releases/${encodeURIComponent(verdict.release.id)}` }, verdict.release.id) : verdict.release.id) : '—')),
-      el('tr', {}, el('th', {}, 'Batch'), el('td', {}, String(verdict.release.batch ?? record.batch ?? '—')), el('th', {}, 'Release state'), el('td', {}, release ? badge(release.state) : '—')),
+      el('tr', {}, el('th', {}, 'Batch'), el('td', {}, String(verdict.release.batch ?? record.batch ?? '—')), el('th', {}, 'Release state'), el('td', {}, release ? badge(release.state) : el('span', { class: 'muted' }, record.releaseId ? 'no release order' : '—'))),
       el('tr', {}, el('th', {}, 'Version'), el('td', {}, verdict.release.version ?? release?.order?.version ?? '—'), el('th', {}, 'Deployed at'), el('td', {}, time(verdict.release.deployedAt))),
       el('tr', {}, el('th', {}, 'Batch started'), el('td', {}, time(batch?.started)), el('th', {}, 'Batch finished'), el('td', {}, time(batch?.finished))),
       el('tr', {}, el('th', {}, 'Released hosts'), el('td', {}, hostList(released)), el('th', {}, 'Control (unreleased) hosts'), el('td', {}, hostList(unreleased))),

@@ -180,6 +180,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
   it('the releases list filters by app, environment and state; the release page draws its timeline', async () => {
     await page.goto(`${service.url}/ui?environment=production`);
     await page.locator(`tr[data-release="${releaseId}"]`).waitFor();
+    expect(await page.locator(`#latest-evaluations tr[data-evaluation="${evaluationId}"] a[href="/ui/evaluations/${evaluationId}"]`).count()).toBe(1);
     await page.screenshot({ path: join(artifacts, 'releases.png'), fullPage: true });
     await page.locator('#filters select[name="state"]').selectOption('succeeded');
     await page.locator('#filters button[type="submit"]').click();
