@@ -21,8 +21,7 @@ import { insufficientData, type DetectorInput, type DetectorModule, type Detecto
 import { forecastBandPlot } from '../../src/core/forecast-judgement.js';
 import { deviationScore } from '../../src/core/score.js';
 import { countPresent } from '../../src/core/series.js';
-import { nanMad, nanMedian } from '../../src/core/stats.js';
-import { nullMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
+import { madOf, medianInPlace, medianOf, nullMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
 
 export const anchoredBaselineConfigSchema = z.object({
   /** Season length in points; default: `input.period` (one day at the series' step). */
@@ -68,34 +67,41 @@ interface Prepared {
   nulls: Map<string, NullMaxima>;
 }
 
-/** Forecast of x[cut + j] for j in [0, n) from x[0, cut): see the module comment. NaN where no slot has data. */
-function forecastFrom(x: Float64Array, cut: number, n: number, period: number, config: AnchoredBaselineConfig, ratio: boolean, out: Float64Array): void {
+/**
+ * Forecast of x[cut + j] for j in [0, n) from x[0, cut): see the module comment. NaN where no slot
+ * has data. Reads x below cut + n − period only. Medians by selection in `scratch` (at least
+ * anchorPoints × maxPeriods long), so the backtest's many forecasts allocate nothing.
+ */
+function forecastFrom(x: Float64Array, cut: number, n: number, period: number, config: AnchoredBaselineConfig, ratio: boolean, out: Float64Array, scratch: Float64Array): void {
   const periods = Math.min(config.maxPeriods, Math.floor((cut - config.anchorPoints) / period));
-  const slots: number[] = [];
-  const recent: number[] = [];
-  const earlier: number[] = [];
+  let count = 0;
   for (let i = cut - config.anchorPoints; i < cut; i++) {
     const v = x[i];
-    if (v === v) recent.push(v);
+    if (v === v) scratch[count++] = v;
+  }
+  const recentLevel = medianInPlace(scratch, count);
+  count = 0;
+  for (let i = cut - config.anchorPoints; i < cut; i++) {
     for (let d = 1; d <= periods; d++) {
       const e = x[i - d * period];
-      if (e === e) earlier.push(e);
+      if (e === e) scratch[count++] = e;
     }
   }
-  const median = (values: number[]) => (values.length === 0 ? NaN : nanMedian(Float64Array.from(values)));
-  const recentLevel = median(recent);
-  const earlierLevel = median(earlier);
+  const earlierLevel = medianInPlace(scratch, count);
   for (let j = 0; j < n; j++) {
-    slots.length = 0;
+    count = 0;
     for (let d = 1; d <= periods; d++) {
       const v = x[cut + j - d * period];
-      if (v === v) slots.push(v);
+      if (v === v) scratch[count++] = v;
     }
-    const base = median(slots);
+    const base = medianInPlace(scratch, count);
     if (!(base === base) || !(recentLevel === recentLevel) || !(earlierLevel === earlierLevel)) out[j] = base;
     else out[j] = ratio && earlierLevel > 0 ? base * (recentLevel / earlierLevel) : base + (recentLevel - earlierLevel);
   }
 }
+
+/** Scratch space forecastFrom needs for this config. */
+const forecastScratch = (config: AnchoredBaselineConfig) => new Float64Array(Math.max(config.anchorPoints, 1) * config.maxPeriods + config.maxPeriods + config.anchorPoints);
 
 function resolvePeriod(input: Pick<DetectorInput, 'period'>, config: AnchoredBaselineConfig): number | null {
   const p = config.period ?? input.period;
@@ -116,7 +122,7 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   let positive = true;
   for (const v of history) if (v === v && v <= 0) positive = false;
   const ratio = config.anchor === 'ratio' || (config.anchor === 'auto' && positive);
-  const magnitude = Math.max(Math.abs(nanMedian(history)), Number.EPSILON);
+  const magnitude = Math.max(Math.abs(medianOf(history, 0, history.length)), Number.EPSILON);
   // Backtest: one forecast per cut over the last backtestPoints cuts, each as long as the
   // horizon we may be asked about (the window, at most).
   const horizon = windowLength;
@@ -124,16 +130,17 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const fromCut = Math.max(firstCut, lastCut - backtestPoints);
   const residuals: Float64Array[] = [];
   const forecast = new Float64Array(horizon);
+  const scratch = forecastScratch(config);
   const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
   for (let cut = lastCut; cut >= fromCut; cut -= stride) {
-    forecastFrom(history, cut, horizon, period, config, ratio, forecast);
+    forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch);
     const r = new Float64Array(horizon);
     for (let j = 0; j < horizon; j++) r[j] = history[cut + j] - forecast[j];
     residuals.push(r);
   }
   const all = new Float64Array(residuals.length * horizon);
   residuals.forEach((r, i) => all.set(r, i * horizon));
-  const sigma = Math.max(nanMad(all), config.minRelativeSigma * magnitude, 1e-12);
+  const sigma = Math.max(madOf(all, 0, all.length), config.minRelativeSigma * magnitude, 1e-12);
   for (const r of residuals) for (let j = 0; j < r.length; j++) r[j] /= sigma;
   return { kind: 'anchoredBaseline', period, ratio, sigma, magnitude, historyLength: history.length, backtests: residuals, nulls: new Map() };
 }
@@ -168,11 +175,16 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const prepared = isPrepared(input.prepared) && input.prepared.backtests[0]?.length === horizon ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
   if (typeof prepared === 'string') return insufficientData(identity, prepared);
   const history = input.history!.values;
-  const x = new Float64Array(history.length + n);
-  x.set(history);
-  x.set(window, history.length);
+  // A window no longer than a period is forecast from history alone; only longer ones need the
+  // window's own earlier points (a period back) appended.
+  let x = history;
+  if (n > prepared.period) {
+    x = new Float64Array(history.length + n);
+    x.set(history);
+    x.set(window, history.length);
+  }
   const forecast = new Float64Array(n);
-  forecastFrom(x, history.length, n, prepared.period, config, prepared.ratio, forecast);
+  forecastFrom(x, history.length, n, prepared.period, config, prepared.ratio, forecast, forecastScratch(config));
   const z = new Float64Array(n);
   for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / prepared.sigma;
   const observed = windowStatistics(z, 0, n, direction);

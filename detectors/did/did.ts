@@ -33,7 +33,7 @@ import { deviationScore } from '../../src/core/score.js';
 import { alignTo } from '../../src/core/compare.js';
 import { nanMad, nanMedian } from '../../src/core/stats.js';
 import { toJsonValues, type Series } from '../../src/core/series.js';
-import { nullMaxima, windowStatistics } from '../../src/core/window-stats.js';
+import { madOf, medianOf, nullMaxima, windowStatistics } from '../../src/core/window-stats.js';
 
 export const didConfigSchema = z.object({
   /** History points right before the release that set the baseline relation. */
@@ -126,8 +126,8 @@ interface FormBaseline {
 }
 
 function formBaseline(baseline: Float64Array, magnitude: number, config: DidConfig): FormBaseline {
-  const centre = nanMedian(baseline);
-  const sigma = Math.max(nanMad(baseline), config.minRelativeSigma * magnitude, 1e-12);
+  const centre = medianOf(baseline, 0, baseline.length);
+  const sigma = Math.max(madOf(baseline, 0, baseline.length), config.minRelativeSigma * magnitude, 1e-12);
   const rho = Math.min(config.maxAutocorrelation, Math.max(0, lagOneAutocorrelation(baseline, centre)));
   const z = new Float64Array(baseline.length);
   for (let i = 0; i < baseline.length; i++) z[i] = (baseline[i] - centre) / sigma;

@@ -32,7 +32,8 @@
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { countPresent, series, type Series } from '../core/series.js';
-import { nanMad, nanMedian } from '../core/stats.js';
+import { nanMad } from '../core/stats.js';
+import { madOf, medianOf } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
@@ -144,8 +145,9 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
     controlChanges[h] = (mean(metric.unreleased[h].values, w.cut, w.length) - pre) / Math.max(Math.abs(pre), 1e-9);
   }
   if (countPresent(controlChanges) < cfg.minControlHosts) return null;
-  const centre = nanMedian(controlChanges);
-  const controlSpread = nanMad(controlChanges);
+  const scratch = new Float64Array(controlChanges.length);
+  const centre = medianOf(controlChanges, 0, controlChanges.length, scratch);
+  const controlSpread = madOf(controlChanges, 0, controlChanges.length, scratch);
   const hosts: HostFinding[] = [];
   let score = 0;
   for (let h = 0; h < metric.released.length; h++) {
