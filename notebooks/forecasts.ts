@@ -119,7 +119,7 @@ export function nabSeries(dir: string, name: string): ForecastSeries {
   const step = gaps[Math.floor(gaps.length / 2)];
   const period = Math.max(2, Math.round(DAY / step));
   const labels = JSON.parse(readFileSync(join(dir, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
-  let from = values.length - period;
+  let from = Math.max(0, values.length - period);
   let to = values.length;
   for (const [a, b] of labels[name] ?? []) {
     const first = timestamps.findIndex((t) => t >= parseNabTimestamp(a));
