@@ -62,13 +62,20 @@ export function planAggregation(hosts: readonly Float64Array[], how: HostAggrega
   return { how, levels: null, ratio: false, total: 0 };
 }
 
-/** Aggregates `hosts` over [from, to) by a plan from `planAggregation`. O(hosts × (to − from)). */
-export function aggregateWith(hosts: readonly Float64Array[], plan: AggregationPlan, from: number, to: number): Float64Array {
+/**
+ * Aggregates `hosts` over [from, to) by a plan from `planAggregation`. O(hosts × (to − from)).
+ * With `hostMeans` (one slot per host) it also stores each host's mean over the span (`NaN` when
+ * it has no point there) in the same pass: reading many hosts' windows is bound by memory
+ * latency, so the per-host view should not read them again.
+ */
+export function aggregateWith(hosts: readonly Float64Array[], plan: AggregationPlan, from: number, to: number, hostMeans?: Float64Array): Float64Array {
   const length = Math.max(0, to - from);
   const out = new Float64Array(length);
   const count = hosts.length;
   if (count === 0) return out.fill(NaN);
   const how = plan.how;
+  if (hostMeans && (how === 'mean' || how === 'sum')) return aggregateWithMeans(hosts, plan, from, length, out, hostMeans);
+  if (hostMeans) for (let h = 0; h < count; h++) hostMeans[h] = spanMean(hosts[h], from, to);
   if (how === 'mean' || how === 'sum') {
     // Counting the missing values (rare) instead of the present ones saves a store per point.
     const missing = new Int32Array(Math.min(BLOCK, length));
@@ -109,6 +116,51 @@ export function aggregateWith(hosts: readonly Float64Array[], plan: AggregationP
       if (v === v) column[n++] = v;
     }
     out[i] = n === 0 ? NaN : quantileSorted(column.subarray(0, n).sort(), p);
+  }
+  return out;
+}
+
+/** Mean of the present values of [from, to), added in index order; `NaN` when none. */
+function spanMean(values: Float64Array, from: number, to: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v === v) {
+      sum += v;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : sum / n;
+}
+
+/** `aggregateWith` for `mean`/`sum` with each host's mean gathered in the same pass (one block). */
+function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPlan, from: number, length: number, out: Float64Array, hostMeans: Float64Array): Float64Array {
+  const count = hosts.length;
+  const missing = new Int32Array(length);
+  const levels = plan.levels;
+  for (let h = 0; h < count; h++) {
+    const values = hosts[h];
+    const level = levels ? levels[h] : 0;
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < length; i++) {
+      const v = values[from + i];
+      if (v === v) {
+        out[i] += levels === null ? v : plan.ratio ? v / level : v - level;
+        sum += v;
+        n++;
+      } else missing[i]++;
+    }
+    hostMeans[h] = n === 0 ? NaN : sum / n;
+  }
+  const hostsFactor = plan.how === 'mean' ? 1 : count;
+  for (let i = 0; i < length; i++) {
+    const p = count - missing[i];
+    if (p === 0) out[i] = NaN;
+    else if (levels === null) out[i] = plan.how === 'mean' ? out[i] / p : (out[i] / p) * count;
+    else if (plan.ratio) out[i] = (out[i] / p) * plan.total;
+    else out[i] = (out[i] / p) * hostsFactor + plan.total;
   }
   return out;
 }

@@ -131,9 +131,10 @@ function hostNoise(values: Float64Array, from: number, to: number): number {
  * release), relative to its own level, minus the unreleased hosts' median relative change. The band
  * is the largest of: `bandSigma` robust σ of the unreleased hosts' changes; `bandSigma` standard
  * errors of the host's own change (from its noise); `minRelativeChange`. The means before the
- * release and the hosts' noise come from `history` (computed once per batch).
+ * release and the hosts' noise come from `history` (computed once per batch), the window means
+ * (`treatedAfter`, `controlAfter`) from the aggregation's pass over the window.
  */
-function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction: Direction, history: MetricHistory): { score: number; hosts: HostFinding[] } | null {
+function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction: Direction, history: MetricHistory, treatedAfter: Float64Array, controlAfter: Float64Array): { score: number; hosts: HostFinding[] } | null {
   const cfg = policy.views.perHost;
   const after = w.length - w.cut;
   if (!cfg.enabled || metric.unreleased.length < cfg.minControlHosts || w.cut === 0 || after < policy.minData.observedPoints) return null;
@@ -142,7 +143,7 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
   const controlChanges = new Float64Array(metric.unreleased.length);
   for (let h = 0; h < metric.unreleased.length; h++) {
     const pre = history.controlBefore[h];
-    controlChanges[h] = (mean(metric.unreleased[h].values, w.cut, w.length) - pre) / Math.max(Math.abs(pre), 1e-9);
+    controlChanges[h] = (controlAfter[h] - pre) / Math.max(Math.abs(pre), 1e-9);
   }
   if (countPresent(controlChanges) < cfg.minControlHosts) return null;
   const scratch = new Float64Array(controlChanges.length);
@@ -153,7 +154,7 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
   for (let h = 0; h < metric.released.length; h++) {
     const pre = history.treatedBefore[h];
     const level = Math.max(Math.abs(pre), 1e-9);
-    const change = (mean(metric.released[h].values, w.cut, w.length) - pre) / level;
+    const change = (treatedAfter[h] - pre) / level;
     const excess = change - centre;
     if (!Number.isFinite(excess)) continue;
     const noise = history.treatedNoise[h] / level;
@@ -259,9 +260,11 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   // those of the first evaluation (the batch's history does not change while it is observed).
   const metricKey = `${c.app}|${metric.name}|${c.start}|${c.step}|${w.cut}|${how}|${policy.alignmentPoints}|${metric.released.map((h) => h.host).join(',')}|${metric.unreleased.map((h) => h.host).join(',')}`;
   const history = cache ? cache.get(`history|${metricKey}`, () => metricHistory(metric, how, w, policy)) : metricHistory(metric, how, w, policy);
-  const observed = aggregateWith(metric.released.map((h) => h.values), history.treatedPlan, w.cut, w.length);
+  const treatedAfter = new Float64Array(metric.released.length);
+  const controlAfter = new Float64Array(metric.unreleased.length);
+  const observed = aggregateWith(metric.released.map((h) => h.values), history.treatedPlan, w.cut, w.length, treatedAfter);
   const hasControl = metric.unreleased.length > 0;
-  const controlWindow = history.controlPlan ? aggregateWith(metric.unreleased.map((h) => h.values), history.controlPlan, w.cut, w.length) : null;
+  const controlWindow = history.controlPlan ? aggregateWith(metric.unreleased.map((h) => h.values), history.controlPlan, w.cut, w.length, controlAfter) : null;
   const windowStart = c.start + w.cut * c.step;
   const present = countPresent(observed);
   const base: Omit<MetricVerdict, 'status' | 'score' | 'anomalous' | 'direction' | 'reasons'> = {
@@ -340,7 +343,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   }
 
   // 3. per host.
-  const perHost = perHostView(metric, w, policy, direction, history);
+  const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
     const worst = perHost.hosts[0];

@@ -4,8 +4,8 @@ import { generateCase, v1Preset } from '../../datasets/generator/index.js';
 import { didDetect, didDetector, didConfigSchema } from '../../detectors/did/did.js';
 import type { Direction } from '../core/detector.js';
 import { series } from '../core/series.js';
-import { nanMedian } from '../core/stats.js';
-import { medianOf, nullMaxima, windowStatistics } from '../core/window-stats.js';
+import { nanMad, nanMedian } from '../core/stats.js';
+import { madOf, medianOf, nullMaxima, windowStatistics } from '../core/window-stats.js';
 import type { ParsedCase } from '../datasets/case.js';
 import { aggregateHosts, aggregateWith, planAggregation } from './aggregate.js';
 import { GateCache } from './cache.js';
@@ -38,6 +38,11 @@ describe('window statistics fast paths', () => {
       expect(sameNumber(medianOf(values, from, values.length), nanMedian(values.slice(from)))).toBe(true);
     }), { numRuns: 500 });
   });
+  it('madOf(values, from, to) equals nanMad of the same span', () => {
+    fc.assert(fc.property(fc.array(value, { maxLength: 80 }), (values) => {
+      expect(sameNumber(madOf(values, 0, values.length), nanMad(values))).toBe(true);
+    }), { numRuns: 500 });
+  });
   it('nullMaxima(z, n, direction, minCount) equals the statistics of every window sorted afresh', () => {
     fc.assert(fc.property(fc.array(value, { maxLength: 120 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom<Direction>('up', 'down', 'both'), fc.nat(20), (z, n, direction, minCount) => {
       expect(nullMaxima(z, n, direction, minCount)).toEqual(nullMaximaByDefinition(z, n, direction, minCount));
@@ -46,14 +51,19 @@ describe('window statistics fast paths', () => {
 });
 
 describe('aggregateWith(hosts, planAggregation(…)) over parts', () => {
-  it('the history and the window aggregated apart equal aggregateHosts over the whole span', () => {
+  it('the history and the window aggregated apart equal aggregateHosts over the whole span; hostMeans are the hosts\' window means', () => {
     const hosts = fc.array(fc.array(value, { minLength: 30, maxLength: 30 }).map((v) => Float64Array.from(v)), { minLength: 1, maxLength: 6 });
     fc.assert(fc.property(hosts, fc.constantFrom('mean', 'sum', 'p95', 'max', 'median') as fc.Arbitrary<'mean' | 'sum' | 'p95' | 'max' | 'median'>, fc.integer({ min: 1, max: 29 }), (h, how, cut) => {
       const levels = { from: Math.max(0, cut - 12), to: cut };
       const whole = aggregateHosts(h, how, 0, 30, levels);
       const plan = planAggregation(h, how, levels);
-      const parts = [...aggregateWith(h, plan, 0, cut), ...aggregateWith(h, plan, cut, 30)];
+      const means = new Float64Array(h.length);
+      const parts = [...aggregateWith(h, plan, 0, cut), ...aggregateWith(h, plan, cut, 30, means)];
       expect(parts).toEqual([...whole]);
+      h.forEach((host, i) => {
+        const present = [...host.subarray(cut)].filter((v) => v === v);
+        expect(means[i]).toBe(present.length === 0 ? NaN : present.reduce((a, b) => a + b, 0) / present.length);
+      });
     }), { numRuns: 300 });
   });
   it('a long span is aggregated in blocks without changing any step', () => {
