@@ -19,7 +19,7 @@ describe('sluice demo (npm start)', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/release rel-good-2\.4\.1 batch 1 .*: PASS/);
     expect(text).toMatch(/release rel-bad-2\.5\.0 batch 1 .*: FAIL/);
-    expect(text).toMatch(/report: http:\/\/127\.0\.0\.1:\d+\/v1\/evaluations\/ev-/);
+    expect(text).toMatch(/report: http:\/\/127\.0\.0\.1:\d+\/ui\/evaluations\/ev-/);
     expect(text).not.toMatch(/slk_[a-z0-9]+_[A-Za-z0-9_-]{10,}/);
   }, 120_000);
 });

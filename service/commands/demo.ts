@@ -126,12 +126,12 @@ export async function main(argv: string[]): Promise<number> {
         },
       }),
     });
-    const verdict = (await response.json()) as { decision: string; score: number; reasons: string[]; report: string; anomalies: number };
+    const verdict = (await response.json()) as { id: string; decision: string; score: number; reasons: string[]; report: string; anomalies: number };
     if (!response.ok) throw new Error(`gate failed: ${JSON.stringify(verdict)}`);
     const action = verdict.decision === 'PASS' ? 'continue with batch 2' : verdict.decision === 'FAIL' ? `roll back the ${batchNames.size} released hosts` : 'pause for a person';
     console.log(`\ndemo: release ${release.id} batch 1 (${batchNames.size} hosts, ${unreleased.length} unreleased as control): ${verdict.decision}, score ${verdict.score.toFixed(1)}, ${verdict.anomalies} anomalies → ${action}`);
     for (const reason of verdict.reasons.slice(0, 4)) console.log(`  - ${reason}`);
-    console.log(`  report: ${service.url}${verdict.report}  (read with an API key: the admin key is in ${join(dataDir, 'admin.key')})`);
+    console.log(`  report: ${service.url}/ui/evaluations/${verdict.id}  (the page asks once for an API key: the admin key is in ${join(dataDir, 'admin.key')})`);
     reports.push(verdict.decision);
   }
   if (args.options.exit) {

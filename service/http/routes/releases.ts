@@ -54,7 +54,8 @@ interface Progress {
   batches: Record<string, { started?: number; finished?: number; hostsDone: string[] }>;
 }
 
-const view = (r: ReleaseRecord) => ({ id: r.id, app: r.app, environment: r.environment, state: r.state, version: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, ...(r.spec as object) });
+// `revision` counts the record's updates; the release's own version is `order.version`.
+const view = (r: ReleaseRecord) => ({ id: r.id, app: r.app, environment: r.environment, state: r.state, revision: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, ...(r.spec as object) });
 
 export function releaseRoutes(store: Store, now: () => number): RouteSpec[] {
   return [
