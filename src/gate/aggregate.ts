@@ -22,7 +22,7 @@ import { medianOf } from '../core/window-stats.js';
 import type { HostAggregation, Policy } from './policy.js';
 
 /** Steps aggregated together across all hosts, so the running sums stay in the L1 cache. */
-const BLOCK = 2048;
+const BLOCK = 4096;
 
 /**
  * How a group's hosts combine, fixed by their history: the aggregation and, for `mean`/`sum` with
@@ -82,8 +82,9 @@ export function aggregateWith(hosts: readonly Float64Array[], plan: AggregationP
     for (let block = 0; block < length; block += BLOCK) {
       const end = Math.min(length, block + BLOCK);
       missing.fill(0);
-      if (plan.levels) accumulateLevels(hosts, plan.levels, plan.ratio, from, block, end, out, missing);
-      else accumulatePlain(hosts, from, block, end, out, missing);
+      if (plan.levels === null) accumulateValues(hosts, from, block, end, out, missing);
+      else if (plan.ratio) accumulateRatios(hosts, plan.levels, from, block, end, out, missing);
+      else accumulateOffsets(hosts, plan.levels, from, block, end, out, missing);
       if (plan.levels) {
         const hostsFactor = how === 'mean' ? 1 : count;
         for (let i = block; i < end; i++) {
@@ -165,29 +166,111 @@ function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPla
   return out;
 }
 
-/** Adds each present value's ratio to (or offset from) its host's level, host by host. */
-function accumulateLevels(hosts: readonly Float64Array[], levels: Float64Array, ratio: boolean, from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
-  for (let h = 0; h < hosts.length; h++) {
+/**
+ * Adds each present value's ratio to its host's level to `out`, host after host, and counts the
+ * missing ones. Four hosts go through each step together: the additions at a step happen in the
+ * same host order as one host at a time (so the sums are bit for bit the same), with a quarter of
+ * the loads and stores of `out`. accumulateOffsets and accumulateValues are the same loop.
+ */
+function accumulateRatios(hosts: readonly Float64Array[], levels: Float64Array, from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
+  let h = 0;
+  for (; h + 4 <= hosts.length; h += 4) {
+    const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
+    const l0 = levels[h], l1 = levels[h + 1], l2 = levels[h + 2], l3 = levels[h + 3];
+    for (let i = block; i < end; i++) {
+      const k = from + i;
+      let o = out[i];
+      let m = 0;
+      const v0 = a0[k];
+      if (v0 === v0) o += v0 / l0;
+      else m++;
+      const v1 = a1[k];
+      if (v1 === v1) o += v1 / l1;
+      else m++;
+      const v2 = a2[k];
+      if (v2 === v2) o += v2 / l2;
+      else m++;
+      const v3 = a3[k];
+      if (v3 === v3) o += v3 / l3;
+      else m++;
+      out[i] = o;
+      if (m !== 0) missing[i - block] += m;
+    }
+  }
+  for (; h < hosts.length; h++) {
     const values = hosts[h];
     const level = levels[h];
-    if (ratio) {
-      for (let i = block; i < end; i++) {
-        const v = values[from + i];
-        if (v === v) out[i] += v / level;
-        else missing[i - block]++;
-      }
-    } else {
-      for (let i = block; i < end; i++) {
-        const v = values[from + i];
-        if (v === v) out[i] += v - level;
-        else missing[i - block]++;
-      }
+    for (let i = block; i < end; i++) {
+      const v = values[from + i];
+      if (v === v) out[i] += v / level;
+      else missing[i - block]++;
     }
   }
 }
 
-function accumulatePlain(hosts: readonly Float64Array[], from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
-  for (let h = 0; h < hosts.length; h++) {
+/** As accumulateRatios, with offsets from the levels. */
+function accumulateOffsets(hosts: readonly Float64Array[], levels: Float64Array, from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
+  let h = 0;
+  for (; h + 4 <= hosts.length; h += 4) {
+    const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
+    const l0 = levels[h], l1 = levels[h + 1], l2 = levels[h + 2], l3 = levels[h + 3];
+    for (let i = block; i < end; i++) {
+      const k = from + i;
+      let o = out[i];
+      let m = 0;
+      const v0 = a0[k];
+      if (v0 === v0) o += v0 - l0;
+      else m++;
+      const v1 = a1[k];
+      if (v1 === v1) o += v1 - l1;
+      else m++;
+      const v2 = a2[k];
+      if (v2 === v2) o += v2 - l2;
+      else m++;
+      const v3 = a3[k];
+      if (v3 === v3) o += v3 - l3;
+      else m++;
+      out[i] = o;
+      if (m !== 0) missing[i - block] += m;
+    }
+  }
+  for (; h < hosts.length; h++) {
+    const values = hosts[h];
+    const level = levels[h];
+    for (let i = block; i < end; i++) {
+      const v = values[from + i];
+      if (v === v) out[i] += v - level;
+      else missing[i - block]++;
+    }
+  }
+}
+
+/** As accumulateRatios, with the values themselves. */
+function accumulateValues(hosts: readonly Float64Array[], from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
+  let h = 0;
+  for (; h + 4 <= hosts.length; h += 4) {
+    const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
+    for (let i = block; i < end; i++) {
+      const k = from + i;
+      let o = out[i];
+      let m = 0;
+      const v0 = a0[k];
+      if (v0 === v0) o += v0;
+      else m++;
+      const v1 = a1[k];
+      if (v1 === v1) o += v1;
+      else m++;
+      const v2 = a2[k];
+      if (v2 === v2) o += v2;
+      else m++;
+      const v3 = a3[k];
+      if (v3 === v3) o += v3;
+      else m++;
+      out[i] = o;
+      if (m !== 0) missing[i - block] += m;
+    }
+  }
+  for (; h < hosts.length; h++) {
     const values = hosts[h];
     for (let i = block; i < end; i++) {
       const v = values[from + i];
