@@ -72,7 +72,7 @@ interface Prepared {
  * has data. Reads x below cut + n − period only. Medians by selection in `scratch` (at least
  * anchorPoints × maxPeriods long), so the backtest's many forecasts allocate nothing.
  */
-function forecastFrom(x: Float64Array, cut: number, n: number, period: number, config: AnchoredBaselineConfig, ratio: boolean, out: Float64Array, scratch: Float64Array): void {
+function forecastFrom(x: Float64Array, cut: number, n: number, period: number, config: AnchoredBaselineConfig, ratio: boolean, out: Float64Array, scratch: Float64Array, memo?: SlotMemo): void {
   const periods = Math.min(config.maxPeriods, Math.floor((cut - config.anchorPoints) / period));
   let count = 0;
   for (let i = cut - config.anchorPoints; i < cut; i++) {
@@ -88,15 +88,43 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
     }
   }
   const earlierLevel = medianInPlace(scratch, count);
+  const slots = memo?.get(periods);
   for (let j = 0; j < n; j++) {
-    count = 0;
-    for (let d = 1; d <= periods; d++) {
-      const v = x[cut + j - d * period];
-      if (v === v) scratch[count++] = v;
+    let base: number;
+    if (slots && slots.known[cut + j] === 1) base = slots.values[cut + j];
+    else {
+      count = 0;
+      for (let d = 1; d <= periods; d++) {
+        const v = x[cut + j - d * period];
+        if (v === v) scratch[count++] = v;
+      }
+      base = medianInPlace(scratch, count);
+      if (slots) {
+        slots.values[cut + j] = base;
+        slots.known[cut + j] = 1;
+      }
     }
-    const base = medianInPlace(scratch, count);
     if (!(base === base) || !(recentLevel === recentLevel) || !(earlierLevel === earlierLevel)) out[j] = base;
     else out[j] = ratio && earlierLevel > 0 ? base * (recentLevel / earlierLevel) : base + (recentLevel - earlierLevel);
+  }
+}
+
+/**
+ * The backtest's forecasts overlap (cuts a stride apart, each a horizon long), and the same-slot
+ * median for a target point depends only on that point and how many periods back are read: this
+ * memo computes each once per history.
+ */
+class SlotMemo {
+  private readonly byPeriods = new Map<number, { values: Float64Array; known: Uint8Array }>();
+  constructor(private readonly length: number) {}
+
+  get(periods: number): { values: Float64Array; known: Uint8Array } {
+    let slots = this.byPeriods.get(periods);
+    if (!slots) {
+      slots = { values: new Float64Array(this.length), known: new Uint8Array(this.length) };
+      this.byPeriods.set(periods, slots);
+    }
+    return slots;
   }
 }
 
@@ -131,9 +159,10 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const residuals: Float64Array[] = [];
   const forecast = new Float64Array(horizon);
   const scratch = forecastScratch(config);
+  const memo = new SlotMemo(history.length);
   const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
   for (let cut = lastCut; cut >= fromCut; cut -= stride) {
-    forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch);
+    forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch, memo);
     const r = new Float64Array(horizon);
     for (let j = 0; j < horizon; j++) r[j] = history[cut + j] - forecast[j];
     residuals.push(r);
