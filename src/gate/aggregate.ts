@@ -135,12 +135,58 @@ function spanMean(values: Float64Array, from: number, to: number): number {
   return n === 0 ? NaN : sum / n;
 }
 
-/** `aggregateWith` for `mean`/`sum` with each host's mean gathered in the same pass (one block). */
+/**
+ * `aggregateWith` for `mean`/`sum` with each host's mean gathered in the same pass. Four hosts at a
+ * time, as in accumulateRatios: same sums, and four hosts' windows are fetched from memory at once.
+ */
 function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPlan, from: number, length: number, out: Float64Array, hostMeans: Float64Array): Float64Array {
   const count = hosts.length;
   const missing = new Int32Array(length);
   const levels = plan.levels;
-  for (let h = 0; h < count; h++) {
+  const mode = levels === null ? 2 : plan.ratio ? 0 : 1;
+  const term = (v: number, level: number) => (mode === 0 ? v / level : mode === 1 ? v - level : v);
+  let h = 0;
+  for (; h + 4 <= count; h += 4) {
+    const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
+    const l0 = levels ? levels[h] : 0, l1 = levels ? levels[h + 1] : 0, l2 = levels ? levels[h + 2] : 0, l3 = levels ? levels[h + 3] : 0;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+    for (let i = 0; i < length; i++) {
+      const k = from + i;
+      let o = out[i];
+      let m = 0;
+      const v0 = a0[k];
+      if (v0 === v0) {
+        o += term(v0, l0);
+        s0 += v0;
+        n0++;
+      } else m++;
+      const v1 = a1[k];
+      if (v1 === v1) {
+        o += term(v1, l1);
+        s1 += v1;
+        n1++;
+      } else m++;
+      const v2 = a2[k];
+      if (v2 === v2) {
+        o += term(v2, l2);
+        s2 += v2;
+        n2++;
+      } else m++;
+      const v3 = a3[k];
+      if (v3 === v3) {
+        o += term(v3, l3);
+        s3 += v3;
+        n3++;
+      } else m++;
+      out[i] = o;
+      if (m !== 0) missing[i] += m;
+    }
+    hostMeans[h] = n0 === 0 ? NaN : s0 / n0;
+    hostMeans[h + 1] = n1 === 0 ? NaN : s1 / n1;
+    hostMeans[h + 2] = n2 === 0 ? NaN : s2 / n2;
+    hostMeans[h + 3] = n3 === 0 ? NaN : s3 / n3;
+  }
+  for (; h < count; h++) {
     const values = hosts[h];
     const level = levels ? levels[h] : 0;
     let sum = 0;
@@ -148,7 +194,7 @@ function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPla
     for (let i = 0; i < length; i++) {
       const v = values[from + i];
       if (v === v) {
-        out[i] += levels === null ? v : plan.ratio ? v / level : v - level;
+        out[i] += term(v, level);
         sum += v;
         n++;
       } else missing[i]++;
