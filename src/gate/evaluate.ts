@@ -26,8 +26,9 @@
  * - batch score = the highest category-weighted metric score (capped at 100):
  *   ≥ failThreshold → FAIL; ≥ inconclusiveThreshold → INCONCLUSIVE; otherwise PASS.
  *
- * Cost: O(hosts × points) to aggregate, plus each detector's own cost; repeated evaluations of
- * one batch reuse fitted models through `GateCache`.
+ * Cost: O(hosts × points) to aggregate, plus each detector's own cost. Repeated evaluations of
+ * one batch reuse fitted models and the history's aggregates through `GateCache`, and cost
+ * O(hosts × window points) plus the detectors' window work.
  */
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
