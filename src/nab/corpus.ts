@@ -4,6 +4,7 @@
  * `results/final_results.json` and result trees `<results>/<detector>/<category>/…csv`.
  * The corpus is read in place, never copied.
  */
+import { parseNabTimestamp } from '../datasets/nab.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NAB_PROFILES, type CostMatrix } from './scorer.js';
@@ -25,21 +26,8 @@ export interface NabSeries {
   windows: [number, number][];
 }
 
-/**
- * Parses NAB's `YYYY-MM-DD HH:MM:SS[.ffffff]` (also with `T`) as UTC epoch ms; NaN if malformed.
- * Sub-millisecond digits are dropped (NAB's timestamps are whole seconds).
- */
-export function parseNabTimestamp(text: string): number {
-  // Fast path for the exact `YYYY-MM-DD HH:MM:SS` form of the data files.
-  if (text.length === 19 && text[4] === '-' && text[10] === ' ' && text[13] === ':') {
-    const value = Date.UTC(+text.slice(0, 4), +text.slice(5, 7) - 1, +text.slice(8, 10), +text.slice(11, 13), +text.slice(14, 16), +text.slice(17, 19));
-    if (Number.isFinite(value)) return value;
-  }
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/.exec(text.trim());
-  if (!m) return NaN;
-  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), m[6] ? Number(m[6]) : 0, ms);
-}
+// One NAB timestamp parser for the whole library: the dataset importer's.
+export { parseNabTimestamp } from '../datasets/nab.js';
 
 /** A CSV file with a header row, split into named columns of strings. Quoting is not used by NAB. */
 export function readCsvColumns(path: string): Record<string, string[]> {
