@@ -49,21 +49,28 @@ export function webRoutes(options: { root?: string } = {}): RouteSpec[] {
     }
     return text;
   };
-  const send = (res: Response, path: string, cacheControl: string) => {
+  const send = (res: Response, path: string, cacheControl: string, body = read(path)) => {
     res.setHeader('content-security-policy', contentSecurityPolicy);
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     res.setHeader('cache-control', cacheControl);
     const type = types[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream';
-    return { text: { contentType: type, body: read(path) } };
+    return { text: { contentType: type, body } };
   };
-  const page = (path: string, file: string, summary: string): RouteSpec =>
-    route({ method: 'get', path, summary, tag: 'web', scope: null, handler: ({ res }) => send(res, join(root, file), 'no-cache') });
+  // Every page is the same shell (page.html) around its own module.
+  const page = (path: string, script: string, summary: string): RouteSpec =>
+    route({
+      method: 'get', path, summary, tag: 'web', scope: null,
+      handler: ({ res }) => {
+        const shell = join(root, 'page.html');
+        return send(res, shell, 'no-cache', read(shell).replace('%MODULE%', script));
+      },
+    });
   return [
-    page('/', 'releases.html', 'Web UI: releases (filter by app, environment, state)'),
-    page('/ui', 'releases.html', 'Web UI: releases (filter by app, environment, state)'),
-    page('/ui/releases/:id', 'release.html', 'Web UI: one release — batches, events and evaluations on a timeline'),
-    page('/ui/evaluations/:id', 'report.html', 'Web UI: the evaluation report — overview, feedback, anomalies by category, release, charts'),
+    page('/', 'releases.js', 'Web UI: releases (filter by app, environment, state)'),
+    page('/ui', 'releases.js', 'Web UI: releases (filter by app, environment, state)'),
+    page('/ui/releases/:id', 'release.js', 'Web UI: one release — batches, events and evaluations on a timeline'),
+    page('/ui/evaluations/:id', 'report.js', 'Web UI: the evaluation report — overview, feedback, anomalies by category, release, charts'),
     route({
       method: 'get', path: '/ui/assets/:file', summary: 'Web UI scripts and styles', tag: 'web', scope: null,
       handler: ({ params, res }) => {
