@@ -1,17 +1,9 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleCase } from '../../src/datasets/fixtures/example.js';
 import { main } from './dataset.js';
-
-const exampleText = await readFile(new URL('../../src/datasets/fixtures/case-format-example.json', import.meta.url), 'utf8');
-
-function exampleCase(id: string, tweak: (json: Record<string, unknown>) => void = () => {}): string {
-  const json = JSON.parse(exampleText) as Record<string, unknown>;
-  json.id = id;
-  tweak(json);
-  return JSON.stringify(json);
-}
 
 let root: string;
 beforeAll(async () => {

@@ -2,17 +2,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleCase, exampleText } from './fixtures/example.js';
 import { type ParsedCase, caseToJsonText, parseCase, toCaseJson } from './case.js';
 import { convertDataset, detectEncoding, iterateDataset, readDataset, readSplit, writeDataset } from './dataset.js';
-
-const exampleText = await readFile(new URL('./fixtures/case-format-example.json', import.meta.url), 'utf8');
-
-function exampleCase(id: string, tweak: (json: Record<string, unknown>) => void = () => {}): string {
-  const json = JSON.parse(exampleText) as Record<string, unknown>;
-  json.id = id;
-  tweak(json);
-  return JSON.stringify(json);
-}
 
 let root: string;
 beforeAll(async () => {
