@@ -81,8 +81,9 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
   const history = splitAt(input.history, treated.start).before;
   const observedPoints = countPresent(treated.values);
   if (observedPoints === 0) return insufficientData(identity, 'holtWinters found no observed point in the treated window', { treatedPoints: 0 });
+  const period = config.period ?? input.period ?? 1440;
   const fitted = fitHoltWinters(history.values, {
-    period: config.period ?? input.period ?? 1440,
+    period,
     seasonal: config.seasonal,
     trend: config.trend,
     damped: config.damped,
@@ -95,7 +96,7 @@ export function holtWintersDetect(input: DetectorInput, config: HoltWintersConfi
     outlierThreshold: config.outlierThreshold,
     maxOutlierRun: config.maxOutlierRun,
   });
-  if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period: config.period ?? input.period ?? 1440 });
+  if (!fitted.ok) return insufficientData(identity, fitted.error.message, { historyPoints: history.values.length, period });
   const fit = fitted.value;
   const sigma = Number.isFinite(fit.sigma) ? fit.sigma : 0;
   const offset = Math.max(0, Math.round((treated.start - endOf(history)) / treated.step));

@@ -89,6 +89,8 @@ export async function main(argv: string[]): Promise<number> {
     { id: 'rel-bad-2.5.0', version: '2.5.0', batch: batchOf(5), bad: true },
   ];
   const badHosts = new Set(releases.filter((r) => r.bad).flatMap((r) => r.batch.map((h) => h.name)));
+  // The control group: hosts that no release has reached.
+  const unreleased = hosts.filter((h) => !releases.some((r) => r.batch.includes(h))).slice(0, 60).map((h) => h.name);
 
   // The fleet reports two days and an hour of metrics through line protocol, as Telegraf would.
   const lines = fleetLines(hosts, from, now, deployedAt, badHosts, 7);
@@ -106,8 +108,6 @@ export async function main(argv: string[]): Promise<number> {
   const reports: string[] = [];
   for (const release of releases) {
     const batchNames = new Set(release.batch.map((h) => h.name));
-    // Control: hosts not in any released batch.
-    const unreleased = hosts.filter((h) => !batchNames.has(h.name) && !badHosts.has(h.name) && !releases[0].batch.includes(h)).slice(0, 60).map((h) => h.name);
     const response = await fetch(`${service.url}/v1/gate/evaluate`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
