@@ -4,42 +4,17 @@
  * evaluation is recorded with its inputs; people mark it correct or incorrect; labeled recordings
  * export as a dataset in the case format (one JSON case per line).
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { caseLogSchema, caseSchema, metricCategories, parseCase, toCaseJson, type ParsedCase } from '../../../src/datasets/case.js';
+import { caseSchema, parseCase, type ParsedCase } from '../../../src/datasets/case.js';
 import { GateCache } from '../../../src/gate/cache.js';
-import { evaluate } from '../../../src/gate/evaluate.js';
-import { parsePolicy } from '../../../src/gate/policy.js';
 import type { Verdict } from '../../../src/gate/verdict.js';
 import { labelFromFeedback } from '../../../src/replay/record.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { MetricSource } from '../../../src/sources/metric-source.js';
+import { caseFromQueries, gateQuerySchema, judgeCase, type JudgedBatch } from '../../gate/judge.js';
 import type { EvaluationRecord, Store } from '../../ports/store.js';
 import { HttpError } from '../errors.js';
 import { route, type RouteSpec } from '../route.js';
-
-const queryMetricSchema = z.object({
-  name: z.string().min(1),
-  category: z.enum(metricCategories),
-  direction: z.enum(['up', 'down', 'both']),
-  critical: z.boolean().default(false),
-  aggregate: z.enum(['mean', 'sum', 'min', 'max', 'p95', 'count', 'last']).optional(),
-});
-
-/** A batch described by queries: which hosts, which metrics, which minutes. */
-export const gateQuerySchema = z.object({
-  id: z.string().min(1).optional(),
-  app: z.string().min(1),
-  release: z.object({ id: z.string().optional(), version: z.string().optional(), batch: z.number().int().nonnegative().optional(), deployedAt: z.number().int() }),
-  step: z.number().int().positive().default(60_000),
-  /** Epoch ms where history starts (default: 2 days before `deployedAt`). */
-  historyFrom: z.number().int().optional(),
-  /** Epoch ms where the observation window ends (default: now). */
-  until: z.number().int().optional(),
-  hosts: z.object({ released: z.array(z.string().min(1)).min(1), unreleased: z.array(z.string().min(1)).default([]) }),
-  metrics: z.array(queryMetricSchema).min(1).max(500),
-  logs: z.array(caseLogSchema).default([]),
-});
 
 const gateBodySchema = z.object({
   /** Inline: one case in the case format. */
@@ -57,39 +32,6 @@ const feedbackSchema = z.object({
   kind: z.string().min(1).optional(),
   note: z.string().max(2000).optional(),
 });
-
-const DAY = 86_400_000;
-
-/** Resolves metric queries into a case; a failing source becomes an INCONCLUSIVE-ready empty metric. */
-async function caseFromQueries(q: z.output<typeof gateQuerySchema>, source: MetricSource, now: number): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
-  const until = q.until ?? now;
-  const start = q.historyFrom ?? q.release.deployedAt - 2 * DAY;
-  if (!(until > q.release.deployedAt)) throw new HttpError(400, 'invalid_input', 'body.query.until', 'the observation window is empty: until must be after release.deployedAt');
-  const aligned = start - (((start - q.release.deployedAt) % q.step) + q.step) % q.step;
-  const length = Math.ceil((until - aligned) / q.step);
-  if (length > 200_000) throw new HttpError(400, 'invalid_input', 'body.query.historyFrom', `the query spans ${length} points; at most 200000`);
-  const sourceErrors: string[] = [];
-  const metrics = await Promise.all(
-    q.metrics.map(async (m) => {
-      const fetch = async (hosts: string[]) => {
-        if (hosts.length === 0) return [];
-        try {
-          const out = await source.query({ metric: m.name, hosts, start: aligned, end: aligned + length * q.step, step: q.step, aggregate: m.aggregate });
-          return hosts.map((host) => ({ host, values: out[host]?.values ?? new Float64Array(length).fill(NaN) }));
-        } catch (error) {
-          sourceErrors.push(`${m.name}: ${(error as Error).message}`);
-          return hosts.map((host) => ({ host, values: new Float64Array(length).fill(NaN) }));
-        }
-      };
-      const [released, unreleased] = await Promise.all([fetch(q.hosts.released), fetch(q.hosts.unreleased)]);
-      return { name: m.name, category: m.category, direction: m.direction, critical: m.critical, released, unreleased };
-    }),
-  );
-  return {
-    parsed: { id: q.id ?? `eval-${randomUUID()}`, app: q.app, release: { ...q.release }, step: q.step, start: aligned, metrics, logs: q.logs },
-    sourceErrors,
-  };
-}
 
 export interface GateRouteDeps {
   store: Store;
@@ -117,25 +59,21 @@ export function gateRoutes({ store, source, now, reportBase = '' }: GateRouteDep
           }
           parsed = result.value;
         } else {
-          ({ parsed, sourceErrors } = await caseFromQueries(body.query!, source, now()));
+          try {
+            ({ parsed, sourceErrors } = await caseFromQueries(body.query!, source, now()));
+          } catch (error) {
+            if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.query.${error.path}`, error.message);
+            throw error;
+          }
         }
-        let verdict: Verdict;
+        let judged: JudgedBatch;
         try {
-          verdict = evaluate(parsed, parsePolicy(body.policy ?? {}), { cache });
+          judged = await judgeCase(parsed, body.policy ?? {}, sourceErrors, { store, cache, now });
         } catch (error) {
           if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.policy${error.path ? `.${error.path}` : ''}`, error.message);
           throw error;
         }
-        if (sourceErrors.length > 0) {
-          // Data that could not be read never passes: the verdict says why.
-          verdict = { ...verdict, decision: verdict.decision === 'FAIL' ? 'FAIL' : 'INCONCLUSIVE', basis: verdict.decision === 'FAIL' ? verdict.basis : 'insufficient_data', anomalous: true, reasons: [`metric source failed: ${sourceErrors.join('; ')}`, ...verdict.reasons] };
-        }
-        const id = `ev-${randomUUID()}`;
-        const record: EvaluationRecord = {
-          id, releaseId: parsed.release.id ?? null, batch: parsed.release.batch ?? null, createdAt: now(),
-          decision: verdict.decision, score: verdict.score, input: toCaseJson(parsed), verdict, feedback: null,
-        };
-        await store.saveEvaluation(record);
+        const { id, verdict } = judged;
         return { body: { id, report: reportUrl(id), ...verdict }, target: `evaluation:${id}` };
       },
     }),

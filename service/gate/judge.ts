@@ -1,0 +1,114 @@
+/**
+ * Judging one batch inside the service: metric queries become a case (read from the metric
+ * source), the case becomes a verdict (the library's gate), and every verdict is recorded with
+ * its inputs. The gate API, the orchestrator and the integrations all judge through here, so a
+ * batch is judged and recorded the same way whoever asks.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { SluiceError } from '../../src/core/errors.js';
+import { caseLogSchema, metricCategories, toCaseJson, type ParsedCase } from '../../src/datasets/case.js';
+import type { GateCache } from '../../src/gate/cache.js';
+import { evaluate } from '../../src/gate/evaluate.js';
+import { parsePolicy } from '../../src/gate/policy.js';
+import type { Verdict } from '../../src/gate/verdict.js';
+import type { MetricSource } from '../../src/sources/metric-source.js';
+import type { EvaluationRecord, Store } from '../ports/store.js';
+
+export const queryMetricSchema = z.object({
+  name: z.string().min(1),
+  category: z.enum(metricCategories),
+  direction: z.enum(['up', 'down', 'both']),
+  critical: z.boolean().default(false),
+  aggregate: z.enum(['mean', 'sum', 'min', 'max', 'p95', 'count', 'last']).optional(),
+});
+
+/** A batch described by queries: which hosts, which metrics, which minutes. */
+export const gateQuerySchema = z.object({
+  id: z.string().min(1).optional(),
+  app: z.string().min(1),
+  release: z.object({ id: z.string().optional(), version: z.string().optional(), batch: z.number().int().nonnegative().optional(), deployedAt: z.number().int() }),
+  step: z.number().int().positive().default(60_000),
+  /** Epoch ms where history starts (default: 2 days before `deployedAt`). */
+  historyFrom: z.number().int().optional(),
+  /** Epoch ms where the observation window ends (default: now). */
+  until: z.number().int().optional(),
+  hosts: z.object({ released: z.array(z.string().min(1)).min(1), unreleased: z.array(z.string().min(1)).default([]) }),
+  metrics: z.array(queryMetricSchema).min(1).max(500),
+  logs: z.array(caseLogSchema).default([]),
+});
+export type GateQuery = z.output<typeof gateQuerySchema>;
+
+const DAY = 86_400_000;
+
+/**
+ * Resolves metric queries into a case. A metric the source cannot serve becomes all-missing
+ * series plus an entry in `sourceErrors` (so the verdict cannot pass); a query whose window is
+ * empty or too long throws a SluiceError naming the field (relative to the query).
+ */
+export async function caseFromQueries(q: GateQuery, source: MetricSource, now: number): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
+  const until = q.until ?? now;
+  const start = q.historyFrom ?? q.release.deployedAt - 2 * DAY;
+  if (!(until > q.release.deployedAt)) throw new SluiceError('invalid_input', 'until', 'the observation window is empty: until must be after release.deployedAt');
+  const aligned = start - (((start - q.release.deployedAt) % q.step) + q.step) % q.step;
+  const length = Math.ceil((until - aligned) / q.step);
+  if (length > 200_000) throw new SluiceError('invalid_input', 'historyFrom', `the query spans ${length} points; at most 200000`);
+  const sourceErrors: string[] = [];
+  const metrics = await Promise.all(
+    q.metrics.map(async (m) => {
+      const read = async (hosts: string[]) => {
+        if (hosts.length === 0) return [];
+        try {
+          const out = await source.query({ metric: m.name, hosts, start: aligned, end: aligned + length * q.step, step: q.step, aggregate: m.aggregate });
+          return hosts.map((host) => ({ host, values: out[host]?.values ?? new Float64Array(length).fill(NaN) }));
+        } catch (error) {
+          sourceErrors.push(`${m.name}: ${(error as Error).message}`);
+          return hosts.map((host) => ({ host, values: new Float64Array(length).fill(NaN) }));
+        }
+      };
+      const [released, unreleased] = await Promise.all([read(q.hosts.released), read(q.hosts.unreleased)]);
+      return { name: m.name, category: m.category, direction: m.direction, critical: m.critical, released, unreleased };
+    }),
+  );
+  return {
+    parsed: { id: q.id ?? `eval-${randomUUID()}`, app: q.app, release: { ...q.release }, step: q.step, start: aligned, metrics, logs: q.logs },
+    sourceErrors,
+  };
+}
+
+export interface JudgeDeps {
+  store: Store;
+  cache: GateCache;
+  now: () => number;
+}
+
+export interface JudgedBatch {
+  /** Evaluation id (`ev-…`), the key of the stored record and of its report. */
+  id: string;
+  verdict: Verdict;
+}
+
+/**
+ * Judges a case under a (partial) policy and records the evaluation. Source errors turn a
+ * non-FAIL verdict into INCONCLUSIVE with the reason: data that could not be read never passes.
+ * A bad policy throws the library's SluiceError (path relative to the policy).
+ */
+export async function judgeCase(parsed: ParsedCase, policy: Record<string, unknown>, sourceErrors: string[], deps: JudgeDeps): Promise<JudgedBatch> {
+  let verdict = evaluate(parsed, parsePolicy(policy), { cache: deps.cache });
+  if (sourceErrors.length > 0) {
+    verdict = { ...verdict, decision: verdict.decision === 'FAIL' ? 'FAIL' : 'INCONCLUSIVE', basis: verdict.decision === 'FAIL' ? verdict.basis : 'insufficient_data', anomalous: true, reasons: [`metric source failed: ${sourceErrors.join('; ')}`, ...verdict.reasons] };
+  }
+  const id = `ev-${randomUUID()}`;
+  const record: EvaluationRecord = {
+    id, releaseId: parsed.release.id ?? null, batch: parsed.release.batch ?? null, createdAt: deps.now(),
+    decision: verdict.decision, score: verdict.score, input: toCaseJson(parsed), verdict, feedback: null,
+  };
+  await deps.store.saveEvaluation(record);
+  return { id, verdict };
+}
+
+/** Resolves queries and judges them: the one call the orchestrator and integrations make. */
+export async function judgeQuery(query: GateQuery, policy: Record<string, unknown>, source: MetricSource, deps: JudgeDeps): Promise<JudgedBatch> {
+  const { parsed, sourceErrors } = await caseFromQueries(query, source, deps.now());
+  return judgeCase(parsed, policy, sourceErrors, deps);
+}
