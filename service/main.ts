@@ -9,6 +9,7 @@ import { retrying } from '../src/sources/retrying.js';
 import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
 import { IngestStore } from './adapters/metrics/ingest-store.js';
+import { PrometheusSource, prometheusOptionsSchema } from './adapters/metrics/prometheus.js';
 import { postgresStore } from './adapters/store/postgres.js';
 import { sqliteStore } from './adapters/store/sqlite.js';
 import { createApp } from './http/app.js';
@@ -29,9 +30,11 @@ export const serviceConfigSchema = z.object({
   store: z.string().default('sqlite'),
   /** Schema to use in PostgreSQL (default `public`). */
   postgresSchema: z.string().optional(),
-  /** `ingest` (the built-in store) or `influxdb`. */
-  metricSource: z.enum(['ingest', 'influxdb']).default('ingest'),
+  /** `ingest` (the built-in store), `influxdb` or `prometheus`. */
+  metricSource: z.enum(['ingest', 'influxdb', 'prometheus']).default('ingest'),
   influx: z.object({ host: z.string(), port: z.number().int(), database: z.string(), username: z.string().optional(), password: z.string().optional() }).optional(),
+  /** Prometheus HTTP API: `{ url, hostLabel?, metrics?, queries?, bearerToken?, … }` (see adapters/metrics/prometheus.ts). */
+  prometheus: prometheusOptionsSchema.optional(),
   rateLimit: z.object({ ratePerSecond: z.number().positive(), burst: z.number().int().positive() }).default({ ratePerSecond: 200, burst: 400 }),
 });
 export type ServiceConfig = z.input<typeof serviceConfigSchema>;
@@ -59,7 +62,9 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const store = await openStore(config);
   const ingest = new IngestStore(join(resolve(config.dataDir), 'metrics.db'));
   const source: MetricSource = retrying(
-    config.metricSource === 'influxdb' && config.influx ? new InfluxSource(config.influx) : ingest,
+    config.metricSource === 'influxdb' && config.influx ? new InfluxSource(config.influx)
+      : config.metricSource === 'prometheus' && config.prometheus ? new PrometheusSource(config.prometheus)
+        : ingest,
     { attempts: 3, timeoutMs: 10_000 },
   );
   const metrics = new ServiceMetrics();
