@@ -1,7 +1,7 @@
 /**
- * The simulated fleet: hosts that live as folders on disk (one per host under `root`, holding a
- * `version` file that the local agent's deploy and rollback commands rewrite) and report metrics
- * and exception logs every virtual minute of an accelerated clock.
+ * The simulated fleet: hosts that live as folders on disk (one per host under `root`, the local
+ * agent's root, each holding a `deployed-version` file that the deploy and rollback commands
+ * rewrite) and report metrics and exception logs every virtual minute of an accelerated clock.
  *
  * What a host runs is read from its folder, never told to the fleet: the release goes through
  * the real command path (orchestrator → command safety → local agent → a process writing the
@@ -14,13 +14,14 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CaseLog } from '../../src/datasets/case.js';
+import { DEPLOYED_VERSION_FILE } from '../adapters/agent/local.js';
 import type { IngestPoint } from '../adapters/metrics/ingest-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { FleetHost } from './hosts.js';
 import { fleetMetrics, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
 
-/** The file in each host's folder that names the version it runs. */
-export const VERSION_FILE = 'version';
+/** The file in each host's folder that names the version it runs (the local agent's ping reports it too). */
+export const VERSION_FILE = DEPLOYED_VERSION_FILE;
 
 export const fleetOptionsSchema = z.object({
   /** Folder holding one folder per host (the local agent's root). */
