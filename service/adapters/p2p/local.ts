@@ -101,10 +101,9 @@ export function localP2P(input: LocalP2PConfigInput, options: LocalP2POptions = 
     await rename(partial, final);
   }
 
+  /** Copies to the hosts that do not hold the artifact yet; `job.done` already names the others. */
   async function run(job: Job): Promise<void> {
-    const pending: string[] = [];
-    for (const host of job.hosts) if (await holds(host, job.artifact.digest)) job.done.add(host);
-    for (const host of job.hosts) if (!job.done.has(host)) pending.push(host);
+    const pending = job.hosts.filter((host) => !job.done.has(host));
     if (pending.length > 0) {
       let bytes: Uint8Array;
       try {
@@ -133,8 +132,10 @@ export function localP2P(input: LocalP2PConfigInput, options: LocalP2POptions = 
     job.finished = true;
   }
 
-  function startJob(key: string, artifact: Artifact, hosts: string[]): Job {
+  /** Starts (or resumes) a job: hosts already holding the artifact count as done before this returns. */
+  async function startJob(key: string, artifact: Artifact, hosts: string[]): Promise<Job> {
     const job: Job = { artifact, hosts, done: new Set(), failed: new Map(), finished: false };
+    for (const host of hosts) if (await holds(host, artifact.digest)) job.done.add(host);
     job.work = run(job).catch((error: unknown) => {
       for (const host of hosts) if (!job.done.has(host)) job.failed.set(host, (error as Error).message);
       job.finished = true;
@@ -150,7 +151,31 @@ export function localP2P(input: LocalP2PConfigInput, options: LocalP2POptions = 
     const file = jobFile(key);
     if (!existsSync(file)) return undefined;
     const record = jobFileSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-    return jobs.get(key) ?? startJob(key, record.artifact, record.hosts);
+    return startJob(key, record.artifact, record.hosts);
+  }
+
+  /** Finds or creates the job under `key`; the record goes to disk, atomically, before any copying. */
+  async function findOrCreate(key: string, artifact: Artifact, hosts: string[]): Promise<Job> {
+    const known = await find(key);
+    if (known) return known;
+    await mkdir(jobsDir, { recursive: true });
+    const temp = `${jobFile(key)}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify({ key, artifact, hosts }));
+    await rename(temp, jobFile(key));
+    return startJob(key, artifact, hosts);
+  }
+
+  // Concurrent calls for one key (preheat or progress) share one lookup, so a job starts once.
+  const inflight = new Map<string, Promise<Job | undefined>>();
+  function once(key: string, make: () => Promise<Job | undefined>): Promise<Job | undefined> {
+    const done = jobs.get(key);
+    if (done) return Promise.resolve(done);
+    let promise = inflight.get(key);
+    if (!promise) {
+      promise = make().finally(() => inflight.delete(key));
+      inflight.set(key, promise);
+    }
+    return promise;
   }
 
   const report = (key: string, job: Job): PreheatProgress => progressOf(key, job.hosts, job.done, job.failed, job.finished);
@@ -165,17 +190,11 @@ export function localP2P(input: LocalP2PConfigInput, options: LocalP2POptions = 
         { key, artifact, hosts },
         'local preheat',
       );
-      const known = await find(request.key);
-      if (known) return report(request.key, known);
-      await mkdir(jobsDir, { recursive: true });
-      // The record goes to disk before any copying, atomically, so a restart always finds it.
-      const temp = `${jobFile(request.key)}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify({ key: request.key, artifact: request.artifact, hosts: request.hosts }));
-      await rename(temp, jobFile(request.key));
-      return report(request.key, jobs.get(request.key) ?? startJob(request.key, request.artifact, request.hosts));
+      const job = await once(request.key, () => findOrCreate(request.key, request.artifact, request.hosts));
+      return report(request.key, job!);
     },
     async progress(jobId) {
-      const job = keySchema.safeParse(jobId).success ? await find(jobId) : undefined;
+      const job = keySchema.safeParse(jobId).success ? await once(jobId, () => find(jobId)) : undefined;
       if (!job) throw new Error(`local progress: no preheat job '${jobId}'`);
       return report(jobId, job);
     },
