@@ -12,6 +12,7 @@ import { IngestStore } from './adapters/metrics/ingest-store.js';
 import { PrometheusSource, prometheusOptionsSchema } from './adapters/metrics/prometheus.js';
 import { postgresStore } from './adapters/store/postgres.js';
 import { sqliteStore } from './adapters/store/sqlite.js';
+import { integrationRoutes } from './integrations/index.js';
 import { createApp } from './http/app.js';
 import { ServiceMetrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
@@ -70,6 +71,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
   const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now)];
+  routes.push(...integrationRoutes({ store, source, now })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
