@@ -26,7 +26,7 @@ const tolerateSchema = z.union([
 ]);
 
 export const releaseOrderSchema = z.object({
-  id: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').optional(),
+  id: z.string().min(1).max(120).regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').optional(),
   app: z.string().min(1).max(200),
   environment: z.enum(environments),
   version: z.string().min(1).max(200),

@@ -106,3 +106,10 @@ export function initialProgress(batches: string[][]): ReleaseProgress {
     failedHosts: [],
   };
 }
+
+/** What a sluice-driven release record holds in `spec`. */
+export interface ReleaseSpec {
+  order: import('./order.js').ReleaseOrder;
+  progress: ReleaseProgress;
+  journal: ReleaseJournal;
+}

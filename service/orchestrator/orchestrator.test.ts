@@ -1,0 +1,217 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteStore } from '../adapters/store/sqlite.js';
+import type { Store } from '../ports/store.js';
+import { acceleratedClock } from './accelerated-clock.js';
+import { createRelease } from './create.js';
+import { ActionError, createOrchestrator, type Orchestrator } from './index.js';
+import { releaseOrderSchema, type ReleaseOrderInput } from './order.js';
+import type { Decision, ReleaseSpec } from './state.js';
+import { MemoryAgent, MemoryP2P, scriptedJudge } from './test/fakes.js';
+
+const digest = `sha256:${'cd'.repeat(32)}`;
+const hosts = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((name) => ({ name, datacenter: name[0] }));
+const order = (extra: Partial<ReleaseOrderInput> = {}) =>
+  releaseOrderSchema.parse({
+    id: 'rel-1', app: 'cart', environment: 'staging', version: '2.0.0', previousVersion: '1.9.0',
+    artifact: { url: 'https://artifacts.example/cart-2.0.0.tgz', digest }, hosts,
+    batching: { by: 'datacenter', batches: 3 }, observationMinutes: 2,
+    metrics: [{ name: 'errors', category: 'application', direction: 'up' }], ...extra,
+  });
+
+interface Rig {
+  store: Store;
+  agent: MemoryAgent;
+  p2p: MemoryP2P;
+  judge: ReturnType<typeof scriptedJudge>;
+  orchestrator: Orchestrator;
+}
+const rigs: Rig[] = [];
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) {
+    await rig.orchestrator.stop();
+    await rig.store.close();
+  }
+});
+
+async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAgent()): Promise<Rig> {
+  const s = store ?? sqliteStore(join(mkdtempSync(join(tmpdir(), 'sluice-orch-')), 'state.db'));
+  if (!store) await s.migrate();
+  const p2p = new MemoryP2P();
+  const judge = scriptedJudge(script);
+  const orchestrator = createOrchestrator({
+    store: s, agent, p2p, judge, clock: acceleratedClock(1200), log: () => undefined,
+    options: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 60_000 },
+  });
+  const r = { store: s, agent, p2p, judge, orchestrator };
+  if (!store) rigs.push(r);
+  return r;
+}
+
+async function waitFor(store: Store, id: string, states: string[], timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await store.getRelease(id);
+    if (record && states.includes(record.state)) return { ...record, spec: record.spec as ReleaseSpec };
+    if (Date.now() > until) throw new Error(`release ${id} stayed ${record?.state}; wanted ${states.join('|')}: ${JSON.stringify((record?.spec as ReleaseSpec)?.progress?.transitions)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const path = (spec: ReleaseSpec) => spec.progress.transitions.map((t) => t.to);
+
+describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () => {
+  it('drives a good release through preheat and every batch to succeeded; each host deploys once', async () => {
+    const { store, agent, p2p, judge, orchestrator } = await rig();
+    await createRelease(store, order(), 0);
+    await orchestrator.start();
+    const done = await waitFor(store, 'rel-1', ['succeeded', 'failed', 'rolled_back', 'paused']);
+    expect(done.state).toBe('succeeded');
+    expect(path(done.spec)).toEqual(['preheating', 'deploying', 'observing', 'deploying', 'observing', 'deploying', 'observing', 'succeeded']);
+    expect(done.spec.progress.batches.map((b) => b.state)).toEqual(['passed', 'passed', 'passed']);
+    for (const b of done.spec.progress.batches) {
+      expect(b.evaluations).toHaveLength(2);
+      expect(b.verdict).toMatchObject({ decision: 'PASS', evaluationId: b.evaluations[1].id });
+      expect(b.observedUntil! - b.deployedAt!).toBe(120_000);
+    }
+    expect([...p2p.jobs.keys()]).toEqual(['rel-1:preheat']);
+    for (const h of hosts) {
+      const k = done.spec.progress.batches.findIndex((b) => b.hosts.includes(h.name)) + 1;
+      expect(agent.keys(h.name)).toEqual([`rel-1:b${k}:deploy`]);
+      expect(agent.log.get(h.name)![0].argv).toEqual(['deploy', 'cart', '2.0.0', digest]);
+    }
+    // Batch 2 is judged with batches 1–2 released and batch 3 as control, each minute of its window.
+    const b2 = judge.calls.filter((c) => c.batch === 2);
+    expect(b2).toHaveLength(2);
+    expect(new Set(b2[0].released)).toEqual(new Set([...done.spec.progress.batches[0].hosts, ...done.spec.progress.batches[1].hosts]));
+    expect(b2[0].unreleased).toEqual(done.spec.progress.batches[2].hosts);
+    expect(b2[1].until - b2[0].until).toBe(60_000);
+    expect(done.spec.journal.commands.every((c) => c.result !== undefined)).toBe(true);
+  });
+
+  it('rolls back every released host when batch 2 fails, and skips batch 3', async () => {
+    const { store, agent, orchestrator } = await rig(['PASS', 'FAIL']);
+    await createRelease(store, order(), 0);
+    await orchestrator.start();
+    const done = await waitFor(store, 'rel-1', ['rolled_back', 'failed', 'succeeded', 'paused']);
+    expect(done.state).toBe('rolled_back');
+    expect(path(done.spec).slice(-2)).toEqual(['rolling_back', 'rolled_back']);
+    expect(done.spec.progress.transitions.at(-2)!.reason).toMatch(/batch 2 FAIL/);
+    expect(done.spec.progress.batches.map((b) => b.state)).toEqual(['rolled_back', 'rolled_back', 'skipped']);
+    const [b1, b2, b3] = done.spec.progress.batches;
+    expect(b2.evaluations).toHaveLength(1); // FAIL decides at the first evaluation
+    for (const h of [...b1.hosts, ...b2.hosts]) expect(agent.keys(h)).toEqual([`rel-1:b${b1.hosts.includes(h) ? 1 : 2}:deploy`, 'rel-1:rollback']);
+    for (const h of b3.hosts) expect(agent.keys(h)).toEqual([]);
+    expect(agent.log.get(b1.hosts[0])![1].argv).toEqual(['rollback', 'cart', '1.9.0']);
+  });
+
+  it('pauses on INCONCLUSIVE with the reason and continues with the next batch on approve', async () => {
+    const { store, orchestrator } = await rig(['INCONCLUSIVE']);
+    await createRelease(store, order(), 0);
+    await orchestrator.start();
+    const paused = await waitFor(store, 'rel-1', ['paused', 'succeeded']);
+    expect(paused.state).toBe('paused');
+    expect(paused.spec.progress.pausedReason).toMatch(/batch 1 INCONCLUSIVE.*scripted INCONCLUSIVE/);
+    expect(paused.spec.progress.batches[0]).toMatchObject({ state: 'inconclusive', verdict: { decision: 'INCONCLUSIVE' } });
+    await expect(orchestrator.act('rel-1', 'pause', 'key-1')).rejects.toThrow(/is paused/);
+    const approved = await orchestrator.act('rel-1', 'approve', 'key-1', 'looked at the dashboards');
+    expect(approved.state).toBe('deploying');
+    const done = await waitFor(store, 'rel-1', ['succeeded']);
+    expect(done.spec.progress.transitions.find((t) => t.by === 'key-1')).toMatchObject({ from: 'paused', to: 'deploying', reason: 'looked at the dashboards' });
+    expect(done.spec.progress.pausedReason).toBeNull();
+  });
+
+  it('pauses after the first batch in production (its default) until approved', async () => {
+    const { store, orchestrator } = await rig();
+    await createRelease(store, order({ environment: 'production' }), 0);
+    await orchestrator.start();
+    const paused = await waitFor(store, 'rel-1', ['paused', 'succeeded']);
+    expect(paused.state).toBe('paused');
+    expect(paused.spec.order.pause).toBe('after-first');
+    expect(paused.spec.progress.pausedReason).toMatch(/pause strategy after-first/);
+    expect(paused.spec.progress.batches.map((b) => b.state)).toEqual(['passed', 'pending', 'pending']);
+    await orchestrator.act('rel-1', 'resume', 'key-2');
+    expect((await waitFor(store, 'rel-1', ['succeeded'])).state).toBe('succeeded');
+  });
+
+  it('operators pause and resume observation, roll back by hand, and abort; refused actions name the state', async () => {
+    const { store, agent, orchestrator } = await rig();
+    await createRelease(store, order({ observationMinutes: 30 }), 0);
+    await orchestrator.start();
+    await waitFor(store, 'rel-1', ['observing']);
+    const paused = await orchestrator.act('rel-1', 'pause', 'key-1', 'checking something');
+    expect(paused.state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 100)); // several poll periods: nothing moves while paused
+    expect((await store.getRelease('rel-1'))!.state).toBe('paused');
+    expect((await orchestrator.act('rel-1', 'resume', 'key-1')).state).toBe('observing');
+    const rolled = await orchestrator.act('rel-1', 'rollback', 'key-1', 'customer complaints');
+    expect(rolled.state).toBe('rolling_back');
+    const done = await waitFor(store, 'rel-1', ['rolled_back']);
+    const b1 = done.spec.progress.batches[0].hosts;
+    for (const h of b1) expect(agent.keys(h)).toEqual(['rel-1:b1:deploy', 'rel-1:rollback']);
+    await expect(orchestrator.act('rel-1', 'abort', 'key-1')).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('rolled_back') });
+    await expect(orchestrator.act('nope', 'abort', 'key-1')).rejects.toBeInstanceOf(ActionError);
+
+    await createRelease(store, order({ id: 'rel-2', observationMinutes: 30 }), 0);
+    orchestrator.notify();
+    await waitFor(store, 'rel-2', ['observing']);
+    const aborted = await orchestrator.act('rel-2', 'abort', 'key-3', 'wrong version');
+    expect(aborted.state).toBe('aborted');
+    expect((aborted.spec as ReleaseSpec).progress.batches.map((b) => b.state)).toEqual(['observing', 'skipped', 'skipped']);
+  });
+
+  it('retries hosts that failed, tolerates failures within the policy, and pauses beyond it', async () => {
+    const agent = new MemoryAgent();
+    // a1 fails once (the retry succeeds); b1 always fails.
+    agent.failing = (key, host) => (host === 'a1' && key.endsWith(':deploy')) || host === 'b1';
+    const { store, orchestrator } = await rig([], undefined, agent);
+    await createRelease(store, order({ agentFailures: { retries: 2, tolerateFailedHosts: 1 } }), 0);
+    await orchestrator.start();
+    const done = await waitFor(store, 'rel-1', ['succeeded', 'paused']);
+    expect(done.state).toBe('succeeded');
+    expect(done.spec.progress.failedHosts).toEqual(['b1']);
+    const batchOf = (h: string) => done.spec.progress.batches.findIndex((b) => b.hosts.includes(h)) + 1;
+    expect(agent.keys('a1')).toEqual([`rel-1:b${batchOf('a1')}:deploy`, `rel-1:b${batchOf('a1')}:deploy:r1`]);
+    expect(agent.keys('b1')).toEqual([0, 1, 2].map((n) => `rel-1:b${batchOf('b1')}:deploy${n ? `:r${n}` : ''}`));
+
+    const strict = await rig([], undefined, agent);
+    await createRelease(strict.store, order({ id: 'rel-9', agentFailures: { retries: 1, tolerateFailedHosts: 0, onExceed: 'pause' } }), 0);
+    await strict.orchestrator.start();
+    const paused = await waitFor(strict.store, 'rel-9', ['paused', 'succeeded']);
+    expect(paused.state).toBe('paused');
+    expect(paused.spec.progress.pausedReason).toMatch(/1 hosts failed to deploy \(b1: failed \(exit 1\): disk full\); 0 tolerated/);
+    await strict.orchestrator.act('rel-9', 'approve', 'key-1', 'b1 is being replaced');
+    expect((await waitFor(strict.store, 'rel-9', ['succeeded', 'paused'])).state).toBe('succeeded');
+  });
+
+  it('rolls back when failures exceed the policy and it says rollback', async () => {
+    const agent = new MemoryAgent();
+    agent.failing = (key, host) => host === 'a2' && key.includes(':deploy');
+    const { store, orchestrator } = await rig([], undefined, agent);
+    await createRelease(store, order({ environment: 'test', agentFailures: { retries: 0, tolerateFailedHosts: 0, onExceed: 'rollback' } }), 0);
+    await orchestrator.start();
+    const done = await waitFor(store, 'rel-1', ['rolled_back', 'succeeded', 'paused']);
+    expect(done.state).toBe('rolled_back');
+    expect(path(done.spec)).toEqual(['preheating', 'deploying', 'observing', 'deploying', 'rolling_back', 'rolled_back']);
+    expect(agent.keys('a2')).toEqual(['rel-1:b2:deploy', 'rel-1:rollback']);
+    expect(agent.keys('a1')).toEqual(['rel-1:b1:deploy', 'rel-1:rollback']);
+    expect(agent.keys('a3')).toEqual([]);
+  });
+
+  it('two orchestrators on one store never drive the same release: every host runs each key once', async () => {
+    const first = await rig();
+    const agent = first.agent;
+    const second = await rig([], first.store, agent);
+    for (let i = 0; i < 4; i++) await createRelease(first.store, order({ id: `rel-${i}`, app: `app-${i}` }), 0);
+    await Promise.all([first.orchestrator.start(), second.orchestrator.start()]);
+    for (let i = 0; i < 4; i++) expect((await waitFor(first.store, `rel-${i}`, ['succeeded'])).state).toBe('succeeded');
+    await second.orchestrator.stop();
+    for (const h of hosts) {
+      const keys = agent.keys(h.name);
+      expect(keys).toHaveLength(4);
+      expect(new Set(keys).size).toBe(4);
+    }
+  });
+});

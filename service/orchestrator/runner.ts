@@ -1,0 +1,430 @@
+/**
+ * Drives one release from its stored state to a terminal one, a step at a time. Every step reads
+ * the record, does one thing, and writes what it did; a transition is written before it is acted
+ * on, a command's intent before it is sent and its result after. So a process that dies anywhere
+ * leaves a record from which the next one continues: a command without a recorded result is sent
+ * again under the same idempotency key, and the agent answers from its record instead of running
+ * it twice. Operators' actions change the record under the runner; its guarded writes notice.
+ */
+import type { GateQuery } from '../gate/judge.js';
+import type { Verdict } from '../../src/gate/verdict.js';
+import type { Agent, HostResult } from '../ports/agent.js';
+import type { Clock } from '../ports/clock.js';
+import type { P2P } from '../ports/p2p.js';
+import type { ReleaseRecord, Store } from '../ports/store.js';
+import { withTransition } from './machine.js';
+import { commandArgv, toleratedHosts, type CommandSpec } from './order.js';
+import { isTerminal, type BatchEvaluation, type Decision, type JournalEntry, type ReleaseSpec, type ReleaseState } from './state.js';
+
+const MINUTE = 60_000;
+
+/** Judges one batch and records the evaluation (`judgeQuery` bound to its store, source and cache). */
+export type Judge = (query: GateQuery, policy: Record<string, unknown>) => Promise<{ id: string; verdict: Pick<Verdict, 'decision' | 'score' | 'reasons'> }>;
+
+/**
+ * The command-safety layer as the orchestrator sees it: maps a main command (`deploy …`) to the
+ * real argv, or refuses it with a reason. Absent: argv is sent as it is.
+ */
+export interface CommandGuard {
+  resolve(request: { key: string; argv: string[]; hosts: string[]; keyId: string | null }): Promise<{ ok: true; argv: string[] } | { ok: false; reason: string }>;
+}
+
+export interface RunnerOptions {
+  /** How often (clock ms) a waiting release re-reads its record: paused, scheduled, preheating. */
+  pollMs: number;
+  /** Clock ms between retries of a failed agent, P2P or judge call. */
+  retryDelayMs: number;
+  /** How many times a throwing agent or judge call is retried before its failure counts. */
+  callAttempts: number;
+}
+
+export interface RunnerDeps {
+  store: Store;
+  agent: Agent;
+  p2p: P2P;
+  clock: Clock;
+  judge: Judge;
+  log: (line: string) => void;
+  safety?: CommandGuard;
+  options: RunnerOptions;
+}
+
+type Mutation = (state: string, spec: ReleaseSpec) => { state: string; spec: ReleaseSpec } | null;
+
+const BY = 'orchestrator';
+const hostReason = (r: HostResult): string => {
+  const tail = r.stderr.trim().split('\n').at(-1)?.slice(0, 200) ?? '';
+  return `${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}${tail ? `: ${tail}` : ''}`;
+};
+
+/**
+ * Writes `mutation(record)` with optimistic concurrency, re-reading and re-applying it when
+ * someone else wrote first. Returns the written record, or the current one when the mutation
+ * declined (returned null), or null when the release is gone.
+ */
+export async function mutateRelease(store: Store, id: string, now: () => number, mutation: Mutation): Promise<ReleaseRecord | null> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const record = await store.getRelease(id);
+    if (!record) return null;
+    const next = mutation(record.state, structuredClone(record.spec) as ReleaseSpec);
+    if (!next) return record;
+    const written = await store.updateRelease(id, record.version, next, now());
+    if (written) return written;
+  }
+  throw new Error(`release ${id}: gave up writing after 100 concurrent updates`);
+}
+
+/** Drives release `id` until it is terminal, handed to a person (paused stays polled), or `signal` aborts. */
+export class ReleaseRunner {
+  constructor(
+    private readonly id: string,
+    private readonly deps: RunnerDeps,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** Runs steps until the release is terminal or the signal aborts (then resolves quietly). */
+  async run(): Promise<void> {
+    try {
+      while (!this.signal.aborted) {
+        const record = await this.deps.store.getRelease(this.id);
+        if (!record || isTerminal(record.state)) return;
+        const spec = record.spec as ReleaseSpec;
+        if (spec.order?.driver !== 'sluice') return;
+        await this.step(record.state, spec);
+      }
+    } catch (error) {
+      if (this.signal.aborted) return;
+      throw error;
+    }
+  }
+
+  private now(): number {
+    return this.deps.clock.now();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.clock.sleep(Math.max(0, ms), this.signal);
+  }
+
+  private mutate(mutation: Mutation): Promise<ReleaseRecord | null> {
+    return mutateRelease(this.deps.store, this.id, () => this.now(), mutation);
+  }
+
+  /** Moves `from` (at batch `batch`) to `to`, unless the record moved on meanwhile. True when written. */
+  private async advance(from: ReleaseState, batch: number | null, to: ReleaseState, reason: string, edit?: (spec: ReleaseSpec) => void): Promise<boolean> {
+    let wrote = false;
+    await this.mutate((state, spec) => {
+      if (state !== from || spec.progress.currentBatch !== batch) return null;
+      spec.progress = withTransition(spec.progress, from, to, reason, BY, this.now());
+      edit?.(spec);
+      wrote = true;
+      return { state: to, spec };
+    });
+    if (wrote) this.deps.log(`release ${this.id}: ${from} → ${to} (${reason})`);
+    return wrote;
+  }
+
+  private async step(state: string, spec: ReleaseSpec): Promise<void> {
+    switch (state) {
+      case 'planned': return this.planned(spec);
+      case 'preheating': return this.preheating(spec);
+      case 'deploying': return this.deploying(spec);
+      case 'observing': return this.observing(spec);
+      case 'rolling_back': return this.rollingBack(spec);
+      default: return this.sleep(this.deps.options.pollMs); // paused: a person decides
+    }
+  }
+
+  private async planned(spec: ReleaseSpec): Promise<void> {
+    const wait = (spec.order.scheduledAt ?? 0) - this.now();
+    if (wait > 0) return this.sleep(Math.min(wait, this.deps.options.pollMs));
+    await this.advance('planned', null, 'preheating', spec.order.scheduledAt ? 'scheduled start' : 'start');
+  }
+
+  private async preheating(spec: ReleaseSpec): Promise<void> {
+    const entries = spec.journal.commands.filter((c) => c.kind === 'preheat');
+    const last = entries.at(-1);
+    const hosts = spec.order.hosts.map((h) => h.name);
+    let entry = last;
+    if (!entry || entry.result) {
+      const attempt = entries.length;
+      entry = { key: `${this.id}:preheat${attempt ? `:r${attempt}` : ''}`, kind: 'preheat', batch: null, attempt, hosts, sentAt: this.now() };
+      if (!(await this.recordIntent(entry, 'preheating', null))) return;
+    }
+    let progress = await this.deps.p2p.preheat(entry.key, spec.order.artifact, entry.hosts);
+    while (progress.state === 'pending' || progress.state === 'running') {
+      await this.sleep(this.deps.options.pollMs);
+      const current = await this.deps.store.getRelease(this.id);
+      if (current?.state !== 'preheating') return; // a person paused or stopped it; the job is found again by key
+      progress = await this.deps.p2p.progress(progress.jobId);
+    }
+    const failed = Object.fromEntries(progress.failedHosts.map((h) => [h, progress.message ?? 'preheat failed']));
+    if (progress.state === 'failed' && progress.failedHosts.length === 0) for (const h of entry.hosts) failed[h] = progress.message ?? 'preheat failed';
+    await this.recordResult(entry.key, { at: this.now(), ok: entry.hosts.filter((h) => !(h in failed)), failed });
+    const failedCount = Object.keys(failed).length;
+    if (failedCount === 0) {
+      await this.advance('preheating', null, 'deploying', `artifact preheated on ${entry.hosts.length} hosts`, (s) => this.startBatch(s, 1));
+    } else {
+      await this.advance('preheating', null, 'paused', `preheat failed on ${failedCount} of ${entry.hosts.length} hosts: ${progress.message ?? Object.keys(failed).slice(0, 5).join(', ')}`, (s) => {
+        s.journal.resume = { state: 'preheating', batch: null };
+      });
+    }
+  }
+
+  private startBatch(spec: ReleaseSpec, batch: number): void {
+    spec.progress.currentBatch = batch;
+    spec.progress.batches[batch - 1].state = 'deploying';
+  }
+
+  /** Sends (or re-sends) the batch's deploy, retries failed hosts, then applies the failure policy. */
+  private async deploying(spec: ReleaseSpec): Promise<void> {
+    const k = spec.progress.currentBatch ?? 1;
+    const batch = spec.progress.batches[k - 1];
+    const done = await this.command(spec, 'deploy', 'deploying', k, batch.hosts, spec.order.commands.deploy, `${this.id}:b${k}:deploy`);
+    if (!done) return;
+    const { order } = spec;
+    const failedNow = Object.keys(done.failed);
+    const allFailed = [...new Set([...spec.progress.failedHosts, ...failedNow])];
+    const tolerated = toleratedHosts(order.agentFailures, order.hosts.length);
+    const setFailed = (s: ReleaseSpec) => {
+      s.progress.failedHosts = allFailed;
+    };
+    // Hosts that failed in earlier batches were accepted when their batch went on (or a person
+    // approved it); only a batch that adds failures beyond the tolerance stops the release.
+    if (failedNow.length > 0 && allFailed.length > tolerated) {
+      const reason = `${allFailed.length} hosts failed to deploy (${failedNow.slice(0, 5).map((h) => `${h}: ${done.failed[h]}`).join('; ')}); ${tolerated} tolerated`;
+      if (order.agentFailures.onExceed === 'rollback') {
+        await this.advance('deploying', k, 'rolling_back', reason, setFailed);
+      } else {
+        await this.advance('deploying', k, 'paused', reason, (s) => {
+          setFailed(s);
+          // Approving accepts the failed hosts: observation starts from the approval.
+          s.journal.resume = { state: 'observing', batch: k };
+          this.startObserving(s, k);
+        });
+      }
+      return;
+    }
+    await this.advance('deploying', k, 'observing', `batch ${k} deployed on ${batch.hosts.length - failedNow.length} of ${batch.hosts.length} hosts`, (s) => {
+      setFailed(s);
+      this.startObserving(s, k);
+    });
+  }
+
+  private startObserving(spec: ReleaseSpec, k: number): void {
+    const b = spec.progress.batches[k - 1];
+    const at = this.now();
+    b.state = 'observing';
+    b.deployedAt = at;
+    b.observedUntil = at + spec.order.observationMinutes * MINUTE;
+  }
+
+  /**
+   * One command with bounded retries for the hosts it failed on: attempt 0 under `baseKey`, retry n
+   * under `baseKey:r<n>`. Returns the hosts still failed after the last attempt, or null when the
+   * release moved on (the caller re-reads).
+   */
+  private async command(spec: ReleaseSpec, kind: 'deploy' | 'rollback', state: ReleaseState, batch: number | null, hosts: string[], command: CommandSpec, baseKey: string): Promise<{ failed: Record<string, string> } | null> {
+    const entries = spec.journal.commands.filter((c) => c.kind === kind && c.batch === batch);
+    let last = entries.at(-1);
+    if (last?.result) {
+      const failed = Object.keys(last.result.failed);
+      if (failed.length === 0 || last.attempt >= spec.order.agentFailures.retries) return { failed: last.result.failed };
+      last = undefined;
+      const attempt = entries.length;
+      await this.sleep(this.deps.options.retryDelayMs);
+      const entry: JournalEntry = { key: `${baseKey}:r${attempt}`, kind, batch, attempt, hosts: failed, sentAt: this.now() };
+      if (!(await this.recordIntent(entry, state, batch))) return null;
+      await this.send(entry, spec, command);
+      return null;
+    }
+    if (!last) {
+      const entry: JournalEntry = { key: baseKey, kind, batch, attempt: 0, hosts, sentAt: this.now() };
+      if (!(await this.recordIntent(entry, state, batch))) return null;
+      last = entry;
+    }
+    await this.send(last, spec, command);
+    return null;
+  }
+
+  /** Writes a command's intent while the release is still in `state` at `batch`; false when it moved on. */
+  private async recordIntent(entry: JournalEntry, state: ReleaseState, batch: number | null): Promise<boolean> {
+    let ok = false;
+    await this.mutate((current, spec) => {
+      if (current !== state || (state !== 'rolling_back' && spec.progress.currentBatch !== batch)) return null;
+      ok = true;
+      if (spec.journal.commands.some((c) => c.key === entry.key)) return null;
+      spec.journal.commands.push(entry);
+      return { state: current, spec };
+    });
+    return ok;
+  }
+
+  /** Records a command's result once, whatever state the release is in now (the hosts did run it). */
+  private async recordResult(key: string, result: NonNullable<JournalEntry['result']>): Promise<void> {
+    await this.mutate((state, spec) => {
+      const entry = spec.journal.commands.find((c) => c.key === key);
+      if (!entry || entry.result) return null;
+      entry.result = result;
+      return { state, spec };
+    });
+  }
+
+  /** Sends a journaled command (through the safety layer) and records its per-host result. */
+  private async send(entry: JournalEntry, spec: ReleaseSpec, command: CommandSpec): Promise<void> {
+    let argv = commandArgv(command, spec.order, this.id);
+    if (this.deps.safety) {
+      const verdict = await this.deps.safety.resolve({ key: entry.key, argv, hosts: entry.hosts, keyId: null });
+      if (!verdict.ok) {
+        await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, `refused: ${verdict.reason}`])) });
+        return;
+      }
+      argv = verdict.argv;
+    }
+    const timeoutMs = spec.order.commands.timeoutSeconds * 1000;
+    let lastError = '';
+    for (let attempt = 0; attempt < this.deps.options.callAttempts; attempt++) {
+      try {
+        const results = await this.deps.agent.run({ key: entry.key, argv, hosts: entry.hosts, timeoutMs }, this.signal);
+        const byHost = new Map(results.map((r) => [r.host, r]));
+        const failed: Record<string, string> = {};
+        const ok: string[] = [];
+        for (const h of entry.hosts) {
+          const r = byHost.get(h);
+          if (r?.status === 'ok') ok.push(h);
+          else failed[h] = r ? hostReason(r) : 'no result from the agent';
+        }
+        await this.recordResult(entry.key, { at: this.now(), ok, failed });
+        return;
+      } catch (error) {
+        if (this.signal.aborted) throw error;
+        lastError = (error as Error).message;
+        this.deps.log(`release ${this.id}: ${entry.key} failed (${lastError}); retrying under the same key`);
+        await this.sleep(this.deps.options.retryDelayMs);
+      }
+    }
+    await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, `agent error: ${lastError}`])) });
+  }
+
+  /** Judges batch k once a minute through its window; decides at FAIL or at the window's end. */
+  private async observing(spec: ReleaseSpec): Promise<void> {
+    const k = spec.progress.currentBatch ?? 1;
+    const b = spec.progress.batches[k - 1];
+    const deployedAt = b.deployedAt ?? this.now();
+    const n = b.evaluations.length;
+    const due = deployedAt + (n + 1) * MINUTE;
+    const wait = due - this.now();
+    if (wait > 0) return this.sleep(Math.min(wait, this.deps.options.pollMs));
+    const { evaluation, reasons } = await this.evaluate(spec, k, deployedAt, due);
+    const last = n + 1 >= spec.order.observationMinutes;
+    const decision = evaluation.decision;
+    if (decision === 'PASS' && !last) {
+      await this.mutate((state, s) => (state === 'observing' && s.progress.currentBatch === k && s.progress.batches[k - 1].evaluations.length === n ? (s.progress.batches[k - 1].evaluations.push(evaluation), { state, spec: s }) : null));
+      return;
+    }
+    const verdict = { decision, score: evaluation.score, evaluationId: evaluation.id, at: evaluation.at, reasons };
+    const record = (s: ReleaseSpec, batchState: 'passed' | 'failed' | 'inconclusive') => {
+      const target = s.progress.batches[k - 1];
+      target.evaluations.push(evaluation);
+      target.verdict = verdict;
+      target.state = batchState;
+    };
+    const guard = (s: ReleaseSpec) => s.progress.batches[k - 1].evaluations.length === n;
+    const summary = `batch ${k} ${decision} (score ${evaluation.score.toFixed(0)})${reasons.length ? `: ${reasons.slice(0, 3).join('; ')}` : ''}`;
+    if (decision === 'FAIL') {
+      await this.advanceIf(guard, 'observing', k, 'rolling_back', summary, (s) => record(s, 'failed'));
+      return;
+    }
+    const total = spec.progress.batches.length;
+    const next = k < total ? ({ state: 'deploying', batch: k + 1 } as const) : ({ state: 'succeeded', batch: null } as const);
+    if (decision === 'INCONCLUSIVE') {
+      await this.advanceIf(guard, 'observing', k, 'paused', summary, (s) => {
+        record(s, 'inconclusive');
+        s.journal.resume = next;
+      });
+      return;
+    }
+    if (next.state === 'succeeded') {
+      await this.advanceIf(guard, 'observing', k, 'succeeded', `all ${total} batches passed`, (s) => record(s, 'passed'));
+      return;
+    }
+    const pauses = spec.order.pause === 'after-every' || (spec.order.pause === 'after-first' && k === 1);
+    if (pauses) {
+      await this.advanceIf(guard, 'observing', k, 'paused', `${summary}; pause strategy ${spec.order.pause}: waiting for approval`, (s) => {
+        record(s, 'passed');
+        s.journal.resume = next;
+      });
+      return;
+    }
+    await this.advanceIf(guard, 'observing', k, 'deploying', summary, (s) => {
+      record(s, 'passed');
+      this.startBatch(s, k + 1);
+    });
+  }
+
+  private async advanceIf(guard: (s: ReleaseSpec) => boolean, from: ReleaseState, batch: number, to: ReleaseState, reason: string, edit: (s: ReleaseSpec) => void): Promise<void> {
+    let ok = true;
+    await this.advance(from, batch, to, reason, (s) => {
+      ok = guard(s);
+      if (ok) edit(s);
+    });
+    if (!ok) this.deps.log(`release ${this.id}: evaluation of batch ${batch} raced with another writer; re-reading`);
+  }
+
+  /** One evaluation: the released hosts (batches 1..k, minus failed) against the rest. Never throws. */
+  private async evaluate(spec: ReleaseSpec, k: number, deployedAt: number, until: number): Promise<{ evaluation: BatchEvaluation; reasons: string[] }> {
+    const failed = new Set(spec.progress.failedHosts);
+    const released = spec.progress.batches.slice(0, k).flatMap((b) => b.hosts).filter((h) => !failed.has(h));
+    const unreleased = spec.progress.batches.slice(k).flatMap((b) => b.hosts);
+    const at = this.now();
+    const inconclusive = (reason: string) => ({ evaluation: { id: `none-${this.id}-b${k}-${spec.progress.batches[k - 1].evaluations.length + 1}`, decision: 'INCONCLUSIVE' as Decision, score: 0, at }, reasons: [reason] });
+    if (spec.order.metrics.length === 0) return inconclusive('the release order lists no metrics to judge');
+    if (released.length === 0) return inconclusive(`no host of batches 1..${k} was deployed`);
+    const query: GateQuery = {
+      app: spec.order.app,
+      release: { id: this.id, version: spec.order.version, batch: k, deployedAt },
+      step: MINUTE,
+      historyFrom: deployedAt - spec.order.historyMinutes * MINUTE,
+      until,
+      hosts: { released, unreleased },
+      metrics: spec.order.metrics,
+      logs: [],
+    };
+    let lastError = '';
+    for (let attempt = 0; attempt < this.deps.options.callAttempts; attempt++) {
+      try {
+        const judged = await this.deps.judge(query, spec.order.policy ?? {});
+        return { evaluation: { id: judged.id, decision: judged.verdict.decision, score: judged.verdict.score, at: this.now() }, reasons: judged.verdict.reasons };
+      } catch (error) {
+        if (this.signal.aborted) throw error;
+        lastError = (error as Error).message;
+        await this.sleep(this.deps.options.retryDelayMs);
+      }
+    }
+    return inconclusive(`the gate could not judge the batch: ${lastError}`);
+  }
+
+  /** Rolls back every host a deploy was sent to (retrying failed hosts), then ends the release. */
+  private async rollingBack(spec: ReleaseSpec): Promise<void> {
+    const sent = new Set(spec.journal.commands.filter((c) => c.kind === 'deploy').flatMap((c) => c.hosts));
+    const hosts = spec.order.hosts.map((h) => h.name).filter((h) => sent.has(h));
+    const finish = (s: ReleaseSpec) => {
+      for (const b of s.progress.batches) b.state = b.state === 'pending' ? 'skipped' : b.hosts.some((h) => sent.has(h)) ? 'rolled_back' : b.state;
+    };
+    if (hosts.length === 0) {
+      await this.advance('rolling_back', spec.progress.currentBatch, 'rolled_back', 'no host had been deployed', finish);
+      return;
+    }
+    const done = await this.command(spec, 'rollback', 'rolling_back', null, hosts, spec.order.commands.rollback, `${this.id}:rollback`);
+    if (!done) return;
+    const failed = Object.keys(done.failed);
+    if (failed.length > 0) {
+      await this.advance('rolling_back', spec.progress.currentBatch, 'failed', `${failed.length} of ${hosts.length} hosts could not be rolled back (${failed.slice(0, 5).map((h) => `${h}: ${done.failed[h]}`).join('; ')})`, (s) => {
+        s.progress.failedHosts = [...new Set([...s.progress.failedHosts, ...failed])];
+        finish(s);
+      });
+      return;
+    }
+    await this.advance('rolling_back', spec.progress.currentBatch, 'rolled_back', `rolled back ${hosts.length} hosts`, finish);
+  }
+}
