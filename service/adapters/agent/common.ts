@@ -1,0 +1,151 @@
+/**
+ * What every agent adapter shares: validating a `CommandRequest` at the port's boundary, the
+ * output cap, the `unreachable` result, and bounded parallelism over hosts.
+ */
+import { z } from 'zod';
+import { SluiceError } from '../../../src/core/errors.js';
+import type { CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
+
+/** Each of stdout and stderr is kept to its last 64 KiB. */
+export const OUTPUT_LIMIT_BYTES = 64 * 1024;
+
+/** Longest command an adapter accepts: one day. */
+export const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
+
+const noNul = (s: string) => !s.includes('\0');
+
+/** Keys name directories on hosts, so besides the port's alphabet they may not be `.` or `..`. */
+export const keySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 characters of [A-Za-z0-9._:-]')
+  .refine((key) => !/^\.+$/.test(key), 'must not consist of dots only');
+
+/** Host names become directory names (local fleet) and log fields. */
+export const hostNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'must be 1–253 characters of [A-Za-z0-9._-], starting with a letter or digit');
+
+const envSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are [A-Za-z_][A-Za-z0-9_]*'),
+  z.string().refine(noNul, 'must not contain NUL'),
+);
+
+export const commandRequestSchema = z.object({
+  key: keySchema,
+  argv: z.array(z.string().refine(noNul, 'must not contain NUL')).min(1, 'needs at least the program'),
+  hosts: z.array(hostNameSchema).refine((hosts) => new Set(hosts).size === hosts.length, 'must not repeat a host'),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS),
+  env: envSchema.optional(),
+}).refine((request) => request.argv[0] !== '', { message: 'the program must not be empty', path: ['argv', 0] });
+
+export const fileToPushSchema = z.object({
+  path: z.string().refine((p) => p.startsWith('/') && noNul(p), 'must be an absolute path without NUL'),
+  content: z.instanceof(Uint8Array),
+  mode: z.number().int().min(0).max(0o7777).optional(),
+});
+
+function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({
+    code: 'invalid_input' as const,
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const text = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+  throw new SluiceError('invalid_input', issues[0]?.path ?? '', `${where}: ${text}`, issues);
+}
+
+/** Validates a request at the port; throws `SluiceError('invalid_input')` naming the field. */
+export function parseCommandRequest(request: CommandRequest): CommandRequest {
+  return parseOrThrow(commandRequestSchema, request, 'command request');
+}
+
+/** Validates `pushFile`'s arguments; throws `SluiceError('invalid_input')` naming the field. */
+export function parsePush(key: string, file: FileToPush, hosts: string[], timeoutMs: number): void {
+  parseOrThrow(keySchema, key, 'pushFile key');
+  parseOrThrow(fileToPushSchema, file, 'pushFile file');
+  parseOrThrow(z.array(hostNameSchema), hosts, 'pushFile hosts');
+  parseOrThrow(z.number().int().min(1).max(MAX_TIMEOUT_MS), timeoutMs, 'pushFile timeoutMs');
+}
+
+/** The result of a host the command never reached. */
+export function unreachableResult(host: string, reason: string, at = Date.now()): HostResult {
+  return { host, status: 'unreachable', exitCode: null, stdout: '', stderr: reason, startedAt: at, finishedAt: at, replayed: false };
+}
+
+/** Keeps the last `OUTPUT_LIMIT_BYTES` of a text (by UTF-8 bytes). */
+export function tailText(text: string, limit = OUTPUT_LIMIT_BYTES): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= limit ? text : bytes.subarray(bytes.length - limit).toString('utf8');
+}
+
+/** Runs `task` over `items` with at most `parallelism` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], parallelism: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, parallelism), items.length) }, worker));
+  return results;
+}
+
+/**
+ * A counting semaphore shared by every call on one adapter, so two concurrent `run`s together stay
+ * within the adapter's parallelism.
+ */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly capacity: number) {}
+
+  async use<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.capacity) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const wake = this.waiting.shift();
+      if (wake) wake();
+      else this.active--;
+    }
+  }
+}
+
+/** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Races a promise against an abort signal (the work itself goes on; only the wait ends). */
+export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
