@@ -1,7 +1,7 @@
 /**
  * Direct HTTP distribution, the fallback when there is no Dragonfly: every host downloads the
  * artifact from its URL itself, through the agent port. On each host a short POSIX sh script runs
- * `curl -fsS -C - -o <partial> --url <url>` (resuming the partial file after a dropped connection,
+ * `curl -fsS -g -C - -o <partial> --url <url>` (resuming the partial file after a dropped connection,
  * up to `attempts` times), checks the sha256, and renames the file atomically to `<cacheDir>/<hex>`;
  * a digest mismatch deletes the partial file and fails that host. A file already in the cache with
  * the right digest is not downloaded again.
@@ -37,7 +37,7 @@ mkdir -p "$dir" || { echo "cannot create $dir" >&2; exit 3; }
 n=0
 while :; do
   n=$((n + 1))
-  curl -fsS --proto =http,https --connect-timeout "$connect" -C - -o "$part" --url "$url"
+  curl -fsS -g --proto =http,https --connect-timeout "$connect" -C - -o "$part" --url "$url"
   rc=$?
   if [ "$rc" -eq 0 ]; then break; fi
   case "$rc" in
