@@ -252,7 +252,7 @@ export function dragonflyP2P(input: DragonflyConfigInput, options: DragonflyOpti
   return {
     name: 'dragonfly',
     pollIntervalMs: config.pollIntervalMs,
-    preheat(key, artifact, hosts) {
+    async preheat(key, artifact, hosts) {
       const request = parsePreheat(key, artifact, hosts, 'dragonfly preheat');
       // Two concurrent calls under one key share one POST.
       const running = inflight.get(request.key);
