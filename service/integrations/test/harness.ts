@@ -1,8 +1,8 @@
 /**
  * One running app with the integration routes over a real SQLite store and the built-in ingest,
  * holding two days of history for six hosts: `rpc.rt` healthy, `rpc.rt_bad` 25 ms slower on the
- * released hosts after the release, and nothing for `rpc.missing` (INCONCLUSIVE). The clock is
- * fixed 30 minutes after the release.
+ * released hosts after the release, and nothing for `rpc.missing` (INCONCLUSIVE). The clock
+ * starts 30 minutes after the release and moves only when a test advances it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ export interface Harness {
   /** Keys with the gate scope and with only the read scope. */
   gateKey: string;
   readKey: string;
+  /** Moves the service's clock forward by `ms`. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -45,13 +47,17 @@ export async function startHarness(): Promise<Harness> {
     }
   }
   ingest.write(points);
-  const now = () => NOW;
+  let clock = NOW;
+  const now = () => clock;
   const app = createApp({ store, routes: integrationRoutes({ store, source: ingest, now }), now });
   const server = await listen(app);
   const gateKey = (await createKey(store, 'deployer', ['gate'], 0)).key;
   const readKey = (await createKey(store, 'viewer', ['read'], 0)).key;
   return {
     server, store, gateKey, readKey,
+    advance: (ms) => {
+      clock += ms;
+    },
     async close() {
       await server.close();
       await store.close();
