@@ -8,6 +8,7 @@ import { fakeAgent } from './test-fake-agent.js';
 import { startArtifactServer, testBytes, type ArtifactServer } from './test-artifact-server.js';
 import { waitForPreheat } from './wait.js';
 import { memoryJobStore } from './common.js';
+import { localFleet } from '../agent/local.js';
 
 const HOSTS = ['app-1', 'app-2', 'app-3'];
 const newRoot = (): string => mkdtempSync(join(tmpdir(), 'sluice-p2p-direct-'));
@@ -25,6 +26,24 @@ describeP2P('direct-http (fake agent)', async () => {
     verifiesHosts: true,
     pollIntervalMs: 20,
     close: () => origin.close(),
+  };
+});
+
+describeP2P('direct-http (local fleet agent)', async () => {
+  const origin = await startArtifactServer();
+  const good = origin.put('/app-2.1.tar.gz', testBytes(150_000, 'fleet'));
+  const agent = localFleet({ root: newRoot(), hosts: HOSTS });
+  return {
+    p2p: directHttpP2P(FAST, { agent }),
+    hosts: HOSTS,
+    good,
+    failing: { url: `${origin.url}/missing.tar.gz`, digest: `sha256:${'f'.repeat(64)}` },
+    verifiesHosts: true,
+    pollIntervalMs: 20,
+    close: async () => {
+      await agent.close();
+      await origin.close();
+    },
   };
 });
 

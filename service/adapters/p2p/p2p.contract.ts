@@ -11,7 +11,7 @@ export interface P2PFixture {
   hosts: string[];
   /** Reachable, with its true digest. */
   good: Artifact;
-  /** Must fail: a wrong digest, or a URL the origin refuses. */
+  /** Must fail: a wrong digest, or a URL the origin refuses (with a digest no host holds: a cached copy is a success). */
   failing: Artifact;
   /** Declared capability: `verify` really checks each host's copy (else it must say why it cannot). */
   verifiesHosts: boolean;
