@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main: Co
   dataset: { summary: 'generate, convert or validate case datasets', load: () => import('./commands/dataset.js') },
   replay: { summary: 'replay a labeled dataset with a gate configuration and print its accuracy', load: () => import('./commands/replay.js') },
   nab: { summary: 'run a detector over the NAB corpus and score it', load: () => import('./commands/nab.js') },
+  gate: { summary: "wait for a release batch's verdict; exit 0 PASS, 1 FAIL, 2 INCONCLUSIVE (for CI pipelines)", load: () => import('./commands/gate.js') },
 };
 
 function usage(): string {
