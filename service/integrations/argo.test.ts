@@ -148,6 +148,19 @@ describe('the documented AnalysisTemplate', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('lists every integration endpoint', async () => {
+    const document = (await harness.server.call('GET', '/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const paths = Object.keys(document.paths).filter((p) => p.startsWith('/v1/integrations/'));
+    expect(paths.sort()).toEqual([
+      '/v1/integrations/argo/judge',
+      ...['confirm-promotion', 'confirm-rollout', 'post-rollout', 'pre-rollout', 'rollback', 'rollout'].map((h) => `/v1/integrations/flagger/${h}`),
+      '/v1/integrations/kayenta/judge',
+    ]);
+    expect(Object.keys(document.paths['/v1/integrations/argo/judge']).sort()).toEqual(['get', 'post']);
+  });
+});
+
 describe('/v1/integrations/argo/judge errors (Argo records them as Error measurements)', () => {
   const query = `app=shop&released=r1,r2&unreleased=u1,u2&metrics=rpc.rt&since=30m`;
 

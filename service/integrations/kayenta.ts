@@ -22,6 +22,7 @@
  * policy, `judgeConfigurations.release` the release id to record under. A metric config may set
  * `analysisConfigurations.sluice.category` (default `application`).
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { checkCase, metricCategories, type MetricCategory, type ParsedCase, type ParsedMetric } from '../../src/datasets/case.js';
 import type { MetricVerdict, Verdict } from '../../src/gate/verdict.js';
@@ -266,7 +267,7 @@ export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
         const key = await authorizeGate(context.store, req, bodyKey, 'body.canaryConfig.judge.judgeConfigurations.apiKey');
         const policy = judgeConfig.policy ?? {};
         if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw bad('body.canaryConfig.judge.judgeConfigurations.policy', 'must be an object (a gate policy)');
-        const pairCase = caseFromPairs(body, `kayenta-${context.now()}`);
+        const pairCase = caseFromPairs(body, `kayenta-${randomUUID()}`);
         let judged;
         try {
           judged = await judgeCase(pairCase.parsed, policy as Record<string, unknown>, [], context);
