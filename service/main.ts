@@ -20,6 +20,15 @@ import { gateRoutes } from './http/routes/gate.js';
 import { ingestRoutes } from './http/routes/ingest.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { releaseRoutes } from './http/routes/releases.js';
+import { GateCache } from '../src/gate/cache.js';
+import { localFleet } from './adapters/agent/local.js';
+import { localP2P } from './adapters/p2p/local.js';
+import { judgeQuery } from './gate/judge.js';
+import { createOrchestrator, type CommandGuard, type Judge, type Orchestrator } from './orchestrator/index.js';
+import { noAgent, noP2P } from './orchestrator/unconfigured.js';
+import type { Agent } from './ports/agent.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import type { P2P } from './ports/p2p.js';
 import type { Store } from './ports/store.js';
 
 export const serviceConfigSchema = z.object({
@@ -37,14 +46,49 @@ export const serviceConfigSchema = z.object({
   /** Prometheus HTTP API: `{ url, hostLabel?, metrics?, queries?, bearerToken?, … }` (see adapters/metrics/prometheus.ts). */
   prometheus: prometheusOptionsSchema.optional(),
   rateLimit: z.object({ ratePerSecond: z.number().positive(), burst: z.number().int().positive() }).default({ ratePerSecond: 200, burst: 400 }),
+  /** The command channel to hosts: none (commands fail as unreachable) or the local-process fleet. */
+  agent: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('none') }),
+    z.object({ kind: z.literal('local'), root: z.string().optional(), hosts: z.array(z.string().min(1)).min(1) }),
+  ]).default({ kind: 'none' }),
+  /** Artifact preheat: none (succeeds at once) or local (into the local fleet's host folders). */
+  p2p: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('none') }),
+    z.object({ kind: z.literal('local'), root: z.string().optional() }),
+  ]).default({ kind: 'none' }),
+  /** The release orchestrator; several service processes may run it on one PostgreSQL store. */
+  orchestrator: z.object({
+    enabled: z.boolean().default(true),
+    /** Lease owner name (default: random per process). */
+    owner: z.string().min(1).optional(),
+    leaseTtlMs: z.number().int().min(100).default(30_000),
+    pollMs: z.number().int().min(1).default(1000),
+  }).default({ enabled: true, leaseTtlMs: 30_000, pollMs: 1000 }),
 });
 export type ServiceConfig = z.input<typeof serviceConfigSchema>;
+
+/** What the demo and tests put in place of configured implementations. */
+export interface ServiceOverrides {
+  clock?: Clock;
+  agent?: Agent;
+  p2p?: P2P;
+  source?: MetricSource;
+  /** The orchestrator's judge (default: the gate over the metric source). */
+  judge?: Judge;
+  /** The command-safety layer the orchestrator sends commands through. */
+  safety?: CommandGuard;
+  /** Orchestrator timings, in clock ms (see OrchestratorOptions). */
+  orchestrator?: { pollMs?: number; scanMs?: number; retryDelayMs?: number; leaseTtlMs?: number };
+}
 
 export interface RunningService {
   url: string;
   store: Store;
   ingest: IngestStore;
   source: MetricSource;
+  /** Null when `orchestrator.enabled` is false. */
+  orchestrator: Orchestrator | null;
+  clock: Clock;
   close(): Promise<void>;
 }
 
@@ -57,20 +101,37 @@ export async function openStore(config: Pick<z.output<typeof serviceConfigSchema
   return store;
 }
 
-export async function startService(input: ServiceConfig, log: (line: string) => void = () => undefined): Promise<RunningService> {
+/**
+ * Starts the service: store, metric source, orchestrator (resuming every release it can lease)
+ * and HTTP. `overrides` replace the configured clock, agent, P2P, source, judge or safety layer.
+ */
+export async function startService(input: ServiceConfig, log: (line: string) => void = () => undefined, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const config = serviceConfigSchema.parse(input);
-  const now = () => Date.now();
+  const clock = overrides.clock ?? systemClock;
+  const now = () => clock.now();
   const store = await openStore(config);
   const ingest = new IngestStore(join(resolve(config.dataDir), 'metrics.db'));
-  const source: MetricSource = retrying(
+  const configuredSource: MetricSource = retrying(
     config.metricSource === 'influxdb' && config.influx ? new InfluxSource(config.influx)
       : config.metricSource === 'prometheus' && config.prometheus ? new PrometheusSource(config.prometheus)
         : ingest,
     { attempts: 3, timeoutMs: 10_000 },
   );
+  const source = overrides.source ?? configuredSource;
+  const fleetRoot = (root: string | undefined) => resolve(root ?? join(config.dataDir, 'fleet'));
+  const agent = overrides.agent ?? (config.agent.kind === 'local' ? localFleet({ root: fleetRoot(config.agent.root), hosts: config.agent.hosts }) : noAgent);
+  const p2p = overrides.p2p ?? (config.p2p.kind === 'local' ? localP2P({ root: fleetRoot(config.p2p.root) }) : noP2P);
+  const cache = new GateCache(5_000);
+  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now }));
+  const orchestrator = config.orchestrator.enabled
+    ? createOrchestrator({
+        store, agent, p2p, clock, judge, log, safety: overrides.safety, owner: config.orchestrator.owner,
+        options: { pollMs: config.orchestrator.pollMs, leaseTtlMs: config.orchestrator.leaseTtlMs, ...overrides.orchestrator },
+      })
+    : null;
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now)];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now, orchestrator ?? undefined)];
   routes.push(...integrationRoutes({ store, source, now })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
@@ -83,13 +144,18 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  await orchestrator?.start();
   return {
     url: `http://${config.host}:${port}`,
     store,
     ingest,
     source,
+    orchestrator,
+    clock,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
+      await orchestrator?.stop();
+      if (!overrides.agent) await agent.close();
       await store.close();
       ingest.close();
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteStore } from '../adapters/store/sqlite.js';
 import type { Store } from '../ports/store.js';
-import { acceleratedClock } from './accelerated-clock.js';
+import { acceleratedClock } from '../fleet/clock.js';
 import { createRelease } from './create.js';
 import { ActionError, createOrchestrator, type Orchestrator } from './index.js';
 import { releaseOrderSchema, type ReleaseOrderInput } from './order.js';
@@ -42,7 +42,7 @@ async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAge
   const p2p = new MemoryP2P();
   const judge = scriptedJudge(script);
   const orchestrator = createOrchestrator({
-    store: s, agent, p2p, judge, clock: acceleratedClock(1200), log: () => undefined,
+    store: s, agent, p2p, judge, clock: acceleratedClock({ factor: 1200 }), log: () => undefined,
     options: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 60_000 },
   });
   const r = { store: s, agent, p2p, judge, orchestrator };

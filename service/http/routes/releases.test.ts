@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../auth/api-keys.js';
+import { acceleratedClock } from '../../fleet/clock.js';
 import { startService, type RunningService } from '../../main.js';
+import { MemoryAgent, MemoryP2P, scriptedJudge } from '../../orchestrator/test/fakes.js';
 import { killHard, startChildService, type ChildService } from '../../test/child-service.js';
 import { checkPostgres, POSTGRES_URL, shouldRun } from '../../test/servers.js';
 
@@ -21,12 +23,16 @@ const call = async (url: string, method: string, path: string, key: string, body
   return { status: response.status, body: await response.json().catch(() => null) };
 };
 
-describe('release orders and events (SQLite)', () => {
+describe('release orders, actions and events (SQLite)', () => {
   let service: RunningService;
   let operate: string;
   let read: string;
+  const agent = new MemoryAgent();
   beforeAll(async () => {
-    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-releases-')), port: 0 });
+    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-releases-')), port: 0 }, () => undefined, {
+      agent, p2p: new MemoryP2P(), judge: scriptedJudge(['PASS', 'INCONCLUSIVE']), clock: acceleratedClock({ factor: 1200 }),
+      orchestrator: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000 },
+    });
     operate = (await createKey(service.store, 'deployer', ['operate'], 0)).key;
     read = (await createKey(service.store, 'viewer', ['read'], 0)).key;
   });
@@ -35,12 +41,12 @@ describe('release orders and events (SQLite)', () => {
   });
 
   it('creates, reads and lists; one active release per app and environment', async () => {
-    const created = await call(service.url, 'POST', '/v1/releases', operate, order('cart', { id: 'rel-cart-1' }));
+    const created = await call(service.url, 'POST', '/v1/releases', operate, order('cart', { id: 'rel-cart-1', driver: 'external' }));
     expect(created).toMatchObject({ status: 201, body: { id: 'rel-cart-1', state: 'planned', app: 'cart' } });
-    expect((await call(service.url, 'GET', '/v1/releases/rel-cart-1', read)).body).toMatchObject({ order: { version: '1.2.3', pause: 'after-first' }, events: [] });
-    const second = await call(service.url, 'POST', '/v1/releases', operate, order('cart'));
+    expect((await call(service.url, 'GET', '/v1/releases/rel-cart-1', read)).body).toMatchObject({ order: { version: '1.2.3', pause: 'after-first', driver: 'external' }, events: [] });
+    const second = await call(service.url, 'POST', '/v1/releases', operate, order('cart', { driver: 'external' }));
     expect(second).toMatchObject({ status: 409, body: { code: 'conflict' } });
-    expect((await call(service.url, 'POST', '/v1/releases', operate, order('cart', { environment: 'staging' }))).status).toBe(201);
+    expect((await call(service.url, 'POST', '/v1/releases', operate, order('cart', { environment: 'staging', driver: 'external' }))).status).toBe(201);
     const listed = await call(service.url, 'GET', '/v1/releases?app=cart&environment=production', read);
     expect(listed.body.releases.map((r: { id: string }) => r.id)).toEqual(['rel-cart-1']);
   });
@@ -51,6 +57,45 @@ describe('release orders and events (SQLite)', () => {
     const twice = await call(service.url, 'POST', '/v1/releases', operate, order('y', { hosts: [{ name: 'h', datacenter: 'a' }, { name: 'h', datacenter: 'b' }] }));
     expect(twice.body).toMatchObject({ field: 'body.hosts.1.name' });
     expect((await call(service.url, 'POST', '/v1/releases', read, order('z'))).status).toBe(403);
+    const noPrevious = await call(service.url, 'POST', '/v1/releases', operate, order('z'));
+    expect(noPrevious).toMatchObject({ status: 400, body: { field: 'body.previousVersion', reason: 'required: the rollback command names {previousVersion}' } });
+    const placeholder = await call(service.url, 'POST', '/v1/releases', operate, order('z', { previousVersion: '1', commands: { deploy: { command: 'deploy', args: ['{nope}'] } } }));
+    expect(placeholder.body).toMatchObject({ field: 'body.commands.deploy.args.0', reason: expect.stringContaining('unknown placeholder {nope}') });
+    const tolerate = await call(service.url, 'POST', '/v1/releases', operate, order('z', { previousVersion: '1', agentFailures: { tolerateFailedHosts: 'ten' } }));
+    expect(tolerate.body).toMatchObject({ field: 'body.agentFailures.tolerateFailedHosts' });
+  });
+
+  it('drives a sluice release: pauses after batch 1 in production, approve continues, refused actions answer 409 naming the state, all audited', async () => {
+    const created = await call(service.url, 'POST', '/v1/releases', operate, order('shop', { id: 'rel-shop-1', previousVersion: '1.2.2', observationMinutes: 1, metrics: [{ name: 'errors', category: 'application', direction: 'up' }] }));
+    expect(created.body).toMatchObject({ state: 'planned', order: { driver: 'sluice', agentFailures: { retries: 2, tolerateFailedHosts: 0, onExceed: 'pause' } }, progress: { currentBatch: null, batches: [{ batch: 1, state: 'pending' }, { batch: 2 }] } });
+    const waitState = async (states: string[]) => {
+      for (let i = 0; i < 500; i++) {
+        const r = await call(service.url, 'GET', '/v1/releases/rel-shop-1', read);
+        if (states.includes(r.body.state)) return r.body;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`release did not reach ${states.join('|')}`);
+    };
+    const paused = await waitState(['paused']);
+    expect(paused.progress.pausedReason).toMatch(/after-first/);
+    expect((await call(service.url, 'POST', '/v1/releases/rel-shop-1/events', operate, { eventId: 'x', type: 'hosts_done', batch: 1 })).status).toBe(409);
+    const refused = await call(service.url, 'POST', '/v1/releases/rel-shop-1/actions', operate, { action: 'pause' });
+    expect(refused).toMatchObject({ status: 409, body: { code: 'conflict', field: 'body.action', reason: expect.stringContaining('is paused') } });
+    expect((await call(service.url, 'POST', '/v1/releases/rel-shop-1/actions', read, { action: 'approve' })).status).toBe(403);
+    expect((await call(service.url, 'POST', '/v1/releases/rel-shop-1/actions', operate, { action: 'go' })).body).toMatchObject({ status: 400, field: 'body.action' });
+    expect((await call(service.url, 'POST', '/v1/releases/missing/actions', operate, { action: 'abort' })).status).toBe(404);
+    const approved = await call(service.url, 'POST', '/v1/releases/rel-shop-1/actions', operate, { action: 'approve', reason: 'batch 1 looks fine' });
+    expect(approved).toMatchObject({ status: 200, body: { id: 'rel-shop-1', state: 'deploying', progress: { currentBatch: 2 }, events: [] } });
+    // Batch 2 is scripted INCONCLUSIVE: paused again, then the operator rolls back.
+    const again = await waitState(['paused']);
+    expect(again.progress.pausedReason).toMatch(/batch 2 INCONCLUSIVE/);
+    expect((await call(service.url, 'POST', '/v1/releases/rel-shop-1/actions', operate, { action: 'rollback', reason: 'not sure' })).body.state).toBe('rolling_back');
+    const done = await waitState(['rolled_back', 'failed']);
+    expect(done.state).toBe('rolled_back');
+    for (const h of ['h1', 'h2', 'h3']) expect(agent.keys(h)).toContain('rel-shop-1:rollback');
+    const audit = (await service.store.listAudit({ target: 'release:rel-shop-1' })).map((a) => `${a.action}:${a.result}`);
+    expect(audit).toEqual(expect.arrayContaining(['release.create:ok', 'release.pause:error', 'release.approve:ok', 'release.rollback:ok']));
+    expect(done.progress.transitions.filter((t: { by: string }) => t.by !== 'orchestrator').map((t: { to: string }) => t.to)).toEqual(['deploying', 'rolling_back']);
   });
 
   it('applies an event once: a replayed event id changes nothing', async () => {
@@ -87,7 +132,7 @@ describe.runIf(pgEnabled)('two service processes on one PostgreSQL', () => {
 
   it('give consistent answers and never both apply the same event or create two active releases', async () => {
     const key = a.adminKey;
-    const creates = await Promise.all(Array.from({ length: 6 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', '/v1/releases', key, order('shared'))));
+    const creates = await Promise.all(Array.from({ length: 6 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', '/v1/releases', key, order('shared', { driver: 'external' }))));
     expect(creates.filter((r) => r.status === 201)).toHaveLength(1);
     expect(creates.filter((r) => r.status === 409)).toHaveLength(5);
     const id = creates.find((r) => r.status === 201)!.body.id;

@@ -1,45 +1,20 @@
 /**
- * Release orders and deployment events. A deployment system that drives its own rollout reports
- * what it did (batch started, hosts done, batch finished) under event ids; a repeated event changes
- * nothing. One active release per app and environment.
+ * Release orders, their progress, operators' actions and deployment events. A release is driven
+ * by the orchestrator (`driver: 'sluice'`, the default) or by a deployment system that reports
+ * what it did (`driver: 'external'`: batch started, hosts done, batch finished) under event ids;
+ * a repeated event changes nothing. One active release per app and environment.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { metricCategories } from '../../../src/datasets/case.js';
+import { ActionError, type Orchestrator } from '../../orchestrator/index.js';
+import { createRelease } from '../../orchestrator/create.js';
+import { environments, releaseOrderSchema, type ReleaseOrder } from '../../orchestrator/order.js';
+import { isTerminal, releaseActions } from '../../orchestrator/state.js';
 import type { ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
 import { HttpError } from '../errors.js';
 import { route, type RouteSpec } from '../route.js';
 
-export const environments = ['test', 'staging', 'production', 'beta'] as const;
-const terminal = new Set(['succeeded', 'failed', 'aborted', 'rolled_back']);
-
-export const releaseOrderSchema = z.object({
-  id: z.string().min(1).max(200).optional(),
-  app: z.string().min(1).max(200),
-  environment: z.enum(environments),
-  version: z.string().min(1).max(200),
-  artifact: z.object({ url: z.url(), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>') }),
-  hosts: z.array(z.object({ name: z.string().min(1), datacenter: z.string().min(1), group: z.string().min(1).optional() })).min(1).max(100_000),
-  batching: z.discriminatedUnion('by', [
-    z.object({ by: z.literal('datacenter'), batches: z.number().int().min(1) }),
-    z.object({ by: z.literal('group'), batches: z.number().int().min(1) }),
-    z.object({ by: z.literal('count'), size: z.number().int().min(1) }),
-    z.object({ by: z.literal('percentage'), percent: z.number().gt(0).max(100) }),
-  ]),
-  pause: z.enum(['after-first', 'after-every', 'never']).default('after-first'),
-  observationMinutes: z.number().int().min(1).max(24 * 60).default(10),
-  scheduledAt: z.number().int().optional(),
-  metrics: z.array(z.object({ name: z.string().min(1), category: z.enum(metricCategories), direction: z.enum(['up', 'down', 'both']), critical: z.boolean().default(false) })).default([]),
-  policy: z.record(z.string(), z.unknown()).optional(),
-}).superRefine((order, ctx) => {
-  const seen = new Set<string>();
-  order.hosts.forEach((h, i) => {
-    if (seen.has(h.name)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `host "${h.name}" is listed twice` });
-    seen.add(h.name);
-  });
-});
-export type ReleaseOrder = z.output<typeof releaseOrderSchema>;
+export { environments, releaseOrderSchema, type ReleaseOrder };
 
 const eventSchema = z.object({
   eventId: z.string().min(1).max(200),
@@ -54,24 +29,29 @@ interface Progress {
   batches: Record<string, { started?: number; finished?: number; hostsDone: string[] }>;
 }
 
+const actionSchema = z.object({ action: z.enum(releaseActions), reason: z.string().min(1).max(2000).optional() });
+
 // `revision` counts the record's updates; the release's own version is `order.version`.
 const view = (r: ReleaseRecord) => ({ id: r.id, app: r.app, environment: r.environment, state: r.state, revision: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, ...(r.spec as object) });
 
-export function releaseRoutes(store: Store, now: () => number): RouteSpec[] {
+/**
+ * The release endpoints. Without an orchestrator (a service that only gates) releases can still
+ * be created and reported on, but actions answer 503.
+ */
+export function releaseRoutes(store: Store, now: () => number, orchestrator?: Orchestrator): RouteSpec[] {
   return [
     route({
       method: 'post', path: '/v1/releases', summary: 'Create a release order', tag: 'releases', scope: 'operate', audit: 'release.create',
       body: releaseOrderSchema,
       handler: async ({ body }) => {
-        const active = (await store.listReleases({ app: body.app, environment: body.environment, limit: 1000 })).find((r) => !terminal.has(r.state));
+        const active = (await store.listReleases({ app: body.app, environment: body.environment, limit: 1000 })).find((r) => !isTerminal(r.state));
         if (active) throw new HttpError(409, 'conflict', 'body.app', `release ${active.id} of ${body.app} in ${body.environment} is still ${active.state}; one active release per app and environment`);
-        const id = body.id ?? `rel-${randomUUID()}`;
-        const progress: Progress = { batches: {} };
         try {
-          const record = await store.createRelease({ id, app: body.app, environment: body.environment, state: 'planned', spec: { order: body, progress }, createdAt: now(), updatedAt: now() });
-          return { status: 201, body: view(record), target: `release:${id}` };
+          const record = await createRelease(store, body, now());
+          orchestrator?.notify();
+          return { status: 201, body: view(record), target: `release:${record.id}` };
         } catch (error) {
-          if (error instanceof StoreConflictError) throw new HttpError(409, 'conflict', 'body.id', `release ${id} exists`);
+          if (error instanceof StoreConflictError) throw new HttpError(409, 'conflict', 'body.id', `release ${body.id ?? ''} exists, or ${body.app} already has an active release in ${body.environment}`);
           throw error;
         }
       },
@@ -90,12 +70,32 @@ export function releaseRoutes(store: Store, now: () => number): RouteSpec[] {
       },
     }),
     route({
+      method: 'post', path: '/v1/releases/:id/actions', summary: 'Approve (= resume), pause, abort or roll back a release', tag: 'releases', scope: 'operate', audit: 'release.action',
+      body: actionSchema,
+      handler: async ({ params, body, key }) => {
+        if (!orchestrator) throw new HttpError(503, 'unavailable', 'id', 'this service runs no orchestrator');
+        // Audited under the action's own name, with the person's reason, whether allowed or not.
+        const audit = (result: 'ok' | 'error', detail: string) =>
+          store.appendAudit({ at: now(), keyId: key?.id ?? null, action: `release.${body.action}`, target: `release:${params.id}`, result, detail });
+        try {
+          const record = await orchestrator.act(params.id, body.action, key?.id ?? 'unknown', body.reason);
+          await audit('ok', `${body.reason ?? ''} → ${record.state}`.trim());
+          return { body: { ...view(record), events: await store.listEvents(params.id) }, target: `release:${params.id}` };
+        } catch (error) {
+          if (!(error instanceof ActionError)) throw error;
+          await audit('error', error.message);
+          throw new HttpError(error.code === 'not_found' ? 404 : 409, error.code, error.code === 'not_found' ? 'id' : 'body.action', error.message);
+        }
+      },
+    }),
+    route({
       method: 'post', path: '/v1/releases/:id/events', summary: 'Report a deployment event; a repeated event id changes nothing', tag: 'releases', scope: 'operate', audit: 'release.event',
       body: eventSchema,
       handler: async ({ params, body }) => {
         const record = await store.getRelease(params.id);
         if (!record) throw new HttpError(404, 'not_found', 'id', `no release ${params.id}`);
         const spec = record.spec as { order: ReleaseOrder; progress: Progress };
+        if (spec.order.driver !== 'external') throw new HttpError(409, 'conflict', 'id', `release ${params.id} is driven by sluice; events come from releases with driver 'external'`);
         const known = new Set(spec.order.hosts.map((h) => h.name));
         const stranger = body.hosts.findIndex((h) => !known.has(h));
         if (stranger >= 0) throw new HttpError(400, 'invalid_input', `body.hosts.${stranger}`, `host "${body.hosts[stranger]}" is not part of release ${params.id}`);
@@ -113,7 +113,7 @@ export function releaseRoutes(store: Store, now: () => number): RouteSpec[] {
           if (body.type === 'batch_finished') batch.finished ??= at;
           for (const h of body.hosts) if (!batch.hostsDone.includes(h)) batch.hostsDone.push(h);
           const state = body.type === 'batch_finished' ? `observing` : `deploying`;
-          const updated = await store.updateRelease(params.id, current.version, { state: terminal.has(current.state) ? current.state : state, spec: s }, now());
+          const updated = await store.updateRelease(params.id, current.version, { state: isTerminal(current.state) ? current.state : state, spec: s }, now());
           if (updated) return { body: { duplicate: false, release: view(updated) }, target: `release:${params.id}` };
         }
         throw new HttpError(409, 'conflict', 'id', `release ${params.id} changed too often to apply the event; retry`);
