@@ -115,7 +115,7 @@ describe('directHttpP2P', () => {
     expect(last.message).toBe('1 host failed: down: unreachable: host unreachable');
     const missing = await settle(directHttpP2P(FAST, { agent }), 'r6:preheat', { url: `${origin.url}/gone`, digest: `sha256:${'e'.repeat(64)}` }, ['up']);
     expect(missing.state).toBe('failed');
-    expect(missing.message).toMatch(/up: download failed: curl exit 22/);
+    expect(missing.message).toBe('1 host failed: up: download failed: curl: (22) The requested URL returned error: 404 (curl exit 22)');
   });
 
   it('runs each key once per host; a new adapter with the same job store reports the job by key', async () => {

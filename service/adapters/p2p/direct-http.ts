@@ -37,16 +37,18 @@ mkdir -p "$dir" || { echo "cannot create $dir" >&2; exit 3; }
 n=0
 while :; do
   n=$((n + 1))
-  curl -fsS -g --proto =http,https --connect-timeout "$connect" -C - -o "$part" --url "$url"
+  err=$(curl -fsS -g --proto =http,https --connect-timeout "$connect" -C - -o "$part" --url "$url" 2>&1)
   rc=$?
   if [ "$rc" -eq 0 ]; then break; fi
+  err=$(printf '%s' "$err" | tail -n 1)
   case "$rc" in
     ${RESUMABLE}) ;;
     33) rm -f "$part" ;;
-    *) echo "download failed: curl exit $rc" >&2; exit 3 ;;
+    127) echo "download failed: curl is not installed on this host" >&2; exit 3 ;;
+    *) echo "download failed: $err (curl exit $rc)" >&2; exit 3 ;;
   esac
-  if [ "$n" -ge "$attempts" ]; then echo "download failed after $n attempts: curl exit $rc" >&2; exit 3; fi
-  echo "attempt $n stopped (curl exit $rc); resuming" >&2
+  if [ "$n" -ge "$attempts" ]; then echo "download failed after $n attempts: $err (curl exit $rc)" >&2; exit 3; fi
+  echo "attempt $n stopped: $err (curl exit $rc); resuming" >&2
   sleep "$pause"
 done
 got=$(hash "$part")

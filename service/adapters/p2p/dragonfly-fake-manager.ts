@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 export interface FakeManagerOptions {
   /** Accepted personal access tokens (default `['test-token']`). */
@@ -26,6 +27,8 @@ export interface FakeManagerOptions {
   peers?: string[];
   /** The job finishes on this GET of it (default 2: one PENDING answer, then the result). */
   pollsToFinish?: number;
+  /** Port on 127.0.0.1 (default 0: any free port). */
+  port?: number;
 }
 
 export interface FakeJobRecord {
@@ -167,8 +170,9 @@ export async function startFakeDragonflyManager(options: FakeManagerOptions = {}
     if (job.state !== 'PENDING') return;
     job.polls++;
     if (job.polls < pollsToFinish) return;
-    const failure = failUrls.has(job.body.args ? String((job.body.args as Record<string, unknown>).url) : '') ? 'download failed: injected failure' : await job.fetch;
     const url = String((job.body.args as Record<string, unknown>).url);
+    // A URL marked failing after the job started fails it too.
+    const failure = failUrls.has(url) ? 'download failed: injected failure' : await job.fetch;
     const peers = state.peers.map((name) => ({ url, hostname: name, ip: name }));
     job.state = failure === null ? 'SUCCESS' : 'FAILURE';
     const now = new Date().toISOString();
@@ -220,7 +224,7 @@ export async function startFakeDragonflyManager(options: FakeManagerOptions = {}
       else res.destroy(error as Error);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -250,4 +254,13 @@ export async function startFakeDragonflyManager(options: FakeManagerOptions = {}
 
 function statusText(status: number): string {
   return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Error';
+}
+
+// `npx tsx service/adapters/p2p/dragonfly-fake-manager.ts [port]` runs it on its own, for trying the client by hand.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const manager = await startFakeDragonflyManager({ port: Number(process.argv[2] ?? 65001), peers: ['host-a', 'host-b'] });
+  console.log(`fake Dragonfly manager on ${manager.url} (token: test-token, peers: host-a host-b); Ctrl-C stops it`);
+  const stop = (): void => void manager.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
