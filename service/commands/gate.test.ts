@@ -59,8 +59,6 @@ async function putRelease(id: string, state: string, p: ReleaseProgress | null):
   const spec = { order: order(id), progress: p, journal: { commands: [], resume: null } };
   if (!existing) {
     await service.store.createRelease({ id, app: `app-${id}`, environment: 'production', state, spec, createdAt: T, updatedAt: T });
-    // Holding the lease keeps any orchestrator the service runs away from this hand-written release.
-    await service.store.acquireLease(id, 'gate-test', 3_600_000, Date.now());
   } else {
     const updated = await service.store.updateRelease(id, existing.version, { state, spec }, Date.now());
     if (!updated) throw new Error(`release ${id} changed under the test`);
@@ -69,7 +67,8 @@ async function putRelease(id: string, state: string, p: ReleaseProgress | null):
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-gate-cli-'));
-  service = await startService({ dataDir, port: 0 });
+  // The test writes release progress itself, in the orchestrator's place.
+  service = await startService({ dataDir, port: 0, orchestrator: { enabled: false } });
   key = (await createKey(service.store, 'pipeline', ['read'], Date.now())).key;
   keyFile = join(dataDir, 'pipeline.key');
   writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });

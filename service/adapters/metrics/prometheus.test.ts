@@ -291,7 +291,7 @@ describe.runIf(enabled)('PrometheusSource against a real Prometheus', () => {
 
   it('the service reads Prometheus when configured to', async () => {
     const { startService } = await import('../../main.js');
-    const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-prometheus-')), port: 0, metricSource: 'prometheus', prometheus: { url: PROMETHEUS_URL, hostLabel: 'host' } });
+    const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-prometheus-')), port: 0, orchestrator: { enabled: false }, metricSource: 'prometheus', prometheus: { url: PROMETHEUS_URL, hostLabel: 'host' } });
     try {
       expect(service.source.name).toBe('prometheus');
       const out = await service.source.query({ metric: 'fleet_cpu', hosts: ['node-007'], start: FIXTURE_START, end: FIXTURE_START + 3 * MINUTE, step: MINUTE });
