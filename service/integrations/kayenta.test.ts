@@ -18,6 +18,7 @@
  *   kayenta-judge/.../classifiers/metric/BaseMetricClassifier.scala, scorers/WeightedSumScorer.scala,
  *   classifiers/score/ThresholdScoreClassifier.scala.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyScore, weightedScore, type CanaryAnalysisResult } from './kayenta.js';
 import { startHarness, type Harness } from './test/harness.js';
@@ -202,5 +203,31 @@ describe('classifyScore(score, thresholds) — Kayenta\'s ThresholdScoreClassifi
   it('Pass at or above pass, Marginal at or above marginal, else Fail', () => {
     const thresholds = { pass: 95, marginal: 75 };
     expect([95, 94.99, 75, 74.99, 0].map((s) => classifyScore(s, thresholds))).toEqual(['Pass', 'Marginal', 'Marginal', 'Fail', 'Fail']);
+  });
+});
+
+describe('weightedScore(results, groupWeights): properties', () => {
+  const labels = ['Pass', 'High', 'Low', 'Nodata', 'NodataFailMetric'] as const;
+  const results = fc.array(fc.record({ group: fc.constantFrom('A', 'B', 'C'), label: fc.constantFrom(...labels), critical: fc.boolean(), muted: fc.boolean() }), { minLength: 1, maxLength: 12 });
+  const toResults = (rows: { group: string; label: (typeof labels)[number]; critical: boolean; muted: boolean }[]): CanaryAnalysisResult[] =>
+    rows.map((r, i) => ({ name: `m${i}`, id: `m${i}`, tags: {}, classification: r.label, classificationReason: '', groups: [r.group], experimentMetadata: {}, controlMetadata: {}, resultMetadata: {}, critical: r.critical, muted: r.muted }));
+
+  it('scores in 0–100 without weights; 100 when every metric passes, 0 when every metric is muted (nothing scored), as Kayenta', () => {
+    fc.assert(fc.property(results, (rows) => {
+      const score = weightedScore(toResults(rows), {}).score;
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(100);
+      const allPass = weightedScore(toResults(rows.map((r) => ({ ...r, label: 'Pass' as const }))), {}).score;
+      expect(allPass).toBe(rows.every((r) => r.muted) ? 0 : 100);
+    }));
+  });
+
+  it('turning a passing metric into High never raises the score', () => {
+    fc.assert(fc.property(results, fc.nat(), (rows, pick) => {
+      const passing = rows.map((r, i) => (r.label === 'Pass' ? i : -1)).filter((i) => i >= 0);
+      fc.pre(passing.length > 0);
+      const worse = rows.map((r, i) => (i === passing[pick % passing.length] ? { ...r, label: 'High' as const } : r));
+      expect(weightedScore(toResults(worse), {}).score).toBeLessThanOrEqual(weightedScore(toResults(rows), {}).score);
+    }));
   });
 });
