@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestStore } from '../adapters/metrics/ingest-store.js';
 import { acceleratedClock } from './clock.js';
 import { SimulatedFleet, VERSION_FILE } from './fleet.js';
+import { MinuteStore } from './memory.js';
 import { layoutFleet } from './hosts.js';
 import { fleetMetrics, MINUTE, sampleMetrics, trafficAt, versionEffectSchema } from './model.js';
 
@@ -121,7 +122,12 @@ describe('SimulatedFleet', () => {
     const written = fleet.init();
     const minutes = 6 * 60 + 1;
     expect(written).toBe(minutes * 8 * fleetMetrics.length);
+    await fleet.flushed();
     expect(ingest.count()).toBe(written);
+    // The ingest (mirror) and the fleet's own source hold the same numbers.
+    const q = { metric: 'app.error_rate', hosts: fleet.hosts.slice(0, 3).map((h) => h.name), start: START - HOUR, end: START, step: 5 * MINUTE };
+    const [fromIngest, fromFleet] = [await ingest.query(q), await fleet.source.query(q)];
+    for (const h of q.hosts) expect(Array.from(fromFleet[h].values)).toEqual(Array.from(fromIngest[h].values));
     for (const h of fleet.hosts) expect(fleet.versionOnDisk(h.name)).toBe('1.0.0');
     const out = await ingest.query({ metric: 'rpc.rt', hosts: [fleet.hosts[0].name], start: START - 6 * HOUR, end: START + MINUTE, step: MINUTE });
     expect(Array.from(out[fleet.hosts[0].name].values).every(Number.isFinite)).toBe(true);
@@ -149,6 +155,7 @@ describe('SimulatedFleet', () => {
     expect(fleet.versionAt(target, changedAt - 1)).toBe('1.0.0');
     expect(fleet.versionAt(target, changedAt)).toBe('2.0.0-bad');
 
+    await fleet.flushed();
     const mean = async (host: string, metric: string, from: number, to: number) => {
       const out = await ingest.query({ metric, hosts: [host], start: from, end: to, step: MINUTE });
       const values = Array.from(out[host].values);
@@ -198,5 +205,34 @@ describe('SimulatedFleet', () => {
     fleet.stop();
     expect(fleet.reportedUntil() - first).toBeGreaterThanOrEqual(10 * MINUTE);
     expect(clock.now() - fleet.reportedUntil()).toBeLessThan(5 * MINUTE);
+  });
+});
+
+describe('MinuteStore', () => {
+  it('answers queries as the ingest store does on the same points (any window, step and aggregate)', async () => {
+    const origin = START;
+    const memory = new MinuteStore(origin, 16);
+    const ingest = new IngestStore(':memory:');
+    const hosts = ['h1', 'h2'];
+    for (let slot = 0; slot < 90; slot++) {
+      for (const [i, host] of hosts.entries()) {
+        if (host === 'h2' && slot % 7 === 3) continue; // h2 skips some minutes: missing points
+        const v = Math.sin(slot / 5) * 10 + i;
+        memory.put(['m'], host, slot, [v]);
+        ingest.write([{ metric: 'm', host, t: origin + slot * MINUTE, v }]);
+      }
+      memory.commit(slot);
+    }
+    expect(memory.until).toBe(origin + 89 * MINUTE);
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: -30, max: 100 }), fc.integer({ min: 1, max: 80 }), fc.constantFrom(1, 2, 5, 15), fc.constantFrom('mean', 'max', 'count', 'last', undefined),
+      async (offset, points, stepMinutes, aggregate) => {
+        const query = { metric: 'm', hosts: [...hosts, 'nobody'], start: origin + offset * MINUTE, end: origin + (offset + points * stepMinutes) * MINUTE, step: stepMinutes * MINUTE, aggregate: aggregate as 'mean' | undefined };
+        const [a, b] = [await memory.query(query), await ingest.query(query)];
+        for (const host of query.hosts) {
+          expect(a[host].start).toBe(b[host].start);
+          expect(Array.from(a[host].values)).toEqual(Array.from(b[host].values));
+        }
+      }), { numRuns: 60 });
   });
 });

@@ -7,8 +7,11 @@
  * the real command path (orchestrator → command safety → local agent → a process writing the
  * file), and a bad version shows up in the metrics only because a command put it on the host.
  *
- * Metrics go to a sink (the service's ingest store); logs stay here and are served by
- * `logsFor` (the ingest holds numbers only).
+ * Every reported minute lands in the fleet's memory (`source`, a MetricSource the orchestrator's
+ * judge reads) and is mirrored into a sink — the service's ingest store — in small chunks off the
+ * critical path, so the ingest holds the same numbers without two days of history blocking the
+ * start. Logs stay here and are served by `logsFor` (the ingest holds numbers only; the gate
+ * query carries logs itself).
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +19,10 @@ import { z } from 'zod';
 import type { CaseLog } from '../../src/datasets/case.js';
 import { DEPLOYED_VERSION_FILE } from '../adapters/agent/local.js';
 import type { IngestPoint } from '../adapters/metrics/ingest-store.js';
+import type { MetricSource } from '../../src/sources/metric-source.js';
 import type { Clock } from '../ports/clock.js';
 import type { FleetHost } from './hosts.js';
+import { MinuteStore } from './memory.js';
 import { fleetMetrics, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
 
 /** The file in each host's folder that names the version it runs (the local agent's ping reports it too). */
@@ -34,6 +39,8 @@ export const fleetOptionsSchema = z.object({
   historyMs: z.number().int().min(0).max(30 * 86_400_000).default(2 * 86_400_000),
   /** Real ms between two emissions of the minutes the clock has passed. */
   tickMs: z.number().int().min(1).max(60_000).default(40),
+  /** Minutes written to the sink per chunk (each chunk is one transaction, then the event loop breathes). */
+  mirrorMinutes: z.number().int().min(1).max(1440).default(5),
   seed: z.number().int().default(7),
 });
 export type FleetOptions = z.input<typeof fleetOptionsSchema>;
@@ -53,18 +60,23 @@ interface Timeline {
 export class SimulatedFleet {
   readonly hosts: readonly FleetHost[];
   readonly options: z.output<typeof fleetOptionsSchema>;
-  private readonly byName: Map<string, FleetHost>;
   private readonly timelines = new Map<string, Timeline>();
   private readonly effects: Map<string, VersionEffect>;
-  /** Start of the last minute emitted; -Infinity before the backfill. */
-  private emittedUntil = -Infinity;
+  private readonly metricNames = fleetMetrics.map((m) => m.name);
+  private memory: MinuteStore | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Slots already written to the sink. */
+  private mirrored = 0;
+  private mirroring: Promise<void> | null = null;
+  private halted = false;
+  /** Why mirroring stopped, if the sink failed. */
+  mirrorError: Error | null = null;
 
-  constructor(hosts: readonly FleetHost[], private readonly clock: FleetClock, private readonly sink: (points: IngestPoint[]) => void, options: FleetOptions) {
+  /** `sink`: where reported points are mirrored (the service's ingest); none keeps them in memory only. */
+  constructor(hosts: readonly FleetHost[], private readonly clock: FleetClock, private readonly sink: ((points: IngestPoint[]) => void) | null, options: FleetOptions) {
     this.options = fleetOptionsSchema.parse(options);
     this.hosts = hosts;
-    this.byName = new Map(hosts.map((h) => [h.name, h]));
-    if (this.byName.size !== hosts.length) throw new Error('fleet: host names must be unique');
+    if (new Set(hosts.map((h) => h.name)).size !== hosts.length) throw new Error('fleet: host names must be unique');
     this.effects = new Map(Object.entries(this.options.badVersions));
   }
 
@@ -74,10 +86,24 @@ export class SimulatedFleet {
   }
 
   /**
-   * Creates every host's folder with the initial version (a host that already has a version file
-   * keeps it) and reports the history before now. Returns the points written.
+   * The metrics reported so far, as a metric source. Querying first reports the minutes the clock
+   * has passed since the last tick, so a batch judged right at the end of a minute sees it.
    */
-  init(onProgress?: (minutesDone: number, minutesTotal: number) => void): number {
+  get source(): MetricSource {
+    return {
+      name: 'fleet',
+      query: (query) => {
+        this.catchUp();
+        return this.store().query(query);
+      },
+    };
+  }
+
+  /**
+   * Creates every host's folder with the initial version (a host that already has a version file
+   * keeps it) and reports the history before now. Returns the points reported.
+   */
+  init(): number {
     const now = this.clock.now();
     for (const host of this.hosts) {
       const dir = this.hostDir(host.name);
@@ -92,27 +118,40 @@ export class SimulatedFleet {
       }
       this.timelines.set(host.name, { changes: [{ at: -Infinity, version }], mtime: statSync(file).mtimeMs, logs: [] });
     }
-    const first = Math.floor((now - this.options.historyMs) / MINUTE) * MINUTE;
-    this.emittedUntil = first - MINUTE;
-    return this.emitUntil(now, onProgress);
+    const origin = Math.floor((now - this.options.historyMs) / MINUTE) * MINUTE;
+    this.memory = new MinuteStore(origin, Math.ceil(this.options.historyMs / MINUTE) + 1441);
+    return this.emitUntil(now);
   }
 
-  /** Emits every minute the clock has passed, then keeps doing so every `tickMs` until `stop`. */
+  /** Reports every minute the clock has passed, then keeps doing so every `tickMs` until `stop`. */
   start(): void {
     if (this.timer) return;
+    this.halted = false;
     this.timer = setInterval(() => this.catchUp(), this.options.tickMs);
     this.timer.unref();
   }
 
+  /** Stops reporting and mirroring (call before closing the sink). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.halted = true;
   }
 
-  /** Reads the hosts' versions and emits the minutes up to the clock's now. Returns points written. */
+  /** Reads the hosts' versions and reports the minutes up to the clock's now. Returns points reported. */
   catchUp(): number {
     this.readVersions();
     return this.emitUntil(this.clock.now());
+  }
+
+  /** Resolves when every minute reported so far is in the sink. */
+  async flushed(): Promise<void> {
+    while (this.mirroring) await this.mirroring;
+  }
+
+  /** Points written to the sink so far. */
+  get mirroredPoints(): number {
+    return this.mirrored * this.hosts.length * this.metricNames.length;
   }
 
   /** The version a host runs now, as its folder says. */
@@ -148,7 +187,12 @@ export class SimulatedFleet {
 
   /** Start of the last minute reported (virtual epoch ms). */
   reportedUntil(): number {
-    return this.emittedUntil;
+    return this.store().until;
+  }
+
+  private store(): MinuteStore {
+    if (!this.memory) throw new Error('fleet: init() not called');
+    return this.memory;
   }
 
   private timeline(host: string): Timeline {
@@ -163,6 +207,7 @@ export class SimulatedFleet {
    * of one minute always agree on the version.
    */
   private readVersions(): void {
+    const reported = this.store().until;
     for (const host of this.hosts) {
       const timeline = this.timeline(host.name);
       const file = join(this.hostDir(host.name), VERSION_FILE);
@@ -179,34 +224,52 @@ export class SimulatedFleet {
       const last = timeline.changes[timeline.changes.length - 1];
       if (version === last.version || version === '') continue;
       const written = this.clock.virtualAt ? this.clock.virtualAt(mtime) : this.clock.now();
-      timeline.changes.push({ at: Math.max(written, this.emittedUntil + 1, last.at + 1), version });
+      timeline.changes.push({ at: Math.max(written, reported + 1, last.at + 1), version });
     }
   }
 
-  private emitUntil(now: number, onProgress?: (minutesDone: number, minutesTotal: number) => void): number {
-    const first = this.emittedUntil + MINUTE;
-    const total = Math.max(0, Math.floor((now - first) / MINUTE) + 1);
-    let written = 0;
-    const chunkMinutes = 60;
-    for (let done = 0; done < total; done += chunkMinutes) {
-      const points: IngestPoint[] = [];
-      const end = Math.min(total, done + chunkMinutes);
-      for (let m = done; m < end; m++) {
-        const t = first + m * MINUTE;
-        for (const host of this.hosts) {
-          const timeline = this.timelines.get(host.name)!;
-          const effect = this.effects.get(this.versionAt(host.name, t)) ?? null;
-          const values = sampleMetrics(host, t, effect, this.options.seed);
-          for (let k = 0; k < fleetMetrics.length; k++) points.push({ metric: fleetMetrics[k].name, host: host.name, t, v: values[k] });
-          for (const event of sampleLogs(host, t, effect, this.options.seed)) timeline.logs.push(event);
-        }
+  private emitUntil(now: number): number {
+    const memory = this.store();
+    const first = memory.slots;
+    const last = Math.floor((now - memory.origin) / MINUTE);
+    for (let slot = first; slot <= last; slot++) {
+      const t = memory.origin + slot * MINUTE;
+      for (const host of this.hosts) {
+        const effect = this.effects.get(this.versionAt(host.name, t)) ?? null;
+        memory.put(this.metricNames, host.name, slot, sampleMetrics(host, t, effect, this.options.seed));
+        const logs = this.timelines.get(host.name)!.logs;
+        for (const event of sampleLogs(host, t, effect, this.options.seed)) logs.push(event);
       }
-      this.sink(points);
-      written += points.length;
-      this.emittedUntil = first + (end - 1) * MINUTE;
-      onProgress?.(end, total);
+      memory.commit(slot);
     }
-    return written;
+    if (last >= first) this.mirror();
+    return Math.max(0, last - first + 1) * this.hosts.length * this.metricNames.length;
+  }
+
+  /** Copies reported minutes to the sink a few at a time, yielding to the event loop between chunks. */
+  private mirror(): void {
+    if (!this.sink || this.mirroring || this.halted || this.mirrorError) return;
+    const sink = this.sink;
+    this.mirroring = (async () => {
+      const memory = this.store();
+      while (!this.halted && this.mirrored < memory.slots) {
+        const end = Math.min(memory.slots, this.mirrored + this.options.mirrorMinutes);
+        const points: IngestPoint[] = [];
+        for (let slot = this.mirrored; slot < end; slot++) {
+          const t = memory.origin + slot * MINUTE;
+          for (const host of this.hosts) for (const metric of this.metricNames) points.push({ metric, host: host.name, t, v: memory.value(metric, host.name, slot) });
+        }
+        sink(points);
+        this.mirrored = end;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })()
+      .catch((error: unknown) => {
+        this.mirrorError = error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        this.mirroring = null;
+      });
   }
 }
 
