@@ -230,15 +230,23 @@ export class HostJournal {
     });
   }
 
-  /** The recorded result of `key`, or null while it runs or when it never ran here. */
-  async result(key: string): Promise<HostResult | null> {
+  /**
+   * The recorded result of `key`, or null while it runs or when it never ran here. `replayed` is
+   * false only for the `requester` that started the run.
+   */
+  async result(key: string, requester?: string): Promise<HostResult | null> {
     const dir = this.runDir(key);
-    const recorded = await readJson<Recorded>(path.join(dir, 'result.json'));
-    if (recorded) return this.toResult(dir, recorded, true);
     const intent = await readJson<Intent>(path.join(dir, 'intent.json'));
-    // An orphaned run (its owner died) is settled by whoever asks.
-    if (intent && ownerGone(intent, dir)) return this.settleOrphan(dir, intent);
-    return null;
+    if (!intent) return null;
+    const replayed = !(requester !== undefined && intent.requester === requester);
+    const recorded = await readJson<Recorded>(path.join(dir, 'result.json'));
+    if (recorded) return this.toResult(dir, recorded, replayed);
+    if (!ownerGone(intent, dir)) return null;
+    // An orphaned run (its owner died) is settled by whoever asks — once its child is gone or overdue.
+    const child = await readJson<ProcessId>(path.join(dir, 'child.json'));
+    const overdue = intent.timeoutMs > 0 && Date.now() > intent.startedAt + intent.timeoutMs;
+    if (child && isAlive(child) && !overdue) return null;
+    return { ...(await this.settleOrphan(dir, intent)), replayed };
   }
 
   /** Every execution on this host, oldest first. */
