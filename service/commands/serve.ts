@@ -2,9 +2,10 @@
  * `sluice serve`: starts the HTTP service. On first start with no API keys it creates an admin
  * key and writes it to `<data>/admin.key` (mode 0600) — the key never goes to the log.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createKey } from '../auth/api-keys.js';
+import { prometheusOptionsSchema } from '../adapters/metrics/prometheus.js';
 import { startService } from '../main.js';
 import { optionString, parseArgs } from './args.js';
 
@@ -15,10 +16,12 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
   --data     data folder, created when missing (default .sluice)
   --store    sqlite (default) or a PostgreSQL URL shared by several replicas
   --postgres-schema  schema to use in that database (created when missing)
-  --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest`;
+  --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest
+  --prometheus  read metrics from Prometheus: its URL, or a JSON file of options ({ "url", "hostLabel", "metrics",
+             "queries", "bearerToken", … }; see service/adapters/metrics/prometheus.ts)`;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx'] });
+  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx', 'prometheus'] });
   if (args.options.help) {
     console.log(HELP);
     return 0;
@@ -27,6 +30,15 @@ export async function main(argv: string[]): Promise<number> {
   const influx = optionString(args, 'influx');
   const influxMatch = influx ? /^([^:/]+):(\d+)\/(.+)$/.exec(influx) : null;
   if (influx && !influxMatch) throw new Error(`--influx must be host:port/database, got '${influx}'`);
+  const prometheusArg = optionString(args, 'prometheus');
+  // A file keeps a token off the command line; a bare URL is enough for an open server.
+  const prometheusInput: unknown = prometheusArg === undefined ? undefined : /^https?:\/\//.test(prometheusArg) ? { url: prometheusArg } : JSON.parse(readFileSync(prometheusArg, 'utf8'));
+  const prometheusParsed = prometheusInput === undefined ? undefined : prometheusOptionsSchema.safeParse(prometheusInput);
+  if (prometheusParsed && !prometheusParsed.success) {
+    const issue = prometheusParsed.error.issues[0];
+    throw new Error(`--prometheus: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+  }
+  const prometheus = prometheusParsed?.data;
   const service = await startService(
     {
       dataDir,
@@ -34,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       host: optionString(args, 'host') ?? '127.0.0.1',
       store: optionString(args, 'store') ?? 'sqlite',
       postgresSchema: optionString(args, 'postgres-schema'),
-      metricSource: influxMatch ? 'influxdb' : 'ingest',
+      metricSource: influxMatch ? 'influxdb' : prometheus ? 'prometheus' : 'ingest',
+      prometheus,
       influx: influxMatch ? { host: influxMatch[1], port: Number(influxMatch[2]), database: influxMatch[3] } : undefined,
     },
     (line) => console.log(line),
