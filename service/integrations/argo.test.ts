@@ -154,7 +154,7 @@ describe('the OpenAPI document', () => {
     const paths = Object.keys(document.paths).filter((p) => p.startsWith('/v1/integrations/'));
     expect(paths.sort()).toEqual([
       '/v1/integrations/argo/judge',
-      ...['confirm-promotion', 'confirm-rollout', 'post-rollout', 'pre-rollout', 'rollback', 'rollout'].map((h) => `/v1/integrations/flagger/${h}`),
+      ...['confirm-promotion', 'confirm-rollout', 'confirm-traffic-increase', 'post-rollout', 'pre-rollout', 'rollback', 'rollout'].map((h) => `/v1/integrations/flagger/${h}`),
       '/v1/integrations/kayenta/judge',
     ]);
     expect(Object.keys(document.paths['/v1/integrations/argo/judge']).sort()).toEqual(['get', 'post']);

@@ -8,7 +8,8 @@
  *   package, status.go;
  * - how Flagger reads the answer (JSON POST; an HTTP status above 202 is a failed hook, its body
  *   the error message): fluxcd/flagger, pkg/controller/webhook.go (`CallWebhook`);
- * - what each hook type means (confirm-rollout and confirm-promotion wait while not 2xx; pre-rollout
+ * - what each hook type means (confirm-rollout, confirm-traffic-increase and confirm-promotion wait
+ *   while not 2xx; pre-rollout
  *   and rollout count failed checks; post-rollout is only logged; rollback rolls back on 2xx while
  *   the canary is Progressing or Waiting): https://docs.flagger.app/usage/webhooks
  */
@@ -45,7 +46,7 @@ const hook = (name: string, body: unknown, key?: string) => harness.server.call(
 
 describe('Flagger webhooks that judge the canary described in their metadata', () => {
   it('rollout and pre-rollout proceed (200) on PASS and halt (412, reason in the body) on FAIL or INCONCLUSIVE', async () => {
-    for (const name of ['rollout', 'pre-rollout', 'confirm-rollout', 'confirm-promotion']) {
+    for (const name of ['rollout', 'pre-rollout', 'confirm-rollout', 'confirm-traffic-increase', 'confirm-promotion']) {
       const good = await hook(name, payload(judging('rpc.rt:middleware:up')));
       expect(good).toMatchObject({ status: 200, body: { hook: name, canary: 'test/podinfo', proceed: true, verdict: { decision: 'PASS' } } });
     }

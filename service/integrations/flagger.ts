@@ -12,11 +12,11 @@
  *   `flagger/<namespace>/<name>`, else of the newest release order of app `metadata.app`
  *   (default: the canary's name) in environment `metadata.environment` (default: its namespace).
  *
- * | hook                                                          | 2xx when            |
- * | ------------------------------------------------------------- | ------------------- |
- * | confirm-rollout, pre-rollout, rollout, confirm-promotion      | the verdict is PASS |
- * | rollback                                                      | the verdict is FAIL |
- * | post-rollout (Flagger only logs its answer)                   | always              |
+ * | hook                                                                    | 2xx when            |
+ * | ----------------------------------------------------------------------- | ------------------- |
+ * | confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion | the verdict is PASS |
+ * | rollback                                                                | the verdict is FAIL |
+ * | post-rollout (Flagger only logs its answer)                             | always              |
  *
  * "Not 2xx" is 412: the condition the hook asks about does not hold (no verdict yet, FAIL, or
  * INCONCLUSIVE — which is never a silent pass). Flagger webhooks cannot set headers, so the key may
@@ -29,7 +29,7 @@ import type { EvaluationRecord, Store } from '../ports/store.js';
 import { batchRequest } from './batch-params.js';
 import { authorizeGate, judgeGateQuery, summarize, verdictSummarySchema, type IntegrationContext, type VerdictSummary } from './common.js';
 
-export const flaggerHooks = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback'] as const;
+export const flaggerHooks = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback'] as const;
 export type FlaggerHook = (typeof flaggerHooks)[number];
 
 /** Flagger's webhook payload (`CanaryWebhookPayload` in pkg/apis/flagger/v1beta1/canary.go). */
@@ -114,7 +114,7 @@ export function hookAnswer(hook: FlaggerHook, canary: string, verdict: VerdictSu
 export function flaggerRoutes(context: IntegrationContext): RouteSpec[] {
   return flaggerHooks.map((hook) =>
     route({
-      method: 'post', path: `/v1/integrations/flagger/${hook}`, summary: `Flagger ${hook} webhook: gate the canary on Sluice's verdict (answer by HTTP status)`, tag: 'integrations', scope: null, audit: `flagger.${hook}`,
+      method: 'post', path: `/v1/integrations/flagger/${hook}`, summary: `Flagger ${hook} webhook: gate the canary on Sluice's verdict, answered by HTTP status (gate key: Authorization header or metadata.apiKey)`, tag: 'integrations', scope: null, audit: `flagger.${hook}`,
       body: flaggerPayloadSchema, response: answerSchema,
       handler: async ({ body, req }) => {
         const key = await authorizeGate(context.store, req, body.metadata?.apiKey, 'body.metadata.apiKey');

@@ -259,7 +259,7 @@ export function judgeResult(request: RemoteJudgeRequest, pairCase: PairCase, ver
 export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
   return [
     route({
-      method: 'post', path: '/v1/integrations/kayenta/judge', summary: 'Kayenta remote judge: RemoteJudgeRequest in, CanaryJudgeResult out (set the remote judge endpoint baseUrl to …/v1/integrations/kayenta/)', tag: 'integrations', scope: null, audit: 'kayenta.judge',
+      method: 'post', path: '/v1/integrations/kayenta/judge', summary: 'Kayenta remote judge: RemoteJudgeRequest in, CanaryJudgeResult out; remote judge baseUrl …/v1/integrations/kayenta/ (gate key: Authorization header or canaryConfig.judge.judgeConfigurations.apiKey)', tag: 'integrations', scope: null, audit: 'kayenta.judge',
       body: remoteJudgeRequestSchema,
       handler: async ({ body, req }) => {
         const judgeConfig = body.canaryConfig.judge?.judgeConfigurations ?? {};
