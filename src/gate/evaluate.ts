@@ -39,6 +39,7 @@ import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
+import { pooledHistory, pooledView, type PooledHistory } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
 
@@ -154,7 +155,9 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
   let score = 0;
   for (let h = 0; h < metric.released.length; h++) {
     const pre = history.treatedBefore[h];
-    const level = Math.max(Math.abs(pre), 1e-9);
+    // A host at about zero before (a rare count, an idle error rate) has no meaningful relative
+    // change: its level is floored at its noise, as a change is judged against both.
+    const level = Math.max(Math.abs(pre), history.treatedNoise[h] || 0, 1e-9);
     const change = (treatedAfter[h] - pre) / level;
     const excess = change - centre;
     if (!Number.isFinite(excess)) continue;
@@ -343,7 +346,18 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     }
   }
 
-  // 3. per host.
+  // 3. per host: pooled across the released hosts, minute by minute against the unreleased hosts.
+  const pooledHosts = metric.released.length > 0 && metric.unreleased.length >= policy.views.pooled.minControlHosts ? [...metric.released, ...metric.unreleased].map((h) => h.values) : null;
+  if (pooledHosts && policy.views.pooled.enabled) {
+    const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, hostNoise);
+    const ph = cache ? cache.get(`pooled|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
+    const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph);
+    base.views.pooled = pooled;
+    if (pooled) {
+      const which = pooled.scores.shift >= pooled.scores.burst && pooled.scores.shift >= pooled.scores.spread ? 'shift' : pooled.scores.burst >= pooled.scores.spread ? 'burst' : 'spread';
+      consider(pooled.score * environment, pooled.direction, `released hosts pooled against the unreleased hosts (${which})`);
+    }
+  }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
@@ -351,7 +365,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     consider(perHost.score * environment, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
   }
 
-  const judged = ok(base.views.beforeAfter).length + ok(base.views.comparison).length + (perHost ? 1 : 0);
+  const judged = ok(base.views.beforeAfter).length + ok(base.views.comparison).length + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0);
   if (judged === 0) {
     const why = [...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason).filter(Boolean);
     return { ...base, status: 'insufficient_data', reason: why[0] ?? (hasControl ? 'no view had enough data' : `no unreleased hosts and fewer than ${policy.minData.historyPoints} history points`), score: 0, anomalous: false, direction: 'none', reasons };

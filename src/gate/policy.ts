@@ -93,6 +93,32 @@ export const policySchema = z.object({
       { detectors: [{ name: 'auc', config: {} }, { name: 'dtw', config: {} }, { name: 'rankTest', config: {} }], combine: 'min' },
     ]),
     logs: detectorRef.nullable().default({ name: 'logExceptions', config: {} }),
+    /** Pooled per-host view: released hosts in units of their own noise against the unreleased hosts, minute by minute (see src/gate/pooled.ts). */
+    pooled: z.object({
+      enabled: z.boolean().default(true),
+      /** Unreleased hosts needed for the minute-by-minute comparison. */
+      minControlHosts: z.number().int().min(2).default(2),
+      /** Points before the window that set each host's level. */
+      beforePoints: z.number().int().min(2).default(24),
+      /** Points before the release that set each host's noise. */
+      noisePoints: z.number().int().min(4).default(60),
+      /** History points before the release over which windows of the same length give the empirical bands. */
+      nullPoints: z.number().int().min(0).default(288),
+      /**
+       * Length of those windows. Fixed rather than the observed window's (the statistics are in
+       * standard errors, so comparable across lengths) so that a batch judged every minute while its
+       * window grows computes them once.
+       */
+      nullWindowPoints: z.number().int().min(2).default(12),
+      /** Empirical bands: this many times the largest statistic over those windows. */
+      nullFactor: z.number().min(0).default(1.25),
+      /** Band of the pooled shift, in standard errors. */
+      shiftBand: z.number().positive().default(5),
+      /** Band of the pooled per-minute burst, in standard errors of one minute. */
+      burstBand: z.number().positive().default(6),
+      /** Band of the pooled log roughness ratio, in its standard errors. */
+      spreadBand: z.number().positive().default(5),
+    }).prefault({}),
     perHost: z.object({
       enabled: z.boolean().default(true),
       /** Control hosts needed to judge hosts one by one. */

@@ -5,6 +5,7 @@
  */
 import type { DetectorResult, PlotSeries } from '../core/detector.js';
 import type { MetricCategory } from '../datasets/case.js';
+import type { PooledResult } from './pooled.js';
 
 export type Decision = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
 
@@ -35,6 +36,8 @@ export interface MetricVerdict {
     beforeAfterControl: DetectorResult[];
     comparison: DetectorResult[];
     perHost: { score: number; hosts: HostFinding[] } | null;
+    /** Released hosts pooled against the unreleased hosts minute by minute (absent when not run). */
+    pooled?: PooledResult | null;
   };
   /** One line per view that contributed, for people. */
   reasons: string[];

@@ -1,0 +1,289 @@
+/**
+ * The pooled per-host view: the released hosts, each measured in units of its own noise, against
+ * the unreleased hosts over the same minutes, pooled across the released hosts.
+ *
+ * Aggregates hide what per-host views show: a change of two noise σ on every released host is
+ * diluted in a mean with the unreleased hosts' noise, quantised rates near 100 % sit under any
+ * level-relative floor, and a doubled noise disappears in the average of a few hosts. Here each
+ * host h is taken relative to its own mean B_h over the `beforePoints` before the window, in two
+ * forms — standardised (x − B_h) / σ_h (σ_h: its noise from first differences, see `hostNoise`), in
+ * which an event that adds a multiple of each host's noise to every host cancels, and relative
+ * (x − B_h) / B_h, in which an event that scales every host (a traffic peak) cancels. At each
+ * minute the unreleased hosts' median is subtracted (difference in differences, point by point),
+ * and the released hosts' residuals are pooled:
+ *
+ * - shift: the released hosts' mean residual over the window, in standard errors
+ *   (1/n + 1/P)(1/k + π/2m) for n window points, P points before, k released and m unreleased hosts;
+ * - burst: the second largest (so one stray outlier is not enough) of the released hosts' mean
+ *   residual per minute, in the same units per point — spikes that hit every released host at once;
+ * - spread: the released hosts' log ratio of mean absolute first difference (window over before)
+ *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction.
+ *
+ * A change must be unexplained in both forms: each statistic takes the form with the smaller
+ * value. Each band is the larger of a parametric one and `nullFactor` × the largest value the same
+ * statistic took over windows of the same length slid across the history right before the release
+ * (the hosts' own seasonality, quantisation and common events widen the band by themselves).
+ *
+ * Cost: O(hosts × (window + nullPoints)) for the first evaluation, O(hosts × window) afterwards
+ * (the history part is cached by the caller).
+ */
+import type { Direction } from '../core/detector.js';
+import { deviationScore } from '../core/score.js';
+import { medianInPlace } from '../core/window-stats.js';
+import type { Policy } from './policy.js';
+
+export type PooledConfig = Policy['views']['pooled'];
+
+/** What the pooled view takes from the history alone, per host (released first, then unreleased). */
+export interface PooledHistory {
+  /** Mean over the `beforePoints` before the release. */
+  before: Float64Array;
+  /** Noise σ from first differences over the `noisePoints` before the release. */
+  noise: Float64Array;
+  /** Mean absolute first difference over the same points. */
+  roughness: Float64Array;
+  /** The statistics' largest values over history windows (NaN when there were none). */
+  nullShift: number;
+  nullBurst: number;
+  nullSpread: number;
+}
+
+export interface PooledResult {
+  score: number;
+  direction: 'up' | 'down' | 'none';
+  shift: number;
+  burst: number;
+  spread: number;
+  scores: { shift: number; burst: number; spread: number };
+  bands: { shift: number; burst: number; spread: number };
+}
+
+interface Statistics {
+  /** Directed (bad direction positive), in standard errors; the smaller of the two forms. */
+  shift: number;
+  /** Signed mean residual of the form the shift took, for the direction. */
+  signedShift: number;
+  burst: number;
+  spread: number;
+}
+
+/** Mean of the finite values of v[from, to). */
+function meanOf(v: Float64Array, from: number, to: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = Math.max(0, from); i < to; i++) {
+    const x = v[i];
+    if (x === x) {
+      s += x;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : s / n;
+}
+
+/**
+ * Level of v[from, to): the median plus the mean of the deviations from it clipped at ±4 σ, so a
+ * stray outlier (a slow request) before the window does not move the host's level.
+ */
+function levelOf(v: Float64Array, from: number, to: number, sigma: number): number {
+  const values: number[] = [];
+  for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) values.push(v[i]);
+  if (values.length === 0) return NaN;
+  const a = Float64Array.from(values);
+  const median = medianInPlace(a, a.length);
+  if (!(sigma > 0)) return meanOf(v, from, to);
+  let s = 0;
+  for (const x of values) s += Math.max(-4 * sigma, Math.min(4 * sigma, x - median));
+  return median + s / values.length;
+}
+
+/** Mean absolute first difference over [from, to) (pairs inside the range only). */
+function roughnessOf(v: Float64Array, from: number, to: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = Math.max(1, from + 1); i < to; i++) {
+    const d = v[i] - v[i - 1];
+    if (d === d) {
+      s += Math.abs(d);
+      n++;
+    }
+  }
+  return n < 2 ? NaN : s / n;
+}
+
+/** Clip of a host's deviation from the unreleased hosts' median when taking their centre, in σ. */
+const CLIP = 3;
+/** Clip of one minute's pooled residual in the shift statistic, in σ: one stray outlier cannot make a shift. */
+const SHIFT_CLIP = 6;
+
+const directedValue = (x: number, direction: Direction): number => (direction === 'up' ? x : direction === 'down' ? -x : Math.abs(x));
+
+/**
+ * The three statistics for the window [from, to), each host relative to its mean over
+ * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
+ * taken before the window. `hosts` holds the released hosts first (`k` of them).
+ */
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array): Statistics | null {
+  const m = hosts.length - k;
+  const n = to - from;
+  let sumZ = 0;
+  let sumR = 0;
+  let count = 0;
+  const pointsZ: number[] = [];
+  const pointsR: number[] = [];
+  const zAt = (h: number, t: number): number => (hosts[h][t] - before[h]) / noise[h];
+  const rAt = (h: number, t: number): number => (hosts[h][t] - before[h]) / Math.abs(before[h]);
+  // Converts a relative change of host h into units of its noise.
+  const zOne = (): number => 1;
+  const rUnit = (h: number): number => Math.abs(before[h]) / noise[h];
+  const common = new Float64Array(4);
+  const deviations = scratch.subarray(hosts.length);
+  for (let t = from; t < to; t++) {
+    // The unreleased hosts' centre at t in each form (a median, then the mean of the hosts'
+    // deviations from it clipped at ±CLIP σ: nearly as efficient as a mean, not moved by one stray
+    // outlier) and their dispersion in σ: when an event scatters the unreleased hosts too, the
+    // released hosts' residuals are scaled down by it.
+    const centre = (at: (h: number, t: number) => number, unit: (h: number) => number, slot: number): boolean => {
+      let c = 0;
+      for (let u = k; u < hosts.length; u++) {
+        const v = at(u, t);
+        const f = unit(u);
+        if (v === v && v !== Infinity && v !== -Infinity && f > 0 && f !== Infinity) {
+          scratch[c] = v;
+          deviations[c] = f;
+          c++;
+        }
+      }
+      if (c < 2) return false;
+      // Keep the values (selection reorders scratch) next to their units.
+      for (let i = 0; i < c; i++) deviations[c + i] = scratch[i];
+      const median = medianInPlace(scratch, c);
+      let clipped = 0;
+      let absolute = 0;
+      for (let i = 0; i < c; i++) {
+        const f = deviations[i];
+        const d = Math.max(-CLIP, Math.min(CLIP, (deviations[c + i] - median) * f));
+        clipped += d / f;
+        absolute += Math.abs(d);
+      }
+      common[slot] = median + clipped / c;
+      // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
+      common[slot + 2] = Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
+      return true;
+    };
+    if (!centre(zAt, zOne, 0)) continue;
+    const hasR = centre(rAt, rUnit, 1);
+    let pz = 0;
+    let pr = 0;
+    let hostsHere = 0;
+    for (let h = 0; h < k; h++) {
+      const z = (zAt(h, t) - common[0]) / common[2];
+      if (!(z === z) || z === Infinity || z === -Infinity) continue;
+      const r0 = hasR ? ((rAt(h, t) - common[1]) * rUnit(h)) / common[3] : NaN;
+      const r = r0 === r0 && r0 !== Infinity && r0 !== -Infinity ? r0 : z;
+      pz += z;
+      pr += r;
+      hostsHere++;
+    }
+    if (hostsHere === 0) continue;
+    pz /= hostsHere;
+    pr /= hostsHere;
+    sumZ += Math.max(-SHIFT_CLIP, Math.min(SHIFT_CLIP, pz));
+    sumR += Math.max(-SHIFT_CLIP, Math.min(SHIFT_CLIP, pr));
+    count++;
+    pointsZ.push(pz);
+    pointsR.push(pr);
+  }
+  if (count < Math.min(3, n)) return null;
+  const perPoint = Math.sqrt(1 / k + 1.1 / m);
+  const shiftSE = perPoint * Math.sqrt(1 / count + 1 / beforePoints);
+  const meanZ = sumZ / count;
+  const meanR = sumR / count;
+  const dz = directedValue(meanZ, direction) / shiftSE;
+  const dr = directedValue(meanR, direction) / shiftSE;
+  const shift = Math.min(dz, dr);
+  const secondLargest = (values: number[]): number => {
+    let a = -Infinity;
+    let b = -Infinity;
+    for (const v0 of values) {
+      const v = directedValue(v0, direction);
+      if (v > a) {
+        b = a;
+        a = v;
+      } else if (v > b) b = v;
+    }
+    return b === -Infinity ? a : b;
+  };
+  const burst = Math.min(secondLargest(pointsZ), secondLargest(pointsR)) / perPoint;
+
+  // Spread: log roughness ratios, released minus the unreleased hosts' median.
+  let c = 0;
+  for (let u = k; u < hosts.length; u++) {
+    const q = Math.log(roughnessOf(hosts[u], from, to) / roughness[u]);
+    if (Number.isFinite(q)) scratch[c++] = q;
+  }
+  let spread = NaN;
+  if (c >= 2) {
+    const common = medianInPlace(scratch, c);
+    let s = 0;
+    let hostsHere = 0;
+    for (let h = 0; h < k; h++) {
+      const q = Math.log(roughnessOf(hosts[h], from, to) / roughness[h]);
+      if (!Number.isFinite(q)) continue;
+      s += q - common;
+      hostsHere++;
+    }
+    // The log of a mean absolute difference over d differences varies by about 0.8 / √d.
+    if (hostsHere > 0) spread = s / hostsHere / ((0.8 / Math.sqrt(Math.max(1, n - 1))) * Math.sqrt(1 / hostsHere + Math.PI / (2 * c)));
+  }
+  return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread };
+}
+
+/**
+ * History part of the view for hosts `hosts` (released first, `k` of them) and a release at `cut`.
+ * O(hosts × (noisePoints + nullPoints)).
+ */
+export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number): PooledHistory {
+  const noiseFrom = Math.max(0, cut - cfg.noisePoints);
+  const noise = Float64Array.from(hosts, (v) => hostNoise(v, noiseFrom, cut));
+  const before = Float64Array.from(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h]));
+  const roughness = Float64Array.from(hosts, (v) => roughnessOf(v, noiseFrom, cut));
+  let nullShift = -Infinity;
+  let nullBurst = -Infinity;
+  let nullSpread = -Infinity;
+  const n = cfg.nullWindowPoints;
+  const scratch = new Float64Array(3 * hosts.length);
+  // Non-overlapping windows ending at the release, back over `nullPoints`.
+  for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
+    const from = end - n;
+    const b = Float64Array.from(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h]));
+    const r = Float64Array.from(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
+    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch);
+    if (!s) continue;
+    if (Number.isFinite(s.shift)) nullShift = Math.max(nullShift, s.shift);
+    if (Number.isFinite(s.burst)) nullBurst = Math.max(nullBurst, s.burst);
+    if (Number.isFinite(s.spread)) nullSpread = Math.max(nullSpread, s.spread);
+  }
+  const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
+  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread) };
+}
+
+/**
+ * Judges the window [cut, length) of `hosts` (released first, `k` of them) with the history part
+ * `history`. Null when fewer than `minControlHosts` unreleased hosts or too few points.
+ */
+export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory): PooledResult | null {
+  if (!cfg.enabled || k === 0 || hosts.length - k < cfg.minControlHosts || cut < cfg.beforePoints) return null;
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length));
+  if (!s) return null;
+  const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
+  const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread) };
+  const scores = {
+    shift: s.shift > 0 ? deviationScore(s.shift, bands.shift, 'up') : 0,
+    burst: s.burst > 0 ? deviationScore(s.burst, bands.burst, 'up') : 0,
+    spread: Number.isFinite(s.spread) && s.spread > 0 ? deviationScore(s.spread, bands.spread, 'up') : 0,
+  };
+  const score = Math.max(scores.shift, scores.burst, scores.spread);
+  const dir: PooledResult['direction'] = scores.spread === score && score > 0 && scores.shift < score ? 'none' : s.signedShift > 0 ? 'up' : s.signedShift < 0 ? 'down' : 'none';
+  return { score, direction: dir, shift: s.shift, burst: s.burst, spread: s.spread, scores, bands };
+}
