@@ -115,7 +115,7 @@ describe('dragonflyP2P', () => {
     expect(JSON.stringify(dragonflyP2P(config({ token: 's3cret-token-value' })))).not.toContain('s3cret');
   });
 
-  it('retries 5xx answers and dropped connections with doubling backoff, then succeeds', async () => {
+  it('retries 5xx and 429 answers and dropped connections with doubling backoff, then succeeds', async () => {
     const clock = manualClock();
     const p2p = dragonflyP2P(config({ retries: 3, retryBaseMs: 100 }), { clock });
     const before = posts();
@@ -123,9 +123,14 @@ describe('dragonflyP2P', () => {
     const first = await p2p.preheat('rel-3:preheat', artifact, ['h1']);
     expect(posts() - before).toBe(3);
     expect(clock.sleeps).toEqual([100, 200]);
+    manager.failNext(1, 429);
+    await p2p.preheat('rel-3b:preheat', artifact, ['h1']);
+    expect(posts() - before).toBe(5);
+    expect(clock.sleeps).toEqual([100, 200, 100]);
+    clock.sleeps.length = 0;
     manager.dropNext(1);
     expect((await p2p.progress(first.jobId)).jobId).toBe(first.jobId);
-    expect(clock.sleeps).toEqual([100, 200, 100]);
+    expect(clock.sleeps).toEqual([100]);
   });
 
   it('gives up after retries + 1 attempts with the last status', async () => {
@@ -197,6 +202,7 @@ describe('dragonflyP2P', () => {
   it('rejects a bad config naming the field, and a job id that is not a number', async () => {
     expect(() => dragonflyP2P({ baseUrl: manager.url })).toThrow(/token: is required for the Open API/);
     expect(() => dragonflyP2P({ baseUrl: 'ftp://manager', token: 't' })).toThrow(/baseUrl/);
+    expect(() => dragonflyP2P({ baseUrl: 'http://user:pw@manager', token: 't' })).toThrow(/baseUrl: must not carry credentials/);
     expect(() => dragonflyP2P({ baseUrl: manager.url, token: 't', schedulerClusterIds: [0] })).toThrow(/schedulerClusterIds\.0/);
     await expect(dragonflyP2P(config()).progress('abc')).rejects.toThrow(/not a Dragonfly job id/);
   });

@@ -17,7 +17,7 @@
  * - Errors: 401 `{"message":"Unauthorized"}`; 422 `{"errors":"<binding error>"}` for a bad body;
  *   404 `{"message":"Not Found"}` for an unknown job or scheduler cluster; 500 on anything else.
  *
- * What this client adds: retries with exponential backoff on 5xx and network errors (never on 4xx);
+ * What this client adds: retries with exponential backoff on 5xx, 429 and network errors (never on other 4xx);
  * idempotency per key through a `PreheatJobStore` (Dragonfly has no idempotency key, so the key → job
  * id map is ours; a POST retried after a lost answer can still create a second job for the same URL
  * and tag, which costs one more preheat of content the peers already hold); a job that stays
@@ -38,7 +38,12 @@ import { failureMessage, memoryJobStore, parsePreheat, parseVerify, type Preheat
 export const dragonflyConfigSchema = z
   .object({
     /** Manager address, e.g. `http://dragonfly-manager:8080`. */
-    baseUrl: z.string().url('must be an absolute URL').refine((u) => /^https?:\/\//i.test(u), 'must be http:// or https://'),
+    baseUrl: z
+      .string()
+      .url('must be an absolute URL')
+      .refine((u) => /^https?:\/\//i.test(u), 'must be http:// or https://')
+      // Addresses appear in error messages; credentials belong in `token`.
+      .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not carry credentials (use token)'),
     /** Personal access token with the `job` scope; required for the Open API. */
     token: z.string().min(1, 'must not be empty').optional(),
     /** `oapi`: `/oapi/v1` with the token (Dragonfly ≥ 2.1); `api`: the legacy `/api/v1` without one. */
@@ -159,8 +164,14 @@ export function dragonflyP2P(input: DragonflyConfigInput, options: DragonflyOpti
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
       throw new DragonflyError(`Dragonfly manager ${method} ${url}: ${cause}`, null, true);
     }
-    const text = await response.text().catch(() => '');
-    if (response.status >= 500) throw new DragonflyError(`Dragonfly manager ${method} ${url} answered ${response.status}`, response.status, true);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new DragonflyError(`Dragonfly manager ${method} ${url}: the answer broke off (${(error as Error).message})`, response.status, true);
+    }
+    // 429: the manager rate-limits job creation (middlewares.CreateJobRateLimiter).
+    if (response.status >= 500 || response.status === 429) throw new DragonflyError(`Dragonfly manager ${method} ${url} answered ${response.status}`, response.status, true);
     if (!response.ok) throw new DragonflyError(`Dragonfly manager ${method} ${url} answered ${response.status}: ${errorText(text)}`, response.status, false);
     try {
       return JSON.parse(text) as unknown;
