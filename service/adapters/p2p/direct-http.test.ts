@@ -129,6 +129,22 @@ describe('directHttpP2P', () => {
     expect(agent.executions.filter((e) => e.key === 'p2p:r7:preheat')).toHaveLength(HOSTS.length);
   });
 
+  it('after a restart (new fleet and adapter on the same root and job store) preheat under the key replays, never re-downloads', async () => {
+    const root = newRoot();
+    const jobs = memoryJobStore();
+    const artifact = origin.put('/restart.bin', testBytes(30_000, 'restart'));
+    const fleet = localFleet({ root, hosts: HOSTS });
+    const first = await settle(directHttpP2P(FAST, { agent: fleet, jobs }), 'r8:preheat', artifact, HOSTS);
+    await fleet.close();
+    const fetched = origin.requests.filter((r) => r.path === '/restart.bin').length;
+    const reopened = localFleet({ root, hosts: HOSTS });
+    const again = await settle(directHttpP2P(FAST, { agent: reopened, jobs }), 'r8:preheat', artifact, HOSTS);
+    expect(again).toEqual(first);
+    expect(origin.requests.filter((r) => r.path === '/restart.bin').length).toBe(fetched);
+    for (const host of HOSTS) expect((await reopened.commandLog(host)).filter((e) => e.key === 'p2p:r8:preheat')).toHaveLength(1);
+    await reopened.close();
+  });
+
   it('rejects a bad config naming the field', () => {
     const agent = fakeAgent(newRoot());
     expect(() => directHttpP2P({ attempts: 0 }, { agent })).toThrow(/attempts/);
