@@ -294,6 +294,7 @@ export class ReleaseRunner {
           if (r?.status === 'ok') ok.push(h);
           else failed[h] = r ? hostReason(r) : 'no result from the agent';
         }
+        await this.confirmInterrupted(entry, spec, ok, failed);
         await this.recordResult(entry.key, { at: this.now(), ok, failed });
         return;
       } catch (error) {
@@ -304,6 +305,26 @@ export class ReleaseRunner {
       }
     }
     await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, `agent error: ${lastError}`])) });
+  }
+
+  /**
+   * A run whose agent process died before recording its exit status comes back `failed` as
+   * "interrupted": it ran once, outcome unknown. Rather than running it again under a retry key,
+   * ask the hosts (ping) which version they hold; those holding the command's target version
+   * count as done. Other failures stand.
+   */
+  private async confirmInterrupted(entry: JournalEntry, spec: ReleaseSpec, ok: string[], failed: Record<string, string>): Promise<void> {
+    const unknown = Object.keys(failed).filter((h) => /interrupted/.test(failed[h]));
+    const target = entry.kind === 'deploy' ? spec.order.version : entry.kind === 'rollback' ? spec.order.previousVersion : undefined;
+    if (unknown.length === 0 || target === undefined) return;
+    const pings = await this.deps.agent.ping(unknown, 10_000).catch(() => []);
+    for (const p of pings) {
+      if (p.alive && p.info?.deployedVersion === target && p.host in failed) {
+        delete failed[p.host];
+        ok.push(p.host);
+        this.deps.log(`release ${this.id}: ${entry.key} on ${p.host} was interrupted; the host reports ${target}, so it counts as done`);
+      }
+    }
   }
 
   /** Judges batch k once a minute through its window; decides at FAIL or at the window's end. */

@@ -1,0 +1,53 @@
+/**
+ * The service as the crash tests run it: a child process on the local fleet and local P2P, with a
+ * clock that runs fast from a fixed anchor (so a restarted process continues the same virtual
+ * time), and a scripted judge. Test-only configuration comes from the environment:
+ *   SLUICE_TEST_DATA      data folder (SQLite state)
+ *   SLUICE_TEST_FLEET     local fleet root;  SLUICE_TEST_HOSTS  host names, comma-separated
+ *   SLUICE_TEST_JUDGE     script:PASS,FAIL,…  (decision per batch)
+ *   SLUICE_TEST_CLOCK     <factor>:<anchor epoch ms>
+ *   SLUICE_TEST_COMMAND_MS  real ms each deploy or rollback command takes on a host
+ * Prints `listening on <url>` when ready.
+ */
+import { acceleratedClock } from '../../fleet/clock.js';
+import { localFleet } from '../../adapters/agent/local.js';
+import { localP2P } from '../../adapters/p2p/local.js';
+import { startService } from '../../main.js';
+import type { CommandGuard } from '../runner.js';
+import { parseJudgeScript, scriptedJudge } from './fakes.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+};
+
+const [factor, anchor] = env('SLUICE_TEST_CLOCK').split(':').map(Number);
+const clock = acceleratedClock({ factor, start: anchor + (Date.now() - anchor) * factor });
+const hosts = env('SLUICE_TEST_HOSTS').split(',');
+const fleet = env('SLUICE_TEST_FLEET');
+const seconds = (Number(process.env.SLUICE_TEST_COMMAND_MS ?? 200) / 1000).toFixed(3);
+
+// The whitelist the crash tests need: deploy/rollback write the version file after a pause.
+const safety: CommandGuard = {
+  resolve: async ({ argv }) => {
+    const [command, ...args] = argv;
+    const version = command === 'deploy' ? args[1] : command === 'rollback' ? args[1] : undefined;
+    if (version === undefined) return { ok: false, reason: `${command} is not on the whitelist` };
+    return { ok: true, argv: ['sh', '-c', `sleep ${seconds}; printf %s "$0" > deployed-version`, version] };
+  },
+};
+
+const service = await startService(
+  { dataDir: env('SLUICE_TEST_DATA'), port: 0, orchestrator: { leaseTtlMs: 60_000, pollMs: 2000 } },
+  (line) => process.stdout.write(`${line}\n`),
+  {
+    clock,
+    agent: localFleet({ root: fleet, hosts }),
+    p2p: localP2P({ root: fleet, perHostDelayMs: 150, concurrency: 2, pollIntervalMs: 20 }),
+    judge: scriptedJudge(parseJudgeScript(env('SLUICE_TEST_JUDGE'))),
+    safety,
+    orchestrator: { scanMs: 2000, retryDelayMs: 1000 },
+  },
+);
+process.stdout.write(`listening on ${service.url}\n`);
