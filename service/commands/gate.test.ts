@@ -216,3 +216,45 @@ describe('sluice gate against a running service', () => {
     for (const r of runs.slice(0, 5)) expect(r.stderr).toContain('sluice gate: exit 64 (usage error)');
   });
 });
+
+describe('sluice gate against the service\'s own orchestrator', () => {
+  // The release is created over HTTP and driven by the real orchestrator (in-memory agent and P2P,
+  // a scripted judge, time 1200× faster), so the progress the command reads is the one it writes.
+  let driven: RunningService;
+  let operateKey: string;
+  beforeAll(async () => {
+    const { MemoryAgent, MemoryP2P, scriptedJudge } = await import('../orchestrator/test/fakes.js');
+    const { acceleratedClock } = await import('../fleet/clock.js');
+    driven = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-gate-e2e-')), port: 0 }, () => undefined, {
+      agent: new MemoryAgent(), p2p: new MemoryP2P(), judge: scriptedJudge(['FAIL']), clock: acceleratedClock({ factor: 1200 }),
+      orchestrator: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 60_000 },
+    });
+    operateKey = (await createKey(driven.store, 'deployer', ['operate'], Date.now())).key;
+  });
+  afterAll(async () => {
+    await driven.close();
+  });
+
+  it('waits through preheat, deploy and observation, then exits 1 on the FAIL verdict with its report page', async () => {
+    const created = await fetch(`${driven.url}/v1/releases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operateKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'rel-e2e', app: 'cart', environment: 'staging', version: '2.0.0', previousVersion: '1.9.0',
+        artifact: { url: 'https://artifacts.example/cart-2.0.0.tgz', digest: `sha256:${'cd'.repeat(32)}` },
+        hosts: ['a1', 'a2', 'b1', 'b2'].map((name) => ({ name, datacenter: name[0] })),
+        batching: { by: 'datacenter', batches: 2 }, observationMinutes: 2,
+        metrics: [{ name: 'errors', category: 'application', direction: 'up' }],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const run = await gate(['--url', driven.url, '--release', 'rel-e2e', '--batch', '1', '--wait', '--interval', '100ms', '--timeout', '60s'], { SLUICE_API_KEY: operateKey });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/batch 1: FAIL {2}score 90\.0/);
+    expect(run.stdout).toContain('  - scripted FAIL');
+    expect(run.stdout).toMatch(new RegExp(`report: ${driven.url.replace(/\./g, '\\.')}/ui/evaluations/ev-script-rel-e2e-b1-\\d+`));
+    // At 1200× the release may be over before the command's first read; the line shows where it was.
+    expect(run.stderr).toMatch(/release (observing|rolling_back|rolled_back) · batch 1 \w+ · 1 evaluation, latest FAIL 90\.0 · verdict FAIL/);
+    expect(run.stdout + run.stderr).not.toContain(operateKey.slice(8));
+  });
+});
