@@ -64,6 +64,8 @@ describe('batchRequest(params, now, prefix)', () => {
     expect(fieldOf({ metrics: 'm:system:sideways' })?.[0]).toBe('body.metadata.metrics.0.direction');
     expect(fieldOf({ metrics: '[{"name":' })?.[0]).toBe('body.metadata.metrics');
     expect(fieldOf({ step: '0s' })?.[0]).toBe('body.metadata.step');
+    expect(fieldOf({ unreleased: '["u1"' })).toEqual(['body.metadata.unreleased', expect.stringContaining('is not a list of hosts: ')]);
+    expect(fieldOf({ released: 'r1', unreleased: 'r1' })?.[0]).toBe('body.metadata.unreleased');
     expect(fieldOf({ policy: '[1]' })).toEqual(['body.metadata.policy', 'is not a JSON object: expected a JSON object']);
     expect(fieldOf({ app: undefined })?.[0]).toBe('body.metadata.app');
   });

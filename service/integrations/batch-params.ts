@@ -60,8 +60,16 @@ export function instantMs(value: string | number): number | null {
   return Number.isFinite(parsed) ? parsed : null;
 }
 
+/** A comma/space-separated list or a JSON array of strings; throws on a JSON value that is not an array. */
 function splitList(value: string | string[] | undefined): string[] {
-  const items = value === undefined ? [] : Array.isArray(value) ? value : value.trim().startsWith('[') ? (JSON.parse(value) as unknown[]).map(String) : value.split(/[\s,]+/);
+  let items: string[];
+  if (value === undefined) items = [];
+  else if (Array.isArray(value)) items = value;
+  else if (value.trim().startsWith('[')) {
+    const parsed: unknown = JSON.parse(value);
+    if (!Array.isArray(parsed)) throw new Error('expected a JSON array');
+    items = parsed.map(String);
+  } else items = value.split(/[\s,]+/);
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
@@ -81,13 +89,13 @@ function metricsFrom(value: z.output<typeof batchParamsSchema>['metrics']): unkn
 
 const bad = (field: string, reason: string) => new HttpError(400, 'invalid_input', field, reason);
 
+/** Gate-query paths whose flat parameter has another name. */
+const PARAM_OF: Record<string, string> = { 'release.deployedAt': 'deployedAt', 'release.id': 'release', 'release.version': 'version', 'release.batch': 'batch', historyFrom: 'history' };
+
 /** Where a gate-query path comes from among the flat parameters. */
 function paramOf(queryPath: string): string {
-  if (queryPath.startsWith('hosts.released')) return 'released';
-  if (queryPath.startsWith('hosts.unreleased')) return 'unreleased';
-  if (queryPath === 'release.deployedAt' || queryPath === 'historyFrom') return queryPath === 'historyFrom' ? 'history' : 'deployedAt';
-  if (queryPath.startsWith('release.')) return queryPath.slice('release.'.length);
-  return queryPath;
+  if (queryPath.startsWith('hosts.')) return queryPath.split('.')[1];
+  return PARAM_OF[queryPath] ?? queryPath;
 }
 
 export interface BatchRequest {
@@ -137,14 +145,17 @@ export function batchRequest(input: unknown, now: number, prefix: string): Batch
   } catch (error) {
     throw bad(`${prefix}.metrics`, `is not valid JSON: ${(error as Error).message}`);
   }
-  let released: string[];
-  let unreleased: string[];
-  try {
-    released = splitList(p.released);
-    unreleased = splitList(p.unreleased);
-  } catch (error) {
-    throw bad(`${prefix}.released`, `is not a list of hosts: ${(error as Error).message}`);
-  }
+  const hostsOf = (name: 'released' | 'unreleased') => {
+    try {
+      return splitList(p[name]);
+    } catch (error) {
+      throw bad(`${prefix}.${name}`, `is not a list of hosts: ${(error as Error).message}`);
+    }
+  };
+  const released = hostsOf('released');
+  const unreleased = hostsOf('unreleased');
+  const both = unreleased.find((host) => released.includes(host));
+  if (both !== undefined) throw bad(`${prefix}.unreleased`, `host "${both}" is also listed as released`);
   let policy: Record<string, unknown> = {};
   if (typeof p.policy === 'string') {
     try {

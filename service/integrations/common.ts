@@ -12,6 +12,7 @@ import type { MetricSource } from '../../src/sources/metric-source.js';
 import { authenticate } from '../auth/api-keys.js';
 import { caseFromQueries, judgeCase, type GateQuery, type JudgedBatch } from '../gate/judge.js';
 import { HttpError } from '../http/errors.js';
+import type { RateLimiter, RateLimitOptions } from '../http/rate-limit.js';
 import type { ApiKeyRecord, Store } from '../ports/store.js';
 
 export interface IntegrationDeps {
@@ -21,11 +22,17 @@ export interface IntegrationDeps {
   now: () => number;
   /** Base URL of reports, for the `report` link in answers (default: relative links). */
   reportBase?: string;
+  /**
+   * Per-key limit of the routes that authenticate themselves (Flagger, Kayenta); the app's own
+   * limiter guards the others. Default: the app's default, 200/s with bursts of 400.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** The shared state every integration route of one service uses. */
 export interface IntegrationContext extends IntegrationDeps {
   cache: GateCache;
+  limiter: RateLimiter;
   reportUrl: (evaluationId: string) => string;
 }
 
@@ -94,14 +101,17 @@ export function headerKey(req: Request): string | undefined {
 /**
  * Authenticates a tool that cannot always set headers (Flagger webhooks, Kayenta's remote judge):
  * the header key when present, otherwise the key the tool carries in its request body. Needs the
- * `gate` scope. Throws the 401/403 the API answers everywhere.
+ * `gate` scope, and takes a token of the key's rate limit. Throws the 401/403/429 the API answers
+ * everywhere.
  */
-export async function authorizeGate(store: Store, req: Request, bodyKey: string | undefined, bodyKeyField: string): Promise<ApiKeyRecord> {
+export async function authorizeGate(context: IntegrationContext, req: Request, bodyKey: string | undefined, bodyKeyField: string): Promise<ApiKeyRecord> {
   const fromHeader = headerKey(req);
-  const auth = await authenticate(store, fromHeader ?? bodyKey, 'gate');
+  const auth = await authenticate(context.store, fromHeader ?? bodyKey, 'gate');
   if (!auth.ok) {
     const reason = fromHeader || bodyKey ? auth.reason : `an API key is required: Authorization: Bearer <key>, or ${bodyKeyField}`;
     throw new HttpError(auth.status, auth.code, fromHeader || !bodyKey ? 'authorization' : bodyKeyField, reason);
   }
+  const wait = context.limiter.take(auth.key.id, context.now());
+  if (wait > 0) throw new HttpError(429, 'rate_limited', '', `rate limit exceeded for key ${auth.key.id}; retry in ${wait} ms`, undefined, { 'retry-after': String(Math.ceil(wait / 1000)) });
   return auth.key;
 }

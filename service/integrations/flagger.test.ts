@@ -119,6 +119,20 @@ describe('Flagger webhook errors', () => {
     expect(await hook('rollout', payload(metadata), harness.gateKey)).toMatchObject({ status: 200, body: { proceed: true } });
   });
 
+  it('429 with Retry-After once a key has spent its rate limit, whether the key came in the header or the metadata', async () => {
+    const limited = await startHarness({ rateLimit: { ratePerSecond: 0.01, burst: 2 } });
+    try {
+      const call = (metadata: Record<string, string>, key?: string) => limited.server.call('POST', '/v1/integrations/flagger/confirm-promotion', { body: payload(metadata), key });
+      expect((await call({ apiKey: limited.gateKey })).status).toBe(412);
+      expect((await call({}, limited.gateKey)).status).toBe(412);
+      const refused = await call({ apiKey: limited.gateKey });
+      expect(refused).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
+      expect(refused.headers.get('retry-after')).toBe('100');
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('400 naming the field for a payload that is not Flagger\'s or metadata that does not describe a batch', async () => {
     expect((await hook('rollout', { name: 'podinfo', metadata: { apiKey: harness.gateKey } })).body).toMatchObject({ status: 400, field: 'body.namespace' });
     expect((await hook('rollout', { ...payload({}), metadata: { apiKey: harness.gateKey, batch: 3 } })).body).toMatchObject({ status: 400, field: 'body.metadata.batch' });

@@ -117,7 +117,7 @@ export function flaggerRoutes(context: IntegrationContext): RouteSpec[] {
       method: 'post', path: `/v1/integrations/flagger/${hook}`, summary: `Flagger ${hook} webhook: gate the canary on Sluice's verdict, answered by HTTP status (gate key: Authorization header or metadata.apiKey)`, tag: 'integrations', scope: null, audit: `flagger.${hook}`,
       body: flaggerPayloadSchema, response: answerSchema,
       handler: async ({ body, req }) => {
-        const key = await authorizeGate(context.store, req, body.metadata?.apiKey, 'body.metadata.apiKey');
+        const key = await authorizeGate(context, req, body.metadata?.apiKey, 'body.metadata.apiKey');
         const { apiKey: _key, ...metadata } = body.metadata ?? {};
         const canary = `${body.namespace}/${body.name}`;
         let verdict: VerdictSummary | null;

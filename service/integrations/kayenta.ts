@@ -264,7 +264,7 @@ export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
       handler: async ({ body, req }) => {
         const judgeConfig = body.canaryConfig.judge?.judgeConfigurations ?? {};
         const bodyKey = typeof judgeConfig.apiKey === 'string' ? judgeConfig.apiKey : undefined;
-        const key = await authorizeGate(context.store, req, bodyKey, 'body.canaryConfig.judge.judgeConfigurations.apiKey');
+        const key = await authorizeGate(context, req, bodyKey, 'body.canaryConfig.judge.judgeConfigurations.apiKey');
         const policy = judgeConfig.policy ?? {};
         if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw bad('body.canaryConfig.judge.judgeConfigurations.policy', 'must be an object (a gate policy)');
         const pairCase = caseFromPairs(body, `kayenta-${randomUUID()}`);
