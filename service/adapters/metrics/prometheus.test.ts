@@ -146,11 +146,16 @@ describe('PrometheusSource request shape', () => {
   });
 });
 
-/** A proxy in front of the real server that demands a bearer token and counts range queries. */
-function authProxy(token: string): Promise<{ url: string; rangeQueries: () => number; close: () => Promise<void> }> {
+/**
+ * A proxy in front of the real server that demands `Authorization: Bearer <token>` (or, given,
+ * basic credentials plus an `X-Scope-OrgID` header) and counts range queries.
+ */
+function authProxy(token: string, basic?: { username: string; password: string; tenant: string }): Promise<{ url: string; rangeQueries: () => number; close: () => Promise<void> }> {
   let count = 0;
   const server: Server = createServer(async (req, res) => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    const bearerOk = req.headers.authorization === `Bearer ${token}`;
+    const basicOk = basic !== undefined && req.headers.authorization === `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}` && req.headers['x-scope-orgid'] === basic.tenant;
+    if (!bearerOk && !basicOk) {
       res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized\n');
       return;
     }
@@ -235,6 +240,21 @@ describe.runIf(enabled)('PrometheusSource against a real Prometheus', () => {
       const error = await refused.query({ metric: 'rpc.rt', hosts: ['web-1'], start: FIXTURE_START, end: FIXTURE_START + MINUTE, step: MINUTE }).catch((e: Error) => e);
       expect(String(error)).toMatch(/HTTP 401 .*credentials missing or refused/);
       expect(String(error)).not.toContain('wrong-token');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends basic credentials and extra headers with every request', async () => {
+    const proxy = await authProxy('unused', { username: 'grafana', password: 'pa:ss', tenant: 'team-a' });
+    try {
+      const range = { metric: 'rpc.rt', hosts: ['web-1'], start: FIXTURE_START, end: FIXTURE_START + 2 * MINUTE, step: MINUTE };
+      const tenant = new PrometheusSource({ url: proxy.url, basicAuth: { username: 'grafana', password: 'pa:ss' }, headers: { 'X-Scope-OrgID': 'team-a' } });
+      expect(values((await tenant.query(range))['web-1'])).toEqual([1.5, 5.5]);
+      const otherTenant = new PrometheusSource({ url: proxy.url, basicAuth: { username: 'grafana', password: 'pa:ss' }, headers: { 'X-Scope-OrgID': 'team-b' } });
+      const error = await otherTenant.query(range).catch((e: Error) => e);
+      expect(String(error)).toMatch(/HTTP 401/);
+      expect(String(error)).not.toContain('pa:ss');
     } finally {
       await proxy.close();
     }
