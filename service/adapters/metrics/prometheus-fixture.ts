@@ -42,6 +42,13 @@ export function rpcValue(instance: string, k: number): number | undefined {
 }
 export const RPC_INSTANCES = ['web-1', 'web-gap', 'web-stale', 'web(1)', 'db.1', 'dbx1'];
 
+/**
+ * `edge_ms{instance="web-1"}`: two samples around each whole minute m, 1 ms apart — at m − 1 ms
+ * (value `100 + m`) and at m (value `m`) — so a bucket one millisecond too wide or too narrow
+ * shows in its mean.
+ */
+export const edgeValue = (minute: number, offsetMs: -1 | 0): number => (offsetMs === 0 ? minute : 100 + minute);
+
 /** `fleet_cpu{host,job="node"}`: hosts `node-000`…`node-299`, one sample a minute at second 10, value `1000·h + minute`. */
 export const FLEET_SIZE = 300;
 export const fleetHost = (h: number): string => `node-${String(h).padStart(3, '0')}`;
@@ -61,6 +68,11 @@ export function fixtureBody(): string {
       const v = rpcValue(instance, k);
       if (v !== undefined) lines.push(`rpc_rt{instance="${label(instance)}"} ${v} ${seconds(FIXTURE_START + k * RPC_INTERVAL)}`);
     }
+  }
+  lines.push('# TYPE edge_ms gauge');
+  for (let m = 0; m <= FIXTURE_MINUTES; m++) {
+    if (m > 0) lines.push(`edge_ms{instance="web-1"} ${edgeValue(m, -1)} ${seconds(FIXTURE_START + m * 60_000 - 1)}`);
+    if (m < FIXTURE_MINUTES) lines.push(`edge_ms{instance="web-1"} ${edgeValue(m, 0)} ${seconds(FIXTURE_START + m * 60_000)}`);
   }
   lines.push('# TYPE fleet_cpu gauge');
   for (let h = 0; h < FLEET_SIZE; h++) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shouldRun, type ServerCheck } from '../../test/servers.js';
-import { FIXTURE_START, fixtureVersion, fleetHost, fleetValue, FLEET_SIZE, rpcValue } from './prometheus-fixture.js';
+import { edgeValue, FIXTURE_START, fixtureVersion, fleetHost, fleetValue, FLEET_SIZE, rpcValue } from './prometheus-fixture.js';
 import { hostMatcher, prometheusName, prometheusOptionsSchema, PrometheusSource, regexEscape } from './prometheus.js';
 
 const PROMETHEUS_URL = process.env.SLUICE_TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9090';
@@ -205,6 +205,16 @@ describe.runIf(enabled)('PrometheusSource against a real Prometheus', () => {
     const wide = await source.query({ metric: 'rpc.rt', hosts: ['web-1'], start: FIXTURE_START, end: FIXTURE_START + 17 * MINUTE, step: 5 * MINUTE });
     // `end` is exclusive and cuts the last bucket: [15 min, 17 min) holds k = 60..67 only.
     expect(values(wide['web-1'])).toEqual([9.5, 29.5, 49.5, 63.5]);
+  });
+
+  it('buckets are exact to the millisecond: samples at m − 1 ms and m fall in different buckets', async () => {
+    const range = { metric: 'edge.ms', hosts: ['web-1'], start: FIXTURE_START, end: FIXTURE_START + 4 * MINUTE, step: MINUTE };
+    // Bucket m holds the sample at m (value m) and the one at m + 1 min − 1 ms (value 100 + m + 1).
+    const want = [0, 1, 2, 3].map((m) => (edgeValue(m, 0) + edgeValue(m + 1, -1)) / 2);
+    expect(values((await source.query(range))['web-1'])).toEqual(want);
+    // Assuming 3.x ranges on this 2.x server would take in the sample 1 ms before each bucket.
+    const wrong = new PrometheusSource({ url: PROMETHEUS_URL, rangeSemantics: 'left-open' });
+    expect(values((await wrong.query(range))['web-1']).slice(1)).not.toEqual(want.slice(1));
   });
 
   it('a gap inside the range and a target that went away are NaN, where an instant selector would repeat the last value for 5 minutes', async () => {
