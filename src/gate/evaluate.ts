@@ -245,6 +245,12 @@ function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Win
   };
 }
 
+/** At most `most` items of `items`, evenly spaced (all of them when there are no more). */
+function evenlySpaced<T>(items: readonly T[], most: number): T[] {
+  if (items.length <= most) return [...items];
+  return Array.from({ length: most }, (_, i) => items[Math.floor((i * items.length) / most)]);
+}
+
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
@@ -347,7 +353,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   }
 
   // 3. per host: pooled across the released hosts, minute by minute against the unreleased hosts.
-  const pooledHosts = metric.released.length > 0 && metric.unreleased.length >= policy.views.pooled.minControlHosts ? [...metric.released, ...metric.unreleased].map((h) => h.values) : null;
+  const pooledHosts = metric.released.length > 0 && metric.unreleased.length >= policy.views.pooled.minControlHosts ? [...metric.released, ...evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts)].map((h) => h.values) : null;
   if (pooledHosts && policy.views.pooled.enabled) {
     const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, hostNoise);
     const ph = cache ? cache.get(`pooled|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();

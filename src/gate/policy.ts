@@ -98,6 +98,11 @@ export const policySchema = z.object({
       enabled: z.boolean().default(true),
       /** Unreleased hosts needed for the minute-by-minute comparison. */
       minControlHosts: z.number().int().min(2).default(2),
+      /**
+       * Most unreleased hosts read (evenly spaced when there are more): their minute-by-minute
+       * centre is as good from 32 as from 450, and the view's cost is linear in hosts.
+       */
+      maxControlHosts: z.number().int().min(2).default(32),
       /** Points before the window that set each host's level. */
       beforePoints: z.number().int().min(2).default(24),
       /** Points before the release that set each host's noise. */

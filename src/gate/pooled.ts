@@ -85,16 +85,15 @@ function meanOf(v: Float64Array, from: number, to: number): number {
  * Level of v[from, to): the median plus the mean of the deviations from it clipped at ±4 σ, so a
  * stray outlier (a slow request) before the window does not move the host's level.
  */
-function levelOf(v: Float64Array, from: number, to: number, sigma: number): number {
-  const values: number[] = [];
-  for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) values.push(v[i]);
-  if (values.length === 0) return NaN;
-  const a = Float64Array.from(values);
-  const median = medianInPlace(a, a.length);
+function levelOf(v: Float64Array, from: number, to: number, sigma: number, scratch: Float64Array): number {
+  let c = 0;
+  for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) scratch[c++] = v[i];
+  if (c === 0) return NaN;
   if (!(sigma > 0)) return meanOf(v, from, to);
+  const median = medianInPlace(scratch, c);
   let s = 0;
-  for (const x of values) s += Math.max(-4 * sigma, Math.min(4 * sigma, x - median));
-  return median + s / values.length;
+  for (let i = 0; i < c; i++) s += Math.max(-4 * sigma, Math.min(4 * sigma, scratch[i] - median));
+  return median + s / c;
 }
 
 /** Mean absolute first difference over [from, to) (pairs inside the range only). */
@@ -119,6 +118,39 @@ const SHIFT_CLIP = 6;
 const directedValue = (x: number, direction: Direction): number => (direction === 'up' ? x : direction === 'down' ? -x : Math.abs(x));
 
 /**
+ * The unreleased hosts' (hosts k…) centre and dispersion at t of (x − B)·scale, written to
+ * common[slot] and common[slot + 2]. `unit` converts each host's value into units of its noise
+ * (null: already in them). False with fewer than two usable hosts.
+ */
+function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Array, scale: Float64Array, unit: Float64Array | null, values: Float64Array, kept: Float64Array, units: Float64Array, common: Float64Array, slot: number): boolean {
+  let c = 0;
+  for (let u = k; u < hosts.length; u++) {
+    const v = (hosts[u][t] - before[u]) * scale[u];
+    const f = unit ? unit[u] : 1;
+    if (v === v && v !== Infinity && v !== -Infinity && f > 0 && f !== Infinity) {
+      values[c] = v;
+      kept[c] = v;
+      units[c] = f;
+      c++;
+    }
+  }
+  if (c < 2) return false;
+  const median = medianInPlace(values, c);
+  let clipped = 0;
+  let absolute = 0;
+  for (let i = 0; i < c; i++) {
+    const f = units[i];
+    const d = Math.max(-CLIP, Math.min(CLIP, (kept[i] - median) * f));
+    clipped += d / f;
+    absolute += Math.abs(d);
+  }
+  common[slot] = median + clipped / c;
+  // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
+  common[slot + 2] = Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
+  return true;
+}
+
+/**
  * The three statistics for the window [from, to), each host relative to its mean over
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
@@ -131,55 +163,34 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   let count = 0;
   const pointsZ: number[] = [];
   const pointsR: number[] = [];
-  const zAt = (h: number, t: number): number => (hosts[h][t] - before[h]) / noise[h];
-  const rAt = (h: number, t: number): number => (hosts[h][t] - before[h]) / Math.abs(before[h]);
-  // Converts a relative change of host h into units of its noise.
-  const zOne = (): number => 1;
-  const rUnit = (h: number): number => Math.abs(before[h]) / noise[h];
+  // Per host: 1/σ, 1/|B| and |B|/σ (a relative change in units of the host's noise).
+  const invNoise = new Float64Array(hosts.length);
+  const invLevel = new Float64Array(hosts.length);
+  const unit = new Float64Array(hosts.length);
+  for (let h = 0; h < hosts.length; h++) {
+    invNoise[h] = 1 / noise[h];
+    invLevel[h] = 1 / Math.abs(before[h]);
+    unit[h] = Math.abs(before[h]) / noise[h];
+  }
+  const values = scratch.subarray(0, m);
+  const kept = scratch.subarray(m, 2 * m);
+  const units = scratch.subarray(2 * m, 3 * m);
   const common = new Float64Array(4);
-  const deviations = scratch.subarray(hosts.length);
   for (let t = from; t < to; t++) {
     // The unreleased hosts' centre at t in each form (a median, then the mean of the hosts'
     // deviations from it clipped at ±CLIP σ: nearly as efficient as a mean, not moved by one stray
     // outlier) and their dispersion in σ: when an event scatters the unreleased hosts too, the
     // released hosts' residuals are scaled down by it.
-    const centre = (at: (h: number, t: number) => number, unit: (h: number) => number, slot: number): boolean => {
-      let c = 0;
-      for (let u = k; u < hosts.length; u++) {
-        const v = at(u, t);
-        const f = unit(u);
-        if (v === v && v !== Infinity && v !== -Infinity && f > 0 && f !== Infinity) {
-          scratch[c] = v;
-          deviations[c] = f;
-          c++;
-        }
-      }
-      if (c < 2) return false;
-      // Keep the values (selection reorders scratch) next to their units.
-      for (let i = 0; i < c; i++) deviations[c + i] = scratch[i];
-      const median = medianInPlace(scratch, c);
-      let clipped = 0;
-      let absolute = 0;
-      for (let i = 0; i < c; i++) {
-        const f = deviations[i];
-        const d = Math.max(-CLIP, Math.min(CLIP, (deviations[c + i] - median) * f));
-        clipped += d / f;
-        absolute += Math.abs(d);
-      }
-      common[slot] = median + clipped / c;
-      // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
-      common[slot + 2] = Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
-      return true;
-    };
-    if (!centre(zAt, zOne, 0)) continue;
-    const hasR = centre(rAt, rUnit, 1);
+    if (!centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0)) continue;
+    const hasR = centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1);
     let pz = 0;
     let pr = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
-      const z = (zAt(h, t) - common[0]) / common[2];
+      const d = hosts[h][t] - before[h];
+      const z = (d * invNoise[h] - common[0]) / common[2];
       if (!(z === z) || z === Infinity || z === -Infinity) continue;
-      const r0 = hasR ? ((rAt(h, t) - common[1]) * rUnit(h)) / common[3] : NaN;
+      const r0 = hasR ? ((d * invLevel[h] - common[1]) * unit[h]) / common[3] : NaN;
       const r = r0 === r0 && r0 !== Infinity && r0 !== -Infinity ? r0 : z;
       pz += z;
       pr += r;
@@ -246,7 +257,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
 export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number): PooledHistory {
   const noiseFrom = Math.max(0, cut - cfg.noisePoints);
   const noise = Float64Array.from(hosts, (v) => hostNoise(v, noiseFrom, cut));
-  const before = Float64Array.from(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h]));
+  const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
+  const before = Float64Array.from(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
   const roughness = Float64Array.from(hosts, (v) => roughnessOf(v, noiseFrom, cut));
   let nullShift = -Infinity;
   let nullBurst = -Infinity;
@@ -256,7 +268,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   // Non-overlapping windows ending at the release, back over `nullPoints`.
   for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
     const from = end - n;
-    const b = Float64Array.from(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h]));
+    const b = Float64Array.from(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
     const r = Float64Array.from(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
     const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch);
     if (!s) continue;
