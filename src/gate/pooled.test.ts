@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { createRandom } from '../core/random.js';
+import { parsePolicy } from './policy.js';
+import { pooledHistory, pooledView } from './pooled.js';
+
+const cfg = parsePolicy({}).views.pooled;
+const CUT = 400;
+const LENGTH = CUT + 12;
+
+/** σ of first differences / √2, as the gate measures a host's noise. */
+function noiseOf(v: Float64Array, from: number, to: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = from + 1; i < to; i++) {
+    s += Math.abs(v[i] - v[i - 1]);
+    n++;
+  }
+  return (1.2533 * s) / n / Math.SQRT2;
+}
+
+/** `released` + `unreleased` hosts around level 100 with σ 2; `change(h, i)` adds to host h at point i. */
+function hosts(seed: number, released: number, unreleased: number, change: (h: number, i: number, random: () => number) => number): Float64Array[] {
+  const random = createRandom(seed);
+  return Array.from({ length: released + unreleased }, (_, h) => Float64Array.from({ length: LENGTH }, (_, i) => 100 + 10 * h + 2 * random.normal() + change(h, i, () => random.normal())));
+}
+
+function judge(values: Float64Array[], released: number, direction: 'up' | 'down' | 'both' = 'up') {
+  const history = pooledHistory(values, released, CUT, cfg, direction, noiseOf);
+  return pooledView(values, released, CUT, LENGTH, cfg, direction, history);
+}
+
+describe('pooledView(hosts, released, cut, length, config, direction, history)', () => {
+  it('flags a shift of 2.5 σ on every released host that the unreleased hosts do not share', () => {
+    const r = judge(hosts(1, 3, 5, (h, i) => (h < 3 && i >= CUT ? 5 : 0)), 3)!;
+    expect(r.shift).toBeGreaterThan(cfg.shiftBand);
+    expect(r.score).toBeGreaterThan(60);
+    expect(r.direction).toBe('up');
+  });
+
+  it('does not blame the release for a step every host takes (a traffic peak, an upstream failure)', () => {
+    const r = judge(hosts(2, 3, 5, (_, i) => (i >= CUT ? 20 : 0)), 3)!;
+    expect(r.score).toBeLessThan(50);
+  });
+
+  it('flags the released hosts turning four times as noisy, whatever the direction', () => {
+    const r = judge(hosts(3, 2, 5, (h, i, normal) => (h < 2 && i >= CUT ? 2 * Math.sqrt(15) * normal() : 0)), 2, 'down')!;
+    expect(r.spread).toBeGreaterThan(cfg.spreadBand);
+    expect(r.score).toBeGreaterThan(60);
+  });
+
+  it('scores quiet released hosts low', () => {
+    for (let seed = 10; seed < 20; seed++) expect(judge(hosts(seed, 2, 4, () => 0), 2)!.score).toBeLessThan(50);
+  });
+
+  it('is null without enough unreleased hosts', () => {
+    expect(judge(hosts(4, 2, 1, () => 0), 2)).toBeNull();
+  });
+});
