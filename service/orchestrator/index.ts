@@ -92,10 +92,15 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     const lists = await Promise.all(active.map((state) => store.listReleases({ state, limit: 10_000 })));
     for (const record of lists.flat()) {
       if (runners.has(record.id) || (record.spec as ReleaseSpec).order?.driver !== 'sluice') continue;
-      if (await store.acquireLease(record.id, owner, options.leaseTtlMs, clock.now())) {
-        log(`orchestrator ${owner}: driving release ${record.id} (${record.state})`);
-        drive(record.id);
+      if (!(await store.acquireLease(record.id, owner, options.leaseTtlMs, clock.now()))) continue;
+      // The list may be stale: another process may have finished the release and freed its lease since.
+      const current = await store.getRelease(record.id);
+      if (!current || isTerminal(current.state)) {
+        await store.releaseLease(record.id, owner);
+        continue;
       }
+      log(`orchestrator ${owner}: driving release ${record.id} (${current.state})`);
+      drive(record.id);
     }
   };
 

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteStore } from '../adapters/store/sqlite.js';
-import type { Store } from '../ports/store.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { postgresStore } from '../adapters/store/postgres.js';
+import { StoreConflictError, type Store } from '../ports/store.js';
+import { checkPostgres, POSTGRES_URL, shouldRun } from '../test/servers.js';
 import { acceleratedClock } from '../fleet/clock.js';
 import { createRelease } from './create.js';
 import { ActionError, createOrchestrator, type Orchestrator } from './index.js';
@@ -36,14 +40,15 @@ afterEach(async () => {
   }
 });
 
-async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAgent()): Promise<Rig> {
+async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAgent(), log: string[] = []): Promise<Rig> {
   const s = store ?? sqliteStore(join(mkdtempSync(join(tmpdir(), 'sluice-orch-')), 'state.db'));
   if (!store) await s.migrate();
   const p2p = new MemoryP2P();
   const judge = scriptedJudge(script);
   const orchestrator = createOrchestrator({
-    store: s, agent, p2p, judge, clock: acceleratedClock({ factor: 1200 }), log: () => undefined,
-    options: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 60_000 },
+    store: s, agent, p2p, judge, clock: acceleratedClock({ factor: 1200 }), log: (line) => log.push(line),
+    // A lease of ten real seconds: no handover between orchestrators within a test.
+    options: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 12_000_000 },
   });
   const r = { store: s, agent, p2p, judge, orchestrator };
   if (!store) rigs.push(r);
@@ -200,6 +205,43 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect(agent.keys('a3')).toEqual([]);
   });
 
+  it('starts a scheduled release at its time, not before', async () => {
+    const { store, orchestrator } = await rig();
+    const clock = acceleratedClock({ factor: 1200 });
+    const at = clock.now() + 10 * 60_000; // ten virtual minutes: half a real second
+    await createRelease(store, order({ scheduledAt: at, observationMinutes: 1 }), 0);
+    await orchestrator.start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await store.getRelease('rel-1'))!.state).toBe('planned');
+    const done = await waitFor(store, 'rel-1', ['succeeded']);
+    expect(done.spec.progress.transitions[0]).toMatchObject({ from: 'planned', to: 'preheating', reason: 'scheduled start' });
+    expect(done.spec.progress.transitions[0].at).toBeGreaterThanOrEqual(at);
+  });
+
+  it('pauses when the preheat fails and retries it under a new key on resume', async () => {
+    const { store, p2p, orchestrator } = await rig();
+    p2p.failHosts = ['b2'];
+    await createRelease(store, order({ observationMinutes: 1 }), 0);
+    await orchestrator.start();
+    const paused = await waitFor(store, 'rel-1', ['paused', 'deploying', 'succeeded']);
+    expect(paused.state).toBe('paused');
+    expect(paused.spec.progress.pausedReason).toMatch(/preheat failed on 1 of 6 hosts/);
+    p2p.failHosts = [];
+    await orchestrator.act('rel-1', 'resume', 'key-1', 'b2 has disk space again');
+    expect((await waitFor(store, 'rel-1', ['succeeded', 'paused'])).state).toBe('succeeded');
+    expect([...p2p.jobs.keys()]).toEqual(['rel-1:preheat', 'rel-1:preheat:r1']);
+  });
+
+  it('keeps one active release per app and environment', async () => {
+    const { store, orchestrator } = await rig();
+    await createRelease(store, order({ observationMinutes: 1 }), 0);
+    await expect(createRelease(store, order({ id: 'rel-2' }), 0)).rejects.toBeInstanceOf(StoreConflictError);
+    await createRelease(store, order({ id: 'rel-3', environment: 'test' }), 0);
+    await orchestrator.start();
+    await waitFor(store, 'rel-1', ['succeeded']);
+    await createRelease(store, order({ id: 'rel-2' }), 0); // the first one is over
+  });
+
   it('two orchestrators on one store never drive the same release: every host runs each key once', async () => {
     const first = await rig();
     const agent = first.agent;
@@ -214,4 +256,42 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
       expect(new Set(keys).size).toBe(4);
     }
   });
+});
+
+const pgCheck = await checkPostgres();
+describe.runIf(shouldRun('orchestrator on PostgreSQL', pgCheck))('orchestrator on PostgreSQL', () => {
+  const schema = `sluice_orch_${randomBytes(6).toString('hex')}`;
+  it('two orchestrators share the releases of one database, each release driven by one of them', async () => {
+    const stores = [postgresStore({ connectionString: POSTGRES_URL, schema }), postgresStore({ connectionString: POSTGRES_URL, schema })];
+    await stores[0].migrate();
+    const agent = new MemoryAgent();
+    const logs: [string[], string[]] = [[], []];
+    const [a, b] = [await rig([], stores[0], agent, logs[0]), await rig(['PASS', 'FAIL'], stores[1], agent, logs[1])];
+    try {
+      for (let i = 0; i < 6; i++) await createRelease(stores[0], order({ id: `rel-${i}`, app: `app-${i}` }), 0);
+      await Promise.all([a.orchestrator.start(), b.orchestrator.start()]);
+      const ends = [];
+      for (let i = 0; i < 6; i++) ends.push((await waitFor(stores[0], `rel-${i}`, ['succeeded', 'rolled_back'], 20_000)).state);
+      // Each release was driven by exactly one of them: a's judge passes everything, b's fails batch 2.
+      const drove = logs.map((lines) => new Set(lines.flatMap((l) => /driving release (\S+)/.exec(l)?.[1] ?? [])));
+      for (let i = 0; i < 6; i++) {
+        const byA = drove[0].has(`rel-${i}`);
+        expect([byA, drove[1].has(`rel-${i}`)], `rel-${i} driven by exactly one`).toContain(false);
+        expect(byA !== drove[1].has(`rel-${i}`), `rel-${i} driven by one`).toBe(true);
+        expect(ends[i]).toBe(byA ? 'succeeded' : 'rolled_back');
+      }
+      for (const h of hosts) {
+        const keys = agent.keys(h.name);
+        expect(new Set(keys).size).toBe(keys.length);
+      }
+    } finally {
+      await a.orchestrator.stop();
+      await b.orchestrator.stop();
+      for (const s of stores) await s.close();
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  }, 60_000);
 });
