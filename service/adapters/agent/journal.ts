@@ -297,7 +297,9 @@ export class HostJournal {
   }
 
   private async claimOrAwait(dir: string, key: string, argv: string[], timeoutMs: number, requester: string | undefined, work: (dir: string, startedAt: number) => Promise<HostResult>): Promise<HostResult> {
-    await fs.mkdir(dir, { recursive: true });
+    // Only this user may write the records: a forged result file would fake a run.
+    await fs.mkdir(path.dirname(this.runsDir), { recursive: true, mode: 0o700 });
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const startedAt = Date.now();
     const intent: Intent = { key, argv, startedAt, timeoutMs, owner: self, ...(requester ? { requester } : {}) };
     const temp = path.join(dir, `intent.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

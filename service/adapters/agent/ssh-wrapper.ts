@@ -23,7 +23,8 @@ base=$1; key=$2; tms=$3; tsec=$4; host=$5; requester=$6; n=$7; shift 7
 d="$base/$key"
 now_ms() { v=$(date +%s%3N 2>/dev/null); case $v in ''|*[!0-9]*) v=$(( $(date +%s) * 1000 ));; esac; printf %s "$v"; }
 nap() { sleep 0.2 2>/dev/null || sleep 1; }
-mkdir -p "$base" || { echo "sluice-agent: cannot create $base" >&2; exit 90; }
+# Only this user may write the records: a forged exit file would fake a result.
+(umask 077; mkdir -p "$base") || { echo "sluice-agent: cannot create $base" >&2; exit 90; }
 if mkdir "$d" 2>/dev/null; then
   printf '%s' "$requester" > "$d/requester"
   now_ms > "$d/started"

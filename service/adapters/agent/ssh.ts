@@ -61,7 +61,10 @@ export function fingerprint(hostKey: Buffer): string {
   return `SHA256:${createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** The connection could not be made: nothing was sent. */
 class NotConnected extends Error {}
+/** A pooled connection would not open a channel (it died quietly): nothing was sent; reconnect. */
+class ChannelRefused extends Error {}
 
 interface Connection {
   client: ssh2.Client;
@@ -158,12 +161,18 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
 
   /** Runs one command line on the host; rejects `NotConnected` when no channel could be opened. */
   async function exec(name: string, command: string, timeoutMs: number): Promise<ExecOutput> {
-    const connection = await connect(name);
+    const pooledAttempt = connect(name);
+    const connection = await pooledAttempt;
     return connection.channels.use(
       () =>
         new Promise<ExecOutput>((resolve, reject) => {
           connection.client.exec(command, (error: Error | undefined, channel: ClientChannel) => {
-            if (error) return reject(new NotConnected(`cannot open a channel on ${name}: ${error.message}`));
+            if (error) {
+              // A connection that cannot open channels is of no further use.
+              if (pool.get(name) === pooledAttempt) pool.delete(name);
+              connection.client.end();
+              return reject(new ChannelRefused(`cannot open a channel on ${name}: ${error.message}`));
+            }
             const out: Buffer[] = [];
             const err: Buffer[] = [];
             let code: number | null = null;
@@ -206,6 +215,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
     let maybeSent = false;
     let backoff = 200;
     let lastError = '';
+    let channelRetries = 0;
     for (;;) {
       try {
         const output = await exec(host, command, request.timeoutMs + 30_000);
@@ -219,8 +229,9 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
       } catch (error) {
         if (error instanceof SluiceError) throw error;
         lastError = (error as Error).message;
-        if (error instanceof NotConnected && !maybeSent) return unreachableResult(host, lastError);
-        maybeSent = true;
+        if (error instanceof ChannelRefused && channelRetries++ < 2) continue;
+        if ((error instanceof NotConnected || error instanceof ChannelRefused) && !maybeSent) return unreachableResult(host, lastError);
+        if (!(error instanceof NotConnected || error instanceof ChannelRefused)) maybeSent = true;
       }
       if (Date.now() + backoff > deadline) {
         const now = Date.now();
