@@ -24,6 +24,7 @@ import { createOrchestrator, isTerminal } from '../service/orchestrator/index.js
 import { releaseOrderSchema } from '../service/orchestrator/order.js';
 import { MemoryAgent, MemoryP2P, scriptedJudge } from '../service/orchestrator/test/fakes.js';
 import type { Agent } from '../service/ports/agent.js';
+import { createCommandGate } from '../service/safety/index.js';
 import type { Store } from '../service/ports/store.js';
 import { checkPostgres, POSTGRES_URL } from '../service/test/servers.js';
 import { report, type BenchOptions, type Row } from './lib/harness.js';
@@ -49,8 +50,9 @@ async function drive(name: string, open: Opener, agentName: 'local' | 'memory', 
   const clock = acceleratedClock({ factor: 6000 });
   const orchestrator = createOrchestrator({
     store, agent, p2p: new MemoryP2P(), clock, judge: scriptedJudge([]), log: () => undefined,
-    // Deploy and rollback are `true` on every host: the cost is the agent's process and journal, not the command.
-    safety: { resolve: async () => ({ ok: true, argv: ['true'] }) },
+    // Deploy and rollback are `true` on every host: the cost is the safety layer (whitelist,
+    // interception, limits, two audit rows a command), the agent's process and journal, not the command.
+    safety: createCommandGate({ agent, clock, audit: (entry) => store.appendAudit(entry), config: { commands: { deploy: { argv: ['true'] }, rollback: { argv: ['true'] } } } }),
     options: { pollMs: 60_000, scanMs: 60_000, retryDelayMs: 1000, leaseTtlMs: 600_000 },
   });
   const digest = `sha256:${'ef'.repeat(32)}`;

@@ -29,6 +29,7 @@ import { noAgent, noP2P } from './orchestrator/unconfigured.js';
 import type { Agent } from './ports/agent.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { P2P } from './ports/p2p.js';
+import { createCommandGate, safetyConfigSchema } from './safety/index.js';
 import type { Store } from './ports/store.js';
 
 export const serviceConfigSchema = z.object({
@@ -56,6 +57,11 @@ export const serviceConfigSchema = z.object({
     z.object({ kind: z.literal('none') }),
     z.object({ kind: z.literal('local'), root: z.string().optional() }),
   ]).default({ kind: 'none' }),
+  /**
+   * Command safety: the whitelist mapping main commands (`deploy`, `rollback`) to real argv,
+   * interception rules and per-key limits. Default: `deploy` and `rollback` programs on the hosts' PATH.
+   */
+  safety: safetyConfigSchema.optional(),
   /** The release orchestrator; several service processes may run it on one PostgreSQL store. */
   orchestrator: z.object({
     enabled: z.boolean().default(true),
@@ -75,7 +81,7 @@ export interface ServiceOverrides {
   source?: MetricSource;
   /** The orchestrator's judge (default: the gate over the metric source). */
   judge?: Judge;
-  /** The command-safety layer the orchestrator sends commands through. */
+  /** The command-safety layer the orchestrator sends commands through (default: built from `safety`). */
   safety?: CommandGuard;
   /** Orchestrator timings, in clock ms (see OrchestratorOptions). */
   orchestrator?: { pollMs?: number; scanMs?: number; retryDelayMs?: number; leaseTtlMs?: number };
@@ -121,11 +127,15 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const fleetRoot = (root: string | undefined) => resolve(root ?? join(config.dataDir, 'fleet'));
   const agent = overrides.agent ?? (config.agent.kind === 'local' ? localFleet({ root: fleetRoot(config.agent.root), hosts: config.agent.hosts }) : noAgent);
   const p2p = overrides.p2p ?? (config.p2p.kind === 'local' ? localP2P({ root: fleetRoot(config.p2p.root) }) : noP2P);
+  const safety: CommandGuard = overrides.safety ?? createCommandGate({
+    agent, clock, audit: (entry) => store.appendAudit(entry),
+    config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
+  });
   const cache = new GateCache(5_000);
   const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now }));
   const orchestrator = config.orchestrator.enabled
     ? createOrchestrator({
-        store, agent, p2p, clock, judge, log, safety: overrides.safety, owner: config.orchestrator.owner,
+        store, agent, p2p, clock, judge, log, safety, owner: config.orchestrator.owner,
         options: { pollMs: config.orchestrator.pollMs, leaseTtlMs: config.orchestrator.leaseTtlMs, ...overrides.orchestrator },
       })
     : null;

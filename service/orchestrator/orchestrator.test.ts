@@ -10,7 +10,8 @@ import { StoreConflictError, type Store } from '../ports/store.js';
 import { checkPostgres, POSTGRES_URL, shouldRun } from '../test/servers.js';
 import { acceleratedClock } from '../fleet/clock.js';
 import { createRelease } from './create.js';
-import { ActionError, createOrchestrator, type Orchestrator } from './index.js';
+import { createCommandGate } from '../safety/index.js';
+import { ActionError, createOrchestrator, type CommandGuard, type Orchestrator } from './index.js';
 import { releaseOrderSchema, type ReleaseOrderInput } from './order.js';
 import type { Decision, ReleaseSpec } from './state.js';
 import { MemoryAgent, MemoryP2P, scriptedJudge } from './test/fakes.js';
@@ -40,13 +41,13 @@ afterEach(async () => {
   }
 });
 
-async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAgent(), log: string[] = []): Promise<Rig> {
+async function rig(script: Decision[] = [], store?: Store, agent = new MemoryAgent(), log: string[] = [], safety?: (store: Store) => CommandGuard): Promise<Rig> {
   const s = store ?? sqliteStore(join(mkdtempSync(join(tmpdir(), 'sluice-orch-')), 'state.db'));
   if (!store) await s.migrate();
   const p2p = new MemoryP2P();
   const judge = scriptedJudge(script);
   const orchestrator = createOrchestrator({
-    store: s, agent, p2p, judge, clock: acceleratedClock({ factor: 1200 }), log: (line) => log.push(line),
+    store: s, agent, p2p, judge, clock: acceleratedClock({ factor: 1200 }), log: (line) => log.push(line), safety: safety?.(s),
     // A lease of ten real seconds: no handover between orchestrators within a test.
     options: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 12_000_000 },
   });
@@ -189,6 +190,23 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect(paused.spec.progress.pausedReason).toMatch(/1 hosts failed to deploy \(b1: failed \(exit 1\): disk full\); 0 tolerated/);
     await strict.orchestrator.act('rel-9', 'approve', 'key-1', 'b1 is being replaced');
     expect((await waitFor(strict.store, 'rel-9', ['succeeded', 'paused'])).state).toBe('succeeded');
+  });
+
+  it('sends commands through the safety layer: whitelisted ones run resolved and audited, a refused one pauses the release without retries', async () => {
+    const agent = new MemoryAgent();
+    const gate = (store: Store) => createCommandGate({ agent, audit: (e) => store.appendAudit(e), config: { commands: { deploy: { argv: ['/opt/bin/deploy', '{args}'] }, rollback: { argv: ['/opt/bin/rollback', '{args}'] } } } });
+    const { store, orchestrator } = await rig([], undefined, agent, [], gate);
+    await createRelease(store, order({ observationMinutes: 1 }), 0);
+    await createRelease(store, order({ id: 'rel-2', app: 'other', commands: { deploy: { command: 'upgrade', args: ['{version}'] } } }), 0);
+    await orchestrator.start();
+    expect((await waitFor(store, 'rel-1', ['succeeded', 'paused'])).state).toBe('succeeded');
+    expect(agent.log.get('a1')![0].argv).toEqual(['/opt/bin/deploy', 'cart', '2.0.0', digest]);
+    const refused = await waitFor(store, 'rel-2', ['paused', 'succeeded']);
+    expect(refused.spec.progress.pausedReason).toMatch(/refused \(unknown_command\): unknown command "upgrade"/);
+    expect(refused.spec.journal.commands.filter((c) => c.kind === 'deploy')).toHaveLength(1);
+    const audit = await store.listAudit({ limit: 1000 });
+    expect(audit.filter((a) => a.action === 'command.run' && a.target === 'rel-1:b1:deploy').map((a) => a.result)).toEqual(['ok']);
+    expect(audit.filter((a) => a.action === 'command.run' && a.target === 'rel-2:b1:deploy').map((a) => a.result)).toEqual(['denied']);
   });
 
   it('rolls back when failures exceed the policy and it says rollback', async () => {

@@ -122,10 +122,10 @@ export function toleratedHosts(policy: AgentFailurePolicy, total: number): numbe
   return Math.floor((Number.parseFloat(policy.tolerateFailedHosts) / 100) * total);
 }
 
-/** The command's argv with the order's values in place of its placeholders. */
-export function commandArgv(spec: CommandSpec, order: ReleaseOrder, releaseId: string): string[] {
+/** The order's command as a main command for the safety layer: placeholders replaced by the order's values. */
+export function mainCommand(spec: CommandSpec, order: ReleaseOrder, releaseId: string): { command: string; args: string[] } {
   const values: Record<string, string> = {
     app: order.app, version: order.version, previousVersion: order.previousVersion ?? '', digest: order.artifact.digest, url: order.artifact.url, release: releaseId,
   };
-  return [spec.command, ...spec.args.map((arg) => arg.replace(/\{([A-Za-z]+)\}/g, (_, name: string) => values[name] ?? ''))];
+  return { command: spec.command, args: spec.args.map((arg) => arg.replace(/\{([A-Za-z]+)\}/g, (_, name: string) => values[name] ?? '')) };
 }

@@ -13,7 +13,8 @@ import type { Clock } from '../ports/clock.js';
 import type { P2P } from '../ports/p2p.js';
 import type { ReleaseRecord, Store } from '../ports/store.js';
 import { withTransition } from './machine.js';
-import { commandArgv, toleratedHosts, type CommandSpec } from './order.js';
+import type { CommandGate } from '../safety/index.js';
+import { mainCommand, toleratedHosts, type CommandSpec } from './order.js';
 import { isTerminal, type BatchEvaluation, type Decision, type JournalEntry, type ReleaseSpec, type ReleaseState } from './state.js';
 
 const MINUTE = 60_000;
@@ -22,12 +23,10 @@ const MINUTE = 60_000;
 export type Judge = (query: GateQuery, policy: Record<string, unknown>) => Promise<{ id: string; verdict: Pick<Verdict, 'decision' | 'score' | 'reasons'> }>;
 
 /**
- * The command-safety layer as the orchestrator sees it: maps a main command (`deploy …`) to the
- * real argv, or refuses it with a reason. Absent: argv is sent as it is.
+ * The command-safety layer (whitelist, interception, limits, audit) the orchestrator sends its
+ * commands through. Absent: the main command is sent to the agent as the program, unresolved.
  */
-export interface CommandGuard {
-  resolve(request: { key: string; argv: string[]; hosts: string[]; keyId: string | null }): Promise<{ ok: true; argv: string[] } | { ok: false; reason: string }>;
-}
+export type CommandGuard = Pick<CommandGate, 'run'>;
 
 export interface RunnerOptions {
   /** How often (clock ms) a waiting release re-reads its record: paused, scheduled, preheating. */
@@ -229,7 +228,9 @@ export class ReleaseRunner {
     let last = entries.at(-1);
     if (last?.result) {
       const failed = Object.keys(last.result.failed);
-      if (failed.length === 0 || last.attempt >= spec.order.agentFailures.retries) return { failed: last.result.failed };
+      // A refusal by the safety layer would be refused again: no retry.
+      const refused = failed.length > 0 && failed.every((h) => last!.result!.failed[h].startsWith('refused'));
+      if (failed.length === 0 || refused || last.attempt >= spec.order.agentFailures.retries) return { failed: last.result.failed };
       last = undefined;
       const attempt = entries.length;
       await this.sleep(this.deps.options.retryDelayMs);
@@ -272,20 +273,27 @@ export class ReleaseRunner {
 
   /** Sends a journaled command (through the safety layer) and records its per-host result. */
   private async send(entry: JournalEntry, spec: ReleaseSpec, command: CommandSpec): Promise<void> {
-    let argv = commandArgv(command, spec.order, this.id);
-    if (this.deps.safety) {
-      const verdict = await this.deps.safety.resolve({ key: entry.key, argv, hosts: entry.hosts, keyId: null });
-      if (!verdict.ok) {
-        await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, `refused: ${verdict.reason}`])) });
-        return;
-      }
-      argv = verdict.argv;
-    }
-    const timeoutMs = spec.order.commands.timeoutSeconds * 1000;
+    const main = mainCommand(command, spec.order, this.id);
+    const request = { key: entry.key, hosts: entry.hosts, timeoutMs: spec.order.commands.timeoutSeconds * 1000 };
     let lastError = '';
     for (let attempt = 0; attempt < this.deps.options.callAttempts; attempt++) {
       try {
-        const results = await this.deps.agent.run({ key: entry.key, argv, hosts: entry.hosts, timeoutMs }, this.signal);
+        let results: HostResult[];
+        if (this.deps.safety) {
+          const outcome = await this.deps.safety.run(null, main, request, this.signal);
+          if (!outcome.allowed) {
+            lastError = `refused (${outcome.code}): ${outcome.reason}`;
+            this.deps.log(`release ${this.id}: ${entry.key} ${lastError}`);
+            if (outcome.code === 'rate_limit') {
+              await this.sleep(this.deps.options.retryDelayMs);
+              continue;
+            }
+            break;
+          }
+          results = outcome.value;
+        } else {
+          results = await this.deps.agent.run({ ...request, argv: [main.command, ...main.args] }, this.signal);
+        }
         const byHost = new Map(results.map((r) => [r.host, r]));
         const failed: Record<string, string> = {};
         const ok: string[] = [];
@@ -299,12 +307,12 @@ export class ReleaseRunner {
         return;
       } catch (error) {
         if (this.signal.aborted) throw error;
-        lastError = (error as Error).message;
+        lastError = `agent error: ${(error as Error).message}`;
         this.deps.log(`release ${this.id}: ${entry.key} failed (${lastError}); retrying under the same key`);
         await this.sleep(this.deps.options.retryDelayMs);
       }
     }
-    await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, `agent error: ${lastError}`])) });
+    await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, lastError])) });
   }
 
   /**

@@ -13,7 +13,7 @@ import { acceleratedClock } from '../../fleet/clock.js';
 import { localFleet } from '../../adapters/agent/local.js';
 import { localP2P } from '../../adapters/p2p/local.js';
 import { startService } from '../../main.js';
-import type { CommandGuard } from '../runner.js';
+import type { SafetyConfig } from '../../safety/index.js';
 import { parseJudgeScript, scriptedJudge } from './fakes.js';
 
 const env = (name: string): string => {
@@ -28,25 +28,24 @@ const hosts = env('SLUICE_TEST_HOSTS').split(',');
 const fleet = env('SLUICE_TEST_FLEET');
 const seconds = (Number(process.env.SLUICE_TEST_COMMAND_MS ?? 200) / 1000).toFixed(3);
 
-// The whitelist the crash tests need: deploy/rollback write the version file after a pause.
-const safety: CommandGuard = {
-  resolve: async ({ argv }) => {
-    const [command, ...args] = argv;
-    const version = command === 'deploy' ? args[1] : command === 'rollback' ? args[1] : undefined;
-    if (version === undefined) return { ok: false, reason: `${command} is not on the whitelist` };
-    return { ok: true, argv: ['sh', '-c', `sleep ${seconds}; printf %s "$0" > deployed-version`, version] };
+// The whitelist the crash tests need: deploy and rollback (app, version[, digest]) write the
+// version file after a pause, so a kill can land while they run.
+const script = `sleep ${seconds}; printf %s "$2" > deployed-version`;
+const safety: SafetyConfig = {
+  commands: {
+    deploy: { argv: ['sh', '-c', script, 'deploy', '{args}'], args: { min: 3, max: 3 } },
+    rollback: { argv: ['sh', '-c', script, 'rollback', '{args}'], args: { min: 2, max: 2 } },
   },
 };
 
 const service = await startService(
-  { dataDir: env('SLUICE_TEST_DATA'), port: 0, orchestrator: { leaseTtlMs: 60_000, pollMs: 2000 } },
+  { dataDir: env('SLUICE_TEST_DATA'), port: 0, orchestrator: { leaseTtlMs: 60_000, pollMs: 2000 }, safety },
   (line) => process.stdout.write(`${line}\n`),
   {
     clock,
     agent: localFleet({ root: fleet, hosts }),
     p2p: localP2P({ root: fleet, perHostDelayMs: 150, concurrency: 2, pollIntervalMs: 20 }),
     judge: scriptedJudge(parseJudgeScript(env('SLUICE_TEST_JUDGE'))),
-    safety,
     orchestrator: { scanMs: 2000, retryDelayMs: 1000 },
   },
 );
