@@ -158,6 +158,16 @@ export async function writeAtomic(file: string, content: string | Uint8Array, mo
   }
 }
 
+/** Makes a directory's entries (a new link or rename) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads the last `OUTPUT_LIMIT_BYTES` of a file; '' when it does not exist. */
 export async function readTail(file: string, limit = OUTPUT_LIMIT_BYTES): Promise<string> {
   let handle: fs.FileHandle;
@@ -303,7 +313,13 @@ export class HostJournal {
     const startedAt = Date.now();
     const intent: Intent = { key, argv, startedAt, timeoutMs, owner: self, ...(requester ? { requester } : {}) };
     const temp = path.join(dir, `intent.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.writeFile(temp, JSON.stringify(intent));
+    const handle = await fs.open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(intent));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     let claimed = false;
     try {
       await fs.link(temp, path.join(dir, 'intent.json'));
@@ -313,6 +329,8 @@ export class HostJournal {
     } finally {
       await fs.rm(temp, { force: true });
     }
+    // The claim must outlive a power cut too, or a command that ran could run again.
+    if (claimed) await syncDir(dir);
     if (claimed) return work(dir, startedAt);
     return this.awaitRecorded(dir, key, argv, requester);
   }

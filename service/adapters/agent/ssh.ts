@@ -112,7 +112,10 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
     learned.set(name, presented);
     if (config.knownHostsFile) {
       const file = config.knownHostsFile;
-      void fs.mkdir(path.dirname(file), { recursive: true }).then(() => fs.writeFile(file, JSON.stringify(Object.fromEntries(learned), null, 2)));
+      void fs
+        .mkdir(path.dirname(file), { recursive: true })
+        .then(() => fs.writeFile(file, JSON.stringify(Object.fromEntries(learned), null, 2), { mode: 0o600 }))
+        .catch((error: unknown) => console.warn(`ssh agent: cannot record the host key of ${name} in ${file}: ${(error as Error).message}`));
     }
     return null;
   }
