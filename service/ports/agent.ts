@@ -70,7 +70,12 @@ export interface FileToPush {
 export interface Agent {
   /** Implementation name for logs and reports (`local`, `ssh`, `http`). */
   readonly name: string;
-  /** Runs on every host in parallel (bounded by the adapter) and resolves when all have finished. */
+  /**
+   * Runs on every host in parallel (bounded by the adapter) and resolves when all have finished.
+   * Aborting `signal` only stops the waiting: commands already started go on, and their results
+   * stay recorded under the key (ask again with the same key, or `status`). Throws only for a bad
+   * request (`invalid_input`) or a key reused for a different argv (`conflict`).
+   */
   run(request: CommandRequest, signal?: AbortSignal): Promise<HostResult[]>;
   /** Starts the command and returns at once; `status` (same key) tells progress and results. */
   start(request: CommandRequest): Promise<void>;
