@@ -221,6 +221,8 @@ interface MetricHistory {
   controlBefore: Float64Array;
   /** Released hosts' noise over the same points (see hostNoise). */
   treatedNoise: Float64Array;
+  /** Unreleased hosts' noise over the same points. */
+  controlNoise: Float64Array;
 }
 
 function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Windows, policy: Policy): MetricHistory {
@@ -242,7 +244,39 @@ function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Win
     treatedBefore: Float64Array.from(released, (v) => mean(v, from, w.cut)),
     controlBefore: Float64Array.from(unreleased, (v) => mean(v, from, w.cut)),
     treatedNoise: Float64Array.from(released, (v) => hostNoise(v, from, w.cut)),
+    controlNoise: Float64Array.from(unreleased, (v) => hostNoise(v, from, w.cut)),
   };
+}
+
+/**
+ * The hosts' values with a lone outlier in the window clipped: a point more than `sigma` of the
+ * host's noise from the host's window median is clipped to that distance when it is the only such
+ * point of the host's window. A single slow request on one host is common and no release's doing;
+ * a fault's spikes come several at a time (and the pooled view's burst, which reads the raw values,
+ * looks for them across hosts). Hosts without a lone outlier keep their array (no copy).
+ * O(hosts × window).
+ */
+function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Array, w: Windows, sigma: number): Float64Array[] {
+  const n = w.length - w.cut;
+  const scratch = new Float64Array(Math.max(0, n));
+  return hosts.map((h, index) => {
+    const v = h.values;
+    const sd = noise[index];
+    if (!(sd > 0) || n < 6 || sigma <= 0) return v;
+    const centre = medianOf(v, w.cut, w.length, scratch);
+    const limit = sigma * sd;
+    let outlier = -1;
+    for (let i = w.cut; i < w.length; i++) {
+      if (Math.abs(v[i] - centre) > limit) {
+        if (outlier >= 0) return v;
+        outlier = i;
+      }
+    }
+    if (outlier < 0) return v;
+    const copy = v.slice();
+    copy[outlier] = centre + Math.sign(v[outlier] - centre) * limit;
+    return copy;
+  });
 }
 
 /** At most `most` items of `items`, evenly spaced (all of them when there are no more). */
@@ -272,9 +306,12 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   const history = cache ? cache.get(`history|${metricKey}`, () => metricHistory(metric, how, w, policy)) : metricHistory(metric, how, w, policy);
   const treatedAfter = new Float64Array(metric.released.length);
   const controlAfter = new Float64Array(metric.unreleased.length);
-  const observed = aggregateWith(metric.released.map((h) => h.values), history.treatedPlan, w.cut, w.length, treatedAfter);
+  // Hosts' window values with a lone outlier clipped (see despiked); the pooled view reads the raw values.
+  const releasedValues = despiked(metric.released, history.treatedNoise, w, policy.outlierSigma);
+  const unreleasedValues = despiked(metric.unreleased, history.controlNoise, w, policy.outlierSigma);
+  const observed = aggregateWith(releasedValues, history.treatedPlan, w.cut, w.length, treatedAfter);
   const hasControl = metric.unreleased.length > 0;
-  const controlWindow = history.controlPlan ? aggregateWith(metric.unreleased.map((h) => h.values), history.controlPlan, w.cut, w.length, controlAfter) : null;
+  const controlWindow = history.controlPlan ? aggregateWith(unreleasedValues, history.controlPlan, w.cut, w.length, controlAfter) : null;
   const windowStart = c.start + w.cut * c.step;
   const present = countPresent(observed);
   const base: Omit<MetricVerdict, 'status' | 'score' | 'anomalous' | 'direction' | 'reasons'> = {
@@ -334,8 +371,8 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
       control: view(windowStart, c.step, align(controlWindow, history.alignment)),
       history: w.cut > 0 ? view(c.start, c.step, history.treated) : undefined,
       controlHistory: w.cut > 0 ? view(c.start, c.step, history.aligned) : undefined,
-      treatedHosts: metric.released.map((h) => view(windowStart, c.step, sub(h.values, w.cut, w.length))),
-      controlHosts: metric.unreleased.map((h) => view(windowStart, c.step, sub(h.values, w.cut, w.length))),
+      treatedHosts: releasedValues.map((v) => view(windowStart, c.step, sub(v, w.cut, w.length))),
+      controlHosts: unreleasedValues.map((v) => view(windowStart, c.step, sub(v, w.cut, w.length))),
       direction,
       period,
     };

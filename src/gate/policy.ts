@@ -70,6 +70,11 @@ export const policySchema = z.object({
    * released-vs-unreleased views are discounted by (1 − that score / 100).
    */
   environmentThreshold: z.number().min(0).max(100).default(50),
+  /**
+   * A lone point of a host's window this many noise σ from the host's window median is clipped to
+   * that distance before the aggregate, released-vs-unreleased and per-host views (0 turns it off).
+   */
+  outlierSigma: z.number().min(0).default(8),
   /** Points of history right before the release used to align released and unreleased levels. */
   alignmentPoints: z.number().int().min(1).default(60),
   /** The detectors of each view. */

@@ -96,17 +96,28 @@ function levelOf(v: Float64Array, from: number, to: number, sigma: number, scrat
   return median + s / c;
 }
 
-/** Mean absolute first difference over [from, to) (pairs inside the range only). */
-function roughnessOf(v: Float64Array, from: number, to: number): number {
+/**
+ * Mean absolute first difference over [from, to) (pairs inside the range only). With `trim`, the
+ * two largest differences are left out (when at least six remain): one stray outlier makes two
+ * large differences, a noisier host makes them all larger.
+ */
+function roughnessOf(v: Float64Array, from: number, to: number, trim = false): number {
   let s = 0;
   let n = 0;
+  let first = 0;
+  let second = 0;
   for (let i = Math.max(1, from + 1); i < to; i++) {
-    const d = v[i] - v[i - 1];
+    const d = Math.abs(v[i] - v[i - 1]);
     if (d === d) {
-      s += Math.abs(d);
+      s += d;
       n++;
+      if (d > first) {
+        second = first;
+        first = d;
+      } else if (d > second) second = d;
     }
   }
+  if (trim && n >= 8) return (s - first - second) / (n - 2);
   return n < 2 ? NaN : s / n;
 }
 
@@ -230,7 +241,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   // Spread: log roughness ratios, released minus the unreleased hosts' median.
   let c = 0;
   for (let u = k; u < hosts.length; u++) {
-    const q = Math.log(roughnessOf(hosts[u], from, to) / roughness[u]);
+    const q = Math.log(roughnessOf(hosts[u], from, to, true) / roughness[u]);
     if (Number.isFinite(q)) scratch[c++] = q;
   }
   let spread = NaN;
@@ -239,7 +250,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
-      const q = Math.log(roughnessOf(hosts[h], from, to) / roughness[h]);
+      const q = Math.log(roughnessOf(hosts[h], from, to, true) / roughness[h]);
       if (!Number.isFinite(q)) continue;
       s += q - common;
       hostsHere++;
