@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createKey } from '../auth/api-keys.js';
 import { prometheusOptionsSchema } from '../adapters/metrics/prometheus.js';
-import { startService } from '../main.js';
+import { serviceConfigSchema, startService } from '../main.js';
 import { optionString, parseArgs } from './args.js';
 
 const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sqlite|postgres://…] [--influx host:port/db]
@@ -18,10 +18,15 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
   --postgres-schema  schema to use in that database (created when missing)
   --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest
   --prometheus  read metrics from Prometheus: its URL, or a JSON file of options ({ "url", "hostLabel", "metrics",
-             "queries", "bearerToken", … }; see service/adapters/metrics/prometheus.ts)`;
+             "queries", "bearerToken", … }; see service/adapters/metrics/prometheus.ts)
+  --config   a JSON file for the release orchestrator: { "agent", "p2p", "safety", "orchestrator" }
+             (agent { "kind": "local", "hosts": [...] }, p2p { "kind": "local" }, the command whitelist; see service/main.ts)`;
+
+// What --config may set: the parts of the service config that are too nested for flags.
+const fileConfigSchema = serviceConfigSchema.pick({ agent: true, p2p: true, safety: true, orchestrator: true }).partial().strict();
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx', 'prometheus'] });
+  const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx', 'prometheus', 'config'] });
   if (args.options.help) {
     console.log(HELP);
     return 0;
@@ -39,6 +44,12 @@ export async function main(argv: string[]): Promise<number> {
     throw new Error(`--prometheus: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
   }
   const prometheus = prometheusParsed?.data;
+  const configArg = optionString(args, 'config');
+  const fileConfig = configArg === undefined ? undefined : fileConfigSchema.safeParse(JSON.parse(readFileSync(configArg, 'utf8')));
+  if (fileConfig && !fileConfig.success) {
+    const issue = fileConfig.error.issues[0];
+    throw new Error(`--config ${configArg}: ${issue.path.join('.') || '(file)'}: ${issue.message}`);
+  }
   const service = await startService(
     {
       dataDir,
@@ -49,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       metricSource: influxMatch ? 'influxdb' : prometheus ? 'prometheus' : 'ingest',
       prometheus,
       influx: influxMatch ? { host: influxMatch[1], port: Number(influxMatch[2]), database: influxMatch[3] } : undefined,
+      ...fileConfig?.data,
     },
     (line) => console.log(line),
   );
