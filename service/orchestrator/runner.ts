@@ -197,7 +197,7 @@ export class ReleaseRunner {
       } else {
         await this.advance('deploying', k, 'paused', reason, (s) => {
           setFailed(s);
-          // Approving accepts the failed hosts: observation starts from the approval.
+          // Approving accepts the failed hosts; the batch is judged from its deploy time on.
           s.journal.resume = { state: 'observing', batch: k };
           this.startObserving(s, k);
         });
@@ -231,7 +231,6 @@ export class ReleaseRunner {
       // A refusal by the safety layer would be refused again: no retry.
       const refused = failed.length > 0 && failed.every((h) => last!.result!.failed[h].startsWith('refused'));
       if (failed.length === 0 || refused || last.attempt >= spec.order.agentFailures.retries) return { failed: last.result.failed };
-      last = undefined;
       const attempt = entries.length;
       await this.sleep(this.deps.options.retryDelayMs);
       const entry: JournalEntry = { key: `${baseKey}:r${attempt}`, kind, batch, attempt, hosts: failed, sentAt: this.now() };
