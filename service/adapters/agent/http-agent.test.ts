@@ -1,9 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentContract, uniqueKey } from './agent.contract.js';
 import { httpAgent, startHttpAgentServer, type HttpAgentServer } from './http-agent.js';
@@ -171,6 +173,32 @@ describe('http agent protocol security', () => {
     await second.close();
     expect(result).toMatchObject({ status: 'ok', stdout: 'done\n' });
     expect(await fs.readFile(path.join(dir, 'count'), 'utf8')).toBe('x\n');
+  });
+
+  it('the agent process is SIGKILLed mid-command and restarted: the client gets "interrupted" once the command ends; it ran once', async () => {
+    const dir = newRoot();
+    const port = await closedPort();
+    const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-agent-main.ts');
+    const startAgent = () =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', main, '--port', String(port), '--dir', dir, '--name', 'h'], {
+          env: { ...process.env, SLUICE_AGENT_KEY_ID: 'ops', SLUICE_AGENT_SECRET: SECRET },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve(child));
+        child.once('exit', (code) => reject(new Error(`agent exited with ${code}`)));
+      });
+    const first = await startAgent();
+    const agent = httpAgent({ hosts: { h: `http://127.0.0.1:${port}` }, keyId: 'ops', secret: SECRET, waitMs: 5000 });
+    const pending = agent.run({ key: uniqueKey('agent-crash'), argv: ['sh', '-c', 'echo run >> count; sleep 1.5; echo done >> count'], hosts: ['h'], timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    first.kill('SIGKILL');
+    const second = await startAgent();
+    const [result] = await pending;
+    second.kill('SIGTERM');
+    expect(result.status).toBe('failed');
+    expect(result.stderr).toMatch(/interrupted/);
+    expect(await fs.readFile(path.join(dir, 'count'), 'utf8')).toBe('run\ndone\n');
   });
 
   it('signatures of a manual canonical string match signRequest', () => {

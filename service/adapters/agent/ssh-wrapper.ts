@@ -6,7 +6,9 @@
  *   after a lost connection, a restarted service) waits for the recorded exit file instead;
  * - the command runs with stdin from /dev/null and its output in files, HUP ignored, under GNU
  *   `timeout` when present (it signals the whole process group; otherwise a watchdog signals the
- *   command), so it survives a dropped connection and its result is still recorded;
+ *   command alone), so it survives a dropped connection and its result is still recorded;
+ * - a waiter whose recording wrapper was killed waits for the command itself (its pid is in
+ *   `child`), then answers `interrupted`: the exit status is unknown, and nothing runs again;
  * - the answer is one frame on stdout: a header line
  *   `SLUICE-AGENT-1 <fresh 0|1> <code|interrupted|conflict> <timed out 0|1> <started ms> <finished ms> <stdout bytes> <stderr bytes>`
  *   followed by the last 64 KiB of stdout and of stderr.
@@ -34,10 +36,14 @@ if mkdir "$d" 2>/dev/null; then
   export SLUICE_HOST="$host"
   trap '' HUP
   if command -v timeout >/dev/null 2>&1; then
-    timeout -k 2 "$tsec" "$@" </dev/null >"$d/stdout" 2>"$d/stderr"; code=$?
+    timeout -k 2 "$tsec" "$@" </dev/null >"$d/stdout" 2>"$d/stderr" & cpid=$!
+    printf '%s\n' "$cpid" > "$d/child"
+    wait "$cpid"; code=$?
   else
     "$@" </dev/null >"$d/stdout" 2>"$d/stderr" & cpid=$!
-    ( sleep "$tsec"; kill -TERM "$cpid" 2>/dev/null; sleep 2; kill -KILL "$cpid" 2>/dev/null ) & wpid=$!
+    printf '%s\n' "$cpid" > "$d/child"
+    # Detached from our stdout, or its sleeps would hold the SSH channel open.
+    ( sleep "$tsec"; kill -TERM "$cpid" 2>/dev/null; sleep 2; kill -KILL "$cpid" 2>/dev/null ) </dev/null >/dev/null 2>&1 & wpid=$!
     wait "$cpid"; code=$?
     kill "$wpid" 2>/dev/null
   fi
@@ -54,9 +60,11 @@ else
   if [ -f "$d/argv" ] && ! printf '%s\0' "$@" | cmp -s - "$d/argv"; then
     printf 'SLUICE-AGENT-1 0 conflict 0 0 0 0 0\n'; exit 0
   fi
+  # Wait while the recording wrapper or its command lives; if both are gone without an exit
+  # record (the wrapper was killed), the run is over and its status unknown.
   while [ ! -f "$d/exit" ]; do
-    p=$(cat "$d/pid" 2>/dev/null || true)
-    if [ -z "$p" ] || ! kill -0 "$p" 2>/dev/null; then
+    p=$(cat "$d/pid" 2>/dev/null || true); c=$(cat "$d/child" 2>/dev/null || true)
+    if { [ -z "$p" ] || ! kill -0 "$p" 2>/dev/null; } && { [ -z "$c" ] || ! kill -0 "$c" 2>/dev/null; }; then
       [ -f "$d/exit" ] || { printf 'interrupted 0 %s\n' "$(now_ms)" > "$d/exit.$$" && mv -f "$d/exit.$$" "$d/exit"; }
       break
     fi
