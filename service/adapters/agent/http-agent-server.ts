@@ -40,6 +40,8 @@ export interface HttpAgentServerOptions {
   hostName?: string;
   /** Largest request body, bytes; default 64 MiB (pushed files travel base64 in JSON). */
   maxBodyBytes?: number;
+  /** Records of finished commands are kept this long, ms (then pruned hourly); default 30 days. */
+  retentionMs?: number;
   /** Told about every refused request (never with secrets); default a line on stderr. */
   onRefused?: (event: { remote: string; method: string; path: string; reason: string }) => void;
 }
@@ -51,6 +53,7 @@ const optionsSchema = z.object({
   dir: z.string().min(1),
   hostName: z.string().min(1).default(() => os.hostname()),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  retentionMs: z.number().int().min(3_600_000).default(30 * 24 * 3600 * 1000),
   onRefused: z.function().optional(),
 });
 
@@ -216,6 +219,10 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
   server.requestTimeout = MAX_WAIT_MS + 30_000;
   server.keepAliveTimeout = 5_000;
 
+  const pruneTimer = setInterval(() => void journal.prune(config.retentionMs).catch(() => undefined), 3_600_000);
+  pruneTimer.unref();
+  void journal.prune(config.retentionMs).catch(() => undefined);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.bind, () => resolve());
@@ -227,6 +234,7 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(pruneTimer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

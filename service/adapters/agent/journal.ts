@@ -259,6 +259,28 @@ export class HostJournal {
     return { ...(await this.settleOrphan(dir, intent)), replayed };
   }
 
+  /**
+   * Deletes the records of runs that finished more than `olderThanMs` ago; returns how many. A key
+   * re-sent after its record is gone runs again, so keep records longer than any re-send can come.
+   */
+  async prune(olderThanMs: number, now = Date.now()): Promise<number> {
+    let keys: string[];
+    try {
+      keys = await fs.readdir(this.runsDir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const key of keys) {
+      const dir = path.join(this.runsDir, key);
+      const recorded = await readJson<Recorded>(path.join(dir, 'result.json')).catch(() => null);
+      if (!recorded || inflight.has(dir) || recorded.finishedAt > now - olderThanMs) continue;
+      await fs.rm(dir, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Every execution on this host, oldest first. */
   async commandLog(): Promise<CommandLogEntry[]> {
     let keys: string[];

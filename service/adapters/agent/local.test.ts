@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentContract, uniqueKey } from './agent.contract.js';
-import { isAlive, processStart } from './journal.js';
+import { HostJournal, isAlive, processStart } from './journal.js';
 import { DEPLOYED_VERSION_FILE, localFleet } from './local.js';
 
 const roots: string[] = [];
@@ -82,6 +82,15 @@ describe('localFleet', () => {
     expect(again).toMatchObject({ status: 'ok', stdout: 'out\n', replayed: true });
     expect(readFileSync(path.join(second.hostDir('h1'), 'counter'), 'utf8')).toBe('run\n');
     expect(await second.commandLog('h1')).toHaveLength(1);
+  });
+
+  it('HostJournal.prune removes records of runs finished before the cut-off, and only those', async () => {
+    const fleet = localFleet({ root: newRoot(), hosts: ['h1'] });
+    await fleet.run({ key: 'old', argv: ['true'], hosts: ['h1'], timeoutMs: 5000 });
+    const journal = new HostJournal('h1', fleet.hostDir('h1'));
+    expect(await journal.prune(60_000)).toBe(0);
+    expect(await journal.prune(60_000, Date.now() + 120_000)).toBe(1);
+    expect(await fleet.commandLog('h1')).toEqual([]);
   });
 
   it('pushFile keeps a path with .. inside the host directory', async () => {

@@ -7,6 +7,7 @@
  * - the command runs with stdin from /dev/null and its output in files, HUP ignored, under GNU
  *   `timeout` when present (it signals the whole process group; otherwise a watchdog signals the
  *   command alone), so it survives a dropped connection and its result is still recorded;
+ * - records untouched for 30 days are deleted (checked at most once a day);
  * - a waiter whose recording wrapper was killed waits for the command itself (its pid is in
  *   `child`), then answers `interrupted`: the exit status is unknown, and nothing runs again;
  * - the answer is one frame on stdout: a header line
@@ -51,6 +52,11 @@ if mkdir "$d" 2>/dev/null; then
   timed=0
   if [ $((fin - st)) -ge "$tms" ]; then case $code in 124|137|143) timed=1;; esac; fi
   printf '%s %s %s\n' "$code" "$timed" "$fin" > "$d/exit.$$" && mv -f "$d/exit.$$" "$d/exit"
+  # Once a day, drop records untouched for 30 days (a key re-sent after that would run again).
+  if [ -z "$(find "$base/.pruned" -mtime -1 2>/dev/null)" ]; then
+    : > "$base/.pruned"
+    find "$base"/. ! -name . -prune -type d -mtime +30 -exec rm -rf {} + 2>/dev/null
+  fi
 else
   shift "$n"
   waited=0
