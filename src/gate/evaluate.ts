@@ -223,6 +223,10 @@ interface MetricHistory {
   treatedNoise: Float64Array;
   /** Unreleased hosts' noise over the same points. */
   controlNoise: Float64Array;
+  /** The released aggregate's usual value before the release when at least half its points take it (a count at 0, a rate at 100 %), else NaN. */
+  usual: number;
+  /** Points before the release away from `usual`. */
+  unusual: number;
 }
 
 function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Windows, policy: Policy): MetricHistory {
@@ -245,6 +249,7 @@ function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Win
     controlBefore: Float64Array.from(unreleased, (v) => mean(v, from, w.cut)),
     treatedNoise: Float64Array.from(released, (v) => hostNoise(v, from, w.cut)),
     controlNoise: Float64Array.from(unreleased, (v) => hostNoise(v, from, w.cut)),
+    ...usualValue(treated),
   };
 }
 
@@ -283,6 +288,55 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
 function evenlySpaced<T>(items: readonly T[], most: number): T[] {
   if (items.length <= most) return [...items];
   return Array.from({ length: most }, (_, i) => items[Math.floor((i * items.length) / most)]);
+}
+
+/**
+ * The value at least half of `values`' present points take, if any — then it is their median —
+ * and how many present points differ from it. O(n).
+ */
+function usualValue(values: Float64Array): { usual: number; unusual: number } {
+  const median = medianOf(values, 0, values.length);
+  let present = 0;
+  let unusual = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    present++;
+    if (v !== median) unusual++;
+  }
+  return present > 0 && unusual <= present / 2 ? { usual: median, unusual } : { usual: NaN, unusual };
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p). O(k). */
+export function binomialUpper(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let below = 0;
+  let term = Math.pow(1 - p, n);
+  for (let j = 0; j < k; j++) {
+    below += term;
+    term *= ((n - j) / (j + 1)) * (p / (1 - p));
+  }
+  return Math.max(0, 1 - below);
+}
+
+/**
+ * For a metric that mostly sits at one value (a rare count at 0, a success rate at 100 %), how
+ * likely the window's points away from that value are under the rate seen before the release:
+ * noise estimates are 0 for such series, so without this one stray event scores 100.
+ */
+function sparseSurprise(history: MetricHistory, observed: Float64Array): { away: number; present: number; p: number } | null {
+  if (!Number.isFinite(history.usual)) return null;
+  let away = 0;
+  let present = 0;
+  for (let i = 0; i < observed.length; i++) {
+    const v = observed[i];
+    if (v !== v) continue;
+    present++;
+    if (v !== history.usual) away++;
+  }
+  const rate = (history.unusual + 0.5) / (history.treatedPresent + 1);
+  return { away, present, p: binomialUpper(away, present, rate) };
 }
 
 /** A series over stored values without copying them (detectors never write their input). */
@@ -413,7 +467,13 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     const why = [...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason).filter(Boolean);
     return { ...base, status: 'insufficient_data', reason: why[0] ?? (hasControl ? 'no view had enough data' : `no unreleased hosts and fewer than ${policy.minData.historyPoints} history points`), score: 0, anomalous: false, direction: 'none', reasons };
   }
-  const final = Math.min(100, fuse(viewScores, policy.agreement) * policy.sensitivity);
+  let final = Math.min(100, fuse(viewScores, policy.agreement) * policy.sensitivity);
+  const sparse = sparseSurprise(history, observed);
+  if (sparse && sparse.p > policy.sparseAlpha && final >= policy.metricThreshold) {
+    // Below the metric threshold, keeping the order of scores among such metrics.
+    final = policy.metricThreshold * (0.5 + final / 200) - 1e-9;
+    reasons.push(`${sparse.away} of ${sparse.present} points away from the usual ${history.usual}, as likely as not before the release (p ${sparse.p.toPrecision(2)}): not judged anomalous`);
+  }
   const anomalous = final >= policy.metricThreshold;
   const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
   if (anomalous) verdict.plot = plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter);

@@ -71,6 +71,12 @@ export const policySchema = z.object({
    */
   environmentThreshold: z.number().min(0).max(100).default(50),
   /**
+   * A metric that mostly sits at one value (a rare count at 0, a success rate at 100 %) counts as
+   * anomalous only when its window's points away from that value are this unlikely under the rate
+   * of such points before the release (binomial upper tail).
+   */
+  sparseAlpha: z.number().min(0).max(1).default(0.001),
+  /**
    * A lone point of a host's window this many noise σ from the host's window median is clipped to
    * that distance before the aggregate, released-vs-unreleased and per-host views (0 turns it off).
    */
