@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import type { ServerCheck } from '../../test/servers.js';
 
 const dir = process.env.SLUICE_TEST_SSH_DIR ?? '/tmp/sluice-sshd';
@@ -11,7 +12,7 @@ const dir = process.env.SLUICE_TEST_SSH_DIR ?? '/tmp/sluice-sshd';
 export const SSH_TEST = {
   host: process.env.SLUICE_TEST_SSH_HOST ?? '127.0.0.1',
   port: Number(process.env.SLUICE_TEST_SSH_PORT ?? 2222),
-  username: process.env.SLUICE_TEST_SSH_USER ?? 'root',
+  username: process.env.SLUICE_TEST_SSH_USER ?? os.userInfo().username,
   privateKeyPath: process.env.SLUICE_TEST_SSH_KEY ?? `${dir}/client_ed25519`,
   /** A file holding the server's host key fingerprint (`SHA256:…`). */
   fingerprintPath: process.env.SLUICE_TEST_SSH_FINGERPRINT ?? `${dir}/host_fingerprint`,
