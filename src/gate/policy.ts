@@ -129,11 +129,11 @@ export const policySchema = z.object({
       /** Empirical bands: this many times the largest statistic over those windows. */
       nullFactor: z.number().min(0).default(1.25),
       /** Band of the pooled shift, in standard errors. */
-      shiftBand: z.number().positive().default(5),
+      shiftBand: z.number().positive().default(4),
       /** Band of the pooled per-minute burst, in standard errors of one minute. */
       burstBand: z.number().positive().default(6),
       /** Band of the pooled log roughness ratio, in its standard errors. */
-      spreadBand: z.number().positive().default(5),
+      spreadBand: z.number().positive().default(3.5),
     }).prefault({}),
     perHost: z.object({
       enabled: z.boolean().default(true),
