@@ -346,7 +346,9 @@ export class ReleaseRunner {
     const { evaluation, reasons } = await this.evaluate(spec, k, deployedAt, due);
     const last = n + 1 >= spec.order.observationMinutes;
     const decision = evaluation.decision;
-    if (decision === 'PASS' && !last) {
+    // Before the window's end only a FAIL decides: an early INCONCLUSIVE is usually too few
+    // minutes observed yet (the gate wants a few points), and the last evaluation still decides.
+    if ((decision === 'PASS' || decision === 'INCONCLUSIVE') && !last) {
       await this.mutate((state, s) => (state === 'observing' && s.progress.currentBatch === k && s.progress.batches[k - 1].evaluations.length === n ? (s.progress.batches[k - 1].evaluations.push(evaluation), { state, spec: s }) : null));
       return;
     }
