@@ -4,10 +4,11 @@
  * local fleet, after checking each request's HMAC signature, timestamp and nonce.
  *
  * Start it with `startHttpAgentServer({ port: 7070, secrets: { ops: '<32+ chars>' }, dir: '/var/lib/sluice-agent' })`.
- * Put TLS in front of it (or bind it to a private network): signatures make requests and answers
- * unforgeable and unreplayable, but do not hide them.
+ * Give it a TLS key and certificate (`tls`), or bind it to a private network: signatures make
+ * requests and answers unforgeable and unreplayable, but do not hide them.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -40,6 +41,8 @@ export interface HttpAgentServerOptions {
   hostName?: string;
   /** Largest request body, bytes; default 64 MiB (pushed files travel base64 in JSON). */
   maxBodyBytes?: number;
+  /** Serve HTTPS with this PEM key and certificate (chain). */
+  tls?: { key: string; cert: string };
   /** Records of finished commands are kept this long, ms (then pruned hourly); default 30 days. */
   retentionMs?: number;
   /** Told about every refused request (never with secrets); default a line on stderr. */
@@ -54,6 +57,7 @@ const optionsSchema = z.object({
   hostName: z.string().min(1).default(() => os.hostname()),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   retentionMs: z.number().int().min(3_600_000).default(30 * 24 * 3600 * 1000),
+  tls: z.object({ key: z.string().includes('PRIVATE KEY', 'must be a PEM private key'), cert: z.string().includes('-----BEGIN CERTIFICATE-----', 'must be a PEM certificate') }).optional(),
   onRefused: z.function().optional(),
 });
 
@@ -180,7 +184,7 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
     throw new HttpError(404, `no route ${method} ${url.pathname}`);
   };
 
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     const method = request.method ?? 'GET';
     const target = request.url ?? '/';
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
@@ -214,7 +218,8 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500).end();
     });
-  });
+  };
+  const server = config.tls ? https.createServer({ key: config.tls.key, cert: config.tls.cert }, handler) : http.createServer(handler);
   // Long-polls answer within MAX_WAIT_MS; keep the socket a little longer than that.
   server.requestTimeout = MAX_WAIT_MS + 30_000;
   server.keepAliveTimeout = 5_000;
@@ -230,7 +235,7 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
   const port = (server.address() as AddressInfo).port;
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import http from 'node:http';
@@ -199,6 +199,22 @@ describe('http agent protocol security', () => {
     expect(result.status).toBe('failed');
     expect(result.stderr).toMatch(/interrupted/);
     expect(await fs.readFile(path.join(dir, 'count'), 'utf8')).toBe('run\ndone\n');
+  });
+
+  it('over TLS: a client trusting the agent CA runs commands; one that does not gets `unreachable` (nothing sent)', async () => {
+    const dir = newRoot();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=sluice-agent-test', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = await fs.readFile(path.join(dir, 'cert.pem'), 'utf8');
+    const tlsServer = await startHttpAgentServer({ port: 0, secrets: { ops: SECRET }, dir: path.join(dir, 'state'), hostName: 'tls', onRefused: quiet, tls: { key: await fs.readFile(path.join(dir, 'key.pem'), 'utf8'), cert } });
+    expect(tlsServer.url).toMatch(/^https:/);
+    const trusting = httpAgent({ hosts: { tls: tlsServer.url }, keyId: 'ops', secret: SECRET, ca: cert });
+    const [ok] = await trusting.run({ key: uniqueKey('tls'), argv: ['echo', 'secure'], hosts: ['tls'], timeoutMs: 5000 });
+    const doubting = httpAgent({ hosts: { tls: tlsServer.url }, keyId: 'ops', secret: SECRET });
+    const [refused] = await doubting.run({ key: uniqueKey('tls-untrusted'), argv: ['echo', 'x'], hosts: ['tls'], timeoutMs: 5000 });
+    await Promise.all([trusting.close(), doubting.close(), tlsServer.close()]);
+    expect(ok).toMatchObject({ status: 'ok', stdout: 'secure\n' });
+    expect(refused.status).toBe('unreachable');
+    expect(refused.stderr).toMatch(/SELF_SIGNED|self-signed/i);
   });
 
   it('signatures of a manual canonical string match signRequest', () => {

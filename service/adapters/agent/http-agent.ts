@@ -31,6 +31,8 @@
  * with "lost contact" — re-sending the key later learns the real result, never runs it twice.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
@@ -53,6 +55,8 @@ export interface HttpAgentOptions {
   waitMs?: number;
   /** How long past a command's timeout the client keeps re-sending after losing contact, ms; default 60000. */
   lostContactGraceMs?: number;
+  /** PEM certificate(s) of the private CA that signed the agents' TLS certificates (https URLs). */
+  ca?: string;
 }
 
 const optionsSchema = z.object({
@@ -62,6 +66,7 @@ const optionsSchema = z.object({
   parallelism: z.number().int().min(1).max(4096).default(64),
   waitMs: z.number().int().min(0).max(MAX_WAIT_MS).default(20_000),
   lostContactGraceMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  ca: z.string().includes('-----BEGIN CERTIFICATE-----', 'must be PEM certificates').optional(),
 });
 
 const hostResultSchema = z.object({
@@ -77,7 +82,18 @@ const hostResultSchema = z.object({
 const answerSchema = z.object({ done: z.boolean(), result: hostResultSchema.optional() });
 
 /** Connection errors that prove the request never left this machine. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT',
+  // TLS handshake refusals: the request is only written after the handshake.
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+interface RawResponse {
+  status: number;
+  header(name: string): string;
+  text: string;
+}
 
 /** What went wrong with one HTTP exchange, sorted by what it means for the command. */
 type Failure =
@@ -104,6 +120,48 @@ function classify(error: unknown): Failure {
 export function httpAgent(options: HttpAgentOptions): Agent {
   const config = parseConfig(optionsSchema, options, 'http agent options');
   const slots = new Semaphore(config.parallelism);
+  // Keep-alive connections, and the private CA (if any) that signed the agents' certificates.
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 16, ...(config.ca ? { ca: config.ca } : {}) }),
+  };
+
+  /** One HTTP exchange; rejects with the socket error (its `code` says whether anything was sent). */
+  function send(url: string, method: string, headers: Record<string, string>, body: string, timeoutMs: number, retried = false): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === 'https:';
+      const request = (secure ? https : http).request(
+        target,
+        { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: secure ? agents.https : agents.http },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            clearTimeout(timer);
+            const one = (name: string) => {
+              const value = response.headers[name];
+              return typeof value === 'string' ? value : '';
+            };
+            resolve({ status: response.statusCode ?? 0, header: one, text: Buffer.concat(chunks).toString('utf8') });
+          });
+          response.on('error', reject);
+        },
+      );
+      const timer = setTimeout(() => {
+        // Still connecting means nothing left this machine.
+        const connecting = request.socket?.connecting ?? true;
+        request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: connecting ? 'UND_ERR_CONNECT_TIMEOUT' : 'ETIMEDOUT' }));
+      }, timeoutMs);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        // The agent closed an idle keep-alive connection as we reused it: the request never arrived.
+        if (request.reusedSocket && error.code === 'ECONNRESET' && !retried) return resolve(send(url, method, headers, body, timeoutMs, true));
+        reject(error);
+      });
+      request.end(body);
+    });
+  }
   const startedUnreachable = new Map<string, Map<string, HostResult>>();
   const requesters = new Map<string, string>();
 
@@ -112,22 +170,16 @@ export function httpAgent(options: HttpAgentOptions): Agent {
     const base = config.hosts[host].replace(/\/+$/, '');
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers = signRequest(config.keyId, config.secret, method, pathWithQuery, body);
-    let response: Response;
-    let text: string;
+    let response: RawResponse;
     try {
-      response = await fetch(`${base}${pathWithQuery}`, {
-        method,
-        headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: payload === undefined ? undefined : body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      response = await send(`${base}${pathWithQuery}`, method, { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, body, timeoutMs);
     } catch (error) {
       throw new ExchangeError(classify(error));
     }
+    const text = response.text;
     if (response.status === 401) throw new ExchangeError({ kind: 'refused', message: `the agent refused the request: ${text.slice(0, 300)}` });
-    const timestamp = response.headers.get(HEADER_TIMESTAMP) ?? '';
-    const signature = response.headers.get(HEADER_SIGNATURE) ?? '';
+    const timestamp = response.header(HEADER_TIMESTAMP);
+    const signature = response.header(HEADER_SIGNATURE);
     const expected = hmacHex(config.secret, responseCanonical(response.status, headers['x-sluice-nonce'], timestamp, text));
     if (!signaturesEqual(expected, signature) || Math.abs(Date.now() - Number(timestamp)) > MAX_CLOCK_SKEW_MS) {
       throw new ExchangeError({ kind: 'maybe-sent', message: `answer from ${base} is not signed by the agent (status ${response.status})` });
@@ -301,6 +353,8 @@ export function httpAgent(options: HttpAgentOptions): Agent {
     async close() {
       startedUnreachable.clear();
       requesters.clear();
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }
