@@ -25,6 +25,9 @@ describe('intercept(argv, DEFAULT_RULES)', () => {
     ['init 0', 'shutdown-reboot'],
     ['systemctl reboot', 'shutdown-reboot'],
     [':(){ :|:& };:', 'fork-bomb'],
+    ['bomb() { bomb | bomb & }; bomb', 'fork-bomb'],
+    ['find / -name "*.log" -delete', 'find-delete-system-path'],
+    ['find /etc -type f -exec rm {} +', 'find-delete-system-path'],
     ['chmod -R 777 /', 'chmod-recursive-system-path'],
     ['chown -R nobody /etc', 'chmod-recursive-system-path'],
     ['kill -9 -1', 'kill-all'],
@@ -54,6 +57,8 @@ describe('intercept(argv, DEFAULT_RULES)', () => {
     '/opt/release/bin/deploy --version 2.0.1',
     'kill -TERM 1234',
     'printf "%s" "$(date)"',
+    'find /opt/app/releases -mtime +7 -delete',
+    'f() { echo hi | cat; }; f',
   ])('%s → low (not intercepted)', (line) => {
     expect(check(line)).toEqual({ risk: 'low', matched: [] });
   });

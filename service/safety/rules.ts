@@ -53,7 +53,9 @@ export const DEFAULT_RULES: Rule[] = [
   { id: 'dd-to-device', pattern: String.raw`\bdd\b[^;&|\n]*\bof=\/dev\/`, risk: 'high', description: 'dd writing onto a device' },
   { id: 'redirect-to-disk', pattern: String.raw`>\s*\/dev\/(?:sd[a-z]|nvme\d|hd[a-z]|xvd[a-z]|vd[a-z]|mmcblk\d)`, risk: 'high', description: 'output redirected onto a disk device' },
   { id: 'shutdown-reboot', pattern: String.raw`(?:^|[\s;&|/])(?:shutdown|reboot|halt|poweroff)${END}|\binit\s+[06]${END}|\bsystemctl\s+(?:reboot|poweroff|halt|kexec)\b`, risk: 'high', description: 'stops or restarts the host' },
-  { id: 'fork-bomb', pattern: String.raw`:\s*\(\s*\)\s*\{[^}]*:\s*\|\s*:`, risk: 'high', description: 'fork bomb' },
+  // A function that pipes into itself: `:(){ :|:& };:`, or any name for `:`.
+  { id: 'fork-bomb', pattern: String.raw`([\w:]+)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1`, risk: 'high', description: 'fork bomb' },
+  { id: 'find-delete-system-path', pattern: String.raw`\bfind\s+["']?${SYSTEM_PATH}\s[^;&|\n]*(?:-delete\b|-exec\s+rm\b)`, risk: 'high', description: 'find deleting under / or a system directory' },
   {
     id: 'chmod-recursive-system-path',
     pattern: String.raw`\bch(?:mod|own)\s+(?:[^;&|\n]*\s)?(?:-[a-zA-Z]*R[a-zA-Z]*|--recursive)\s+(?:[^;&|\n]*\s)?["']?${SYSTEM_PATH}${END}`,
