@@ -102,6 +102,11 @@ describe.skipIf(!available)('ssh agent specifics', () => {
     expect(pong.error).toMatch(/changed/);
   });
 
+  it('a private key that cannot be parsed fails at construction, naming the field', () => {
+    expect(() => sshAgent({ hosts: { h: loopback('', { privateKeyPath: undefined, privateKey: 'not a key' }) } })).toThrow(/hosts\.h\.privateKey: not a usable private key/);
+    expect(() => sshAgent({ hosts: { h: loopback('', { privateKeyPath: '/nonexistent/key' }) } })).toThrow(/hosts\.h\.privateKeyPath: cannot read/);
+  });
+
   it('one connection per host is reused across commands', async () => {
     const root = newRoot();
     const agent = sshAgent({ hosts: { h: loopback(path.join(root, 'h')) } });

@@ -83,11 +83,16 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
   const config = parseConfig(optionsSchema, options, 'ssh agent options');
   const keys = new Map<string, Buffer>();
   for (const [name, host] of Object.entries(config.hosts)) {
+    const field = host.privateKey !== undefined ? 'privateKey' : 'privateKeyPath';
+    let key: Buffer;
     try {
-      keys.set(name, host.privateKey !== undefined ? Buffer.from(host.privateKey) : readFileSync(host.privateKeyPath!));
+      key = host.privateKey !== undefined ? Buffer.from(host.privateKey) : readFileSync(host.privateKeyPath!);
     } catch (error) {
-      throw new SluiceError('invalid_config', `hosts.${name}.privateKeyPath`, `ssh agent options: hosts.${name}.privateKeyPath: cannot read (${(error as Error).message})`);
+      throw new SluiceError('invalid_config', `hosts.${name}.${field}`, `ssh agent options: hosts.${name}.${field}: cannot read (${(error as Error).message})`);
     }
+    const parsed = ssh2.utils.parseKey(key, host.passphrase);
+    if (parsed instanceof Error) throw new SluiceError('invalid_config', `hosts.${name}.${field}`, `ssh agent options: hosts.${name}.${field}: not a usable private key (${parsed.message})`);
+    keys.set(name, key);
   }
   const learned = new Map<string, string>();
   if (config.knownHostsFile) {
@@ -155,7 +160,12 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
           return refusal === null;
         },
       };
-      client.connect(connectConfig);
+      try {
+        client.connect(connectConfig);
+      } catch (error) {
+        drop();
+        reject(new NotConnected(`ssh to ${host.username}@${host.host}:${host.port} failed: ${(error as Error).message}`));
+      }
     });
     pool.set(name, attempt);
     attempt.catch(() => undefined);
