@@ -33,13 +33,12 @@
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { countPresent, series, type Series } from '../core/series.js';
-import { nanMad } from '../core/stats.js';
 import { madOf, medianOf } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
-import { pooledHistory, pooledView, type PooledHistory } from './pooled.js';
+import { mapHosts, pooledHistory, pooledView, type PooledHistory } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
 
@@ -117,15 +116,19 @@ const directed = (r: DetectorResult, direction: Direction): number => {
  * larger (the MAD is 0 for series that are mostly one value, such as rare counts).
  */
 function hostNoise(values: Float64Array, from: number, to: number): number {
-  const diffs: number[] = [];
-  for (let i = Math.max(1, from); i < to; i++) {
+  const start = Math.max(1, from);
+  const buffer = new Float64Array(2 * Math.max(0, to - start));
+  let n = 0;
+  let sumAbs = 0;
+  for (let i = start; i < to; i++) {
     const d = values[i] - values[i - 1];
-    if (d === d) diffs.push(d);
+    if (d === d) {
+      buffer[n++] = d;
+      sumAbs += Math.abs(d);
+    }
   }
-  if (diffs.length < 3) return NaN;
-  const abs = Float64Array.from(diffs, Math.abs);
-  const meanAbs = abs.reduce((a, b) => a + b, 0) / abs.length;
-  return Math.max(nanMad(Float64Array.from(diffs)), 1.2533 * meanAbs) / Math.SQRT2;
+  if (n < 3) return NaN;
+  return Math.max(madOf(buffer, 0, n, buffer.subarray(n)), 1.2533 * (sumAbs / n)) / Math.SQRT2;
 }
 
 /**
@@ -245,10 +248,10 @@ function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Win
     controlPresent: control ? countPresent(control) : 0,
     alignment,
     aligned: control ? align(control, alignment) : null,
-    treatedBefore: Float64Array.from(released, (v) => mean(v, from, w.cut)),
-    controlBefore: Float64Array.from(unreleased, (v) => mean(v, from, w.cut)),
-    treatedNoise: Float64Array.from(released, (v) => hostNoise(v, from, w.cut)),
-    controlNoise: Float64Array.from(unreleased, (v) => hostNoise(v, from, w.cut)),
+    treatedBefore: mapHosts(released, (v) => mean(v, from, w.cut)),
+    controlBefore: mapHosts(unreleased, (v) => mean(v, from, w.cut)),
+    treatedNoise: mapHosts(released, (v) => hostNoise(v, from, w.cut)),
+    controlNoise: mapHosts(unreleased, (v) => hostNoise(v, from, w.cut)),
     ...usualValue(treated),
   };
 }
@@ -537,7 +540,10 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   };
   const logsDetector = policy.views.logs ? resolve(policy.views.logs) : null;
   const w = windowsOf(c);
-  const metrics = c.metrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
+  // Beyond a few dozen, more unreleased hosts add little precision to their aggregate and cost time
+  // linearly: the comparison reads at most `maxControlHosts`, evenly spaced (the same ones every time).
+  const capped = (m: ParsedMetric): ParsedMetric => (m.unreleased.length > policy.maxControlHosts ? { ...m, unreleased: evenlySpaced(m.unreleased, policy.maxControlHosts) } : m);
+  const metrics = c.metrics.map((m) => evaluateMetric(c, capped(m), w, policy, detectors, options.cache));
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {

@@ -71,6 +71,12 @@ export const policySchema = z.object({
    */
   environmentThreshold: z.number().min(0).max(100).default(50),
   /**
+   * Unreleased hosts a metric is compared with: at most this many, evenly spaced over the list (the
+   * same ones at every evaluation). Their aggregate's noise falls as 1/√hosts, so beyond a few dozen
+   * more hosts add little precision while every view's cost grows with them.
+   */
+  maxControlHosts: z.number().int().min(4).default(64),
+  /**
    * A metric that mostly sits at one value (a rare count at 0, a success rate at 100 %) counts as
    * anomalous only when its window's points away from that value are this unlikely under the rate
    * of such points before the release (binomial upper tail).
