@@ -118,7 +118,7 @@ describe('localFleet', () => {
     const marker = path.join(root, 'concurrency');
     // Each command records the number of running siblings (files in a shared dir) at its start.
     await fs.mkdir(marker);
-    const script = `touch ${marker}/$SLUICE_HOST; ls ${marker} | wc -l > seen; sleep 0.2; rm ${marker}/$SLUICE_HOST`;
+    const script = `touch ${marker}/$SLUICE_HOST; ls ${marker} | wc -l > seen; sleep 0.5; rm ${marker}/$SLUICE_HOST`;
     await fleet.run({ key: 'par', argv: ['sh', '-c', script], hosts, timeoutMs: 10_000 });
     const seen = await Promise.all(hosts.map(async (host) => Number(await fs.readFile(path.join(fleet.hostDir(host), 'seen'), 'utf8'))));
     expect(Math.max(...seen)).toBeLessThanOrEqual(3);
