@@ -25,6 +25,10 @@
  *                                              → {done: true, result}: writes the file (temp + rename) once per key
  *   400 bad body (names the field), 409 key reused for a different argv, 413 body too large.
  *
+ * Nonces are remembered in memory for the ±5 minute window. After an agent restart a request
+ * captured in the last 5 minutes could be replayed once more; it can only re-send its key, which
+ * answers from the record and never runs anything again.
+ *
  * Exactly once when the network fails: the client re-sends the same key and requester until it
  * gets an answer or `timeoutMs` + `lostContactGraceMs` (60 s) pass. If it never reached the agent the host is
  * `unreachable`; if contact was lost after the request may have arrived it reports `failed`
@@ -59,7 +63,8 @@ export interface HttpAgentOptions {
   ca?: string;
 }
 
-const optionsSchema = z.object({
+/** The client's options, for a service configuration that embeds them. */
+export const httpAgentOptionsSchema = z.object({
   hosts: z.record(hostNameSchema, z.string().url('must be an http(s) URL')).refine((h) => Object.keys(h).length > 0, 'needs at least one host'),
   keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 characters of [A-Za-z0-9._-]'),
   secret: z.string().min(32, 'must be at least 32 characters'),
@@ -118,7 +123,7 @@ function classify(error: unknown): Failure {
 
 /** Builds the client; throws `SluiceError('invalid_config')` naming the field at fault. */
 export function httpAgent(options: HttpAgentOptions): Agent {
-  const config = parseConfig(optionsSchema, options, 'http agent options');
+  const config = parseConfig(httpAgentOptionsSchema, options, 'http agent options');
   const slots = new Semaphore(config.parallelism);
   // Keep-alive connections, and the private CA (if any) that signed the agents' certificates.
   const agents = {

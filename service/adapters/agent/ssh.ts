@@ -41,7 +41,8 @@ const hostSchema = z
   })
   .refine((h) => (h.privateKey === undefined) !== (h.privateKeyPath === undefined), { message: 'give exactly one of privateKey and privateKeyPath', path: ['privateKey'] });
 
-const optionsSchema = z.object({
+/** The adapter's options, for a service configuration that embeds them. */
+export const sshAgentOptionsSchema = z.object({
   hosts: z.record(hostNameSchema, hostSchema).refine((h) => Object.keys(h).length > 0, 'needs at least one host'),
   trustOnFirstUse: z.boolean().default(false),
   knownHostsFile: z.string().optional(),
@@ -54,7 +55,7 @@ const optionsSchema = z.object({
 });
 
 export type SshHostConfig = z.input<typeof hostSchema>;
-export type SshAgentOptions = z.input<typeof optionsSchema>;
+export type SshAgentOptions = z.input<typeof sshAgentOptionsSchema>;
 
 /** The fingerprint of a raw host key as `ssh-keygen -lf` prints it. */
 export function fingerprint(hostKey: Buffer): string {
@@ -80,7 +81,7 @@ interface ExecOutput {
 
 /** Builds the adapter; throws `SluiceError('invalid_config')` naming the field at fault. */
 export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: string): void } {
-  const config = parseConfig(optionsSchema, options, 'ssh agent options');
+  const config = parseConfig(sshAgentOptionsSchema, options, 'ssh agent options');
   const keys = new Map<string, Buffer>();
   for (const [name, host] of Object.entries(config.hosts)) {
     const field = host.privateKey !== undefined ? 'privateKey' : 'privateKeyPath';
