@@ -88,6 +88,22 @@ function meanOf(v: Float64Array, from: number, to: number): number {
   return n === 0 ? NaN : s / n;
 }
 
+/** Median of a[0, n) (finite values), by insertion sort in place: faster than selection for a few dozen values. */
+function sortedMedian(a: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  const h = (n - 1) * 0.5;
+  const lo = Math.floor(h);
+  return h === lo ? a[lo] : a[lo] + (h - lo) * (a[lo + 1] - a[lo]);
+}
+
 /**
  * Level of v[from, to): the median plus the mean of the deviations from it clipped at ±4 σ, so a
  * stray outlier (a slow request) before the window does not move the host's level.
@@ -97,7 +113,7 @@ function levelOf(v: Float64Array, from: number, to: number, sigma: number, scrat
   for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) scratch[c++] = v[i];
   if (c === 0) return NaN;
   if (!(sigma > 0)) return meanOf(v, from, to);
-  const median = medianInPlace(scratch, c);
+  const median = c <= 64 ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
   let s = 0;
   for (let i = 0; i < c; i++) s += Math.max(-4 * sigma, Math.min(4 * sigma, scratch[i] - median));
   return median + s / c;
@@ -153,7 +169,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
     }
   }
   if (c < 2) return false;
-  const median = medianInPlace(values, c);
+  const median = c <= 64 ? sortedMedian(values, c) : medianInPlace(values, c);
   let clipped = 0;
   let absolute = 0;
   for (let i = 0; i < c; i++) {
@@ -253,7 +269,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   }
   let spread = NaN;
   if (c >= 2) {
-    const common = medianInPlace(scratch, c);
+    const common = c <= 64 ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
