@@ -36,6 +36,6 @@ export function layoutFleet(layout: FleetLayout): FleetHost[] {
   return Array.from({ length: layout.hosts }, (_, i) => {
     const datacenter = datacenters[i % datacenters.length];
     const group = `${datacenter}-g${Math.floor(i / datacenters.length) % groups}`;
-    return { name: `app-${datacenter}-${String(i).padStart(3, '0')}`, datacenter, group, size: random.logNormal(0, 0.15), speed: random.logNormal(0, 0.08) };
+    return { name: `app-${datacenter}-${String(i).padStart(3, '0')}`, datacenter, group, size: random.logNormal(0, 0.1), speed: random.logNormal(0, 0.05) };
   });
 }

@@ -120,12 +120,18 @@ export function sampleMetrics(host: FleetHost, t: number, effect: VersionEffect 
   const latency = effect?.latency ?? 1;
   const qps = 120 * host.size * traffic * (1 + 0.04 * random.normal());
   const rt = (18 + 6 * traffic) * host.speed * latency * (1 + 0.05 * random.normal());
-  const errors = Math.max(0, (0.4 + (effect?.errorRate ?? 0)) * (1 + 0.2 * random.normal()));
+  const errors = Math.max(0, (0.4 + (effect?.errorRate ?? 0)) * (1 + 0.1 * random.normal()));
   const cpu = Math.min(100, Math.max(0, 8 + 30 * host.size * traffic * (effect?.cpu ?? 1) + 1.5 * random.normal()));
   const heap = Math.min(100, 52 + 6 * traffic + 1.2 * random.normal());
   // Orders per minute: a share of the requests that succeeded.
-  const orders = random.poisson(qps * 60 * 0.002 * (1 - errors / 100));
-  return [cpu, heap, rt, qps, errors, orders];
+  const orders = random.poisson(qps * 60 * 0.01 * (1 - errors / 100));
+  // Rounded as agents report them: recorded evaluations keep every point, so digits cost space.
+  return [round(cpu, 1), round(heap, 1), round(rt, 2), round(qps, 1), round(errors, 3), orders];
+}
+
+function round(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }
 
 /** Exception events of one host in the minute starting at `t` (counts > 0 only). */

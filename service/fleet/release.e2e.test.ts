@@ -1,0 +1,90 @@
+/**
+ * End to end, with nothing scripted: releases go in through the HTTP API, the orchestrator
+ * preheats through the local P2P, deploys and rolls back through the whitelisted commands of the
+ * local agent (processes rewriting each host's version file), and the real gate judges every
+ * batch from the metrics and logs the simulated fleet reports — degraded only on hosts where a
+ * command actually put the bad version.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../auth/api-keys.js';
+import type { ReleaseOrderInput } from '../orchestrator/order.js';
+import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
+
+let world: FleetWorld;
+let key: string;
+
+beforeAll(async () => {
+  world = await startFleetWorld({
+    dataDir: mkdtempSync(join(tmpdir(), 'sluice-e2e-')), hosts: 80, factor: 300,
+    initialVersion: '2.4.0', badVersions: { '2.5.0': { latency: 1.4, errorRate: 2.5 } },
+  });
+  key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${world.service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as ReleaseView & Record<string, unknown> };
+};
+
+/** Submits the order and waits (real time) until the release is terminal. */
+async function release(order: ReleaseOrderInput, timeoutMs = 90_000): Promise<ReleaseView> {
+  const created = await api('POST', '/v1/releases', order);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api('GET', `/v1/releases/${order.id}`);
+    if (['succeeded', 'failed', 'aborted', 'rolled_back'].includes(body.state)) return body;
+    if (body.state === 'paused') throw new Error(`release ${order.id} paused: ${body.progress.pausedReason}`);
+    if (Date.now() > deadline) throw new Error(`release ${order.id} still ${body.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a release on the simulated fleet, judged by the real gate', () => {
+  it('a good version goes out batch by batch, every batch passes, every host runs it', async () => {
+    const view = await release(world.order({ id: 'rel-good', app: 'buy2', version: '2.4.1', previousVersion: '2.4.0' }));
+    expect(view.state).toBe('succeeded');
+    expect(view.progress.batches).toHaveLength(4);
+    for (const batch of view.progress.batches) {
+      expect(batch.state).toBe('passed');
+      expect(batch.verdict?.decision).toBe('PASS');
+      // The verdict is a recorded evaluation of this release's batch, not a scripted answer.
+      const evaluation = await world.service.store.getEvaluation(batch.verdict!.evaluationId);
+      expect(evaluation).toMatchObject({ releaseId: 'rel-good', batch: batch.batch, decision: 'PASS' });
+      expect(batch.evaluations.length).toBe(5);
+    }
+    for (const host of world.fleet.hosts) expect(world.fleet.versionOnDisk(host.name)).toBe('2.4.1');
+    expect(view.progress.transitions.map((t) => t.to)).toEqual(['preheating', 'deploying', 'observing', 'deploying', 'observing', 'deploying', 'observing', 'deploying', 'observing', 'succeeded']);
+  }, 120_000);
+
+  it('a bad version is caught in the first batch and rolled back: every released host runs the previous version again', async () => {
+    const view = await release(world.order({ id: 'rel-bad', app: 'buy2', version: '2.5.0', previousVersion: '2.4.1' }));
+    expect(view.state).toBe('rolled_back');
+    const [first, ...rest] = view.progress.batches;
+    expect(first.verdict?.decision).toBe('FAIL');
+    expect(first.state).toBe('rolled_back');
+    expect(rest.every((b) => b.state === 'skipped')).toBe(true);
+    const evaluation = await world.service.store.getEvaluation(first.verdict!.evaluationId);
+    expect(evaluation?.decision).toBe('FAIL');
+    const verdict = evaluation!.verdict as { metrics: { name: string; anomalous: boolean }[]; logs?: { anomalous?: boolean } | null };
+    expect(verdict.metrics.filter((m) => m.anomalous).map((m) => m.name)).toContain('rpc.rt');
+
+    for (const host of first.hosts) {
+      expect(world.fleet.versionOnDisk(host)).toBe('2.4.1');
+      // The fleet saw the bad version arrive and leave; the agent ran each command once.
+      expect(world.fleet.history(host).map((c) => c.version)).toEqual(['2.4.1', '2.5.0', '2.4.1']);
+      const log = await world.agent.commandLog(host);
+      expect(log.filter((e) => e.key.startsWith('rel-bad:') && e.status === 'ok').map((e) => `${e.argv[3]} ${e.argv[5]}`)).toEqual(['deploy 2.5.0', 'rollback 2.4.1']);
+    }
+    for (const host of rest.flatMap((b) => b.hosts)) {
+      expect(world.fleet.versionOnDisk(host)).toBe('2.4.1');
+      expect(world.fleet.history(host).map((c) => c.version)).not.toContain('2.5.0');
+    }
+  }, 120_000);
+});
