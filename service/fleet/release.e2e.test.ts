@@ -72,8 +72,11 @@ describe('a release on the simulated fleet, judged by the real gate', () => {
     expect(rest.every((b) => b.state === 'skipped')).toBe(true);
     const evaluation = await world.service.store.getEvaluation(first.verdict!.evaluationId);
     expect(evaluation?.decision).toBe('FAIL');
+    // Caught by what the bad version does: its new fatal exception (at once) or its latency and errors.
     const verdict = evaluation!.verdict as { metrics: { name: string; anomalous: boolean }[]; logs?: { anomalous?: boolean } | null };
-    expect(verdict.metrics.filter((m) => m.anomalous).map((m) => m.name)).toContain('rpc.rt');
+    const flagged = verdict.metrics.filter((m) => m.anomalous).map((m) => m.name);
+    if (verdict.logs?.anomalous) expect(JSON.stringify(verdict.logs)).toContain('NullPointerException');
+    else expect(flagged.filter((name) => name === 'rpc.rt' || name === 'app.error_rate').length).toBeGreaterThan(0);
 
     for (const host of first.hosts) {
       expect(world.fleet.versionOnDisk(host)).toBe('2.4.1');
