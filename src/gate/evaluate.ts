@@ -38,7 +38,7 @@ import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
-import { mapHosts, pooledHistory, pooledView, type PooledHistory } from './pooled.js';
+import { mapHosts, pooledHistory, pooledView, type PooledHistory, type PooledResult } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
 
@@ -287,6 +287,9 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
   });
 }
 
+/** Which of the pooled view's statistics scored highest. */
+const strongest = (r: PooledResult): string => (r.scores.shift >= r.scores.burst && r.scores.shift >= r.scores.spread ? 'shift' : r.scores.burst >= r.scores.spread ? 'burst' : 'spread');
+
 /** At most `most` items of `items`, evenly spaced (all of them when there are no more). */
 function evenlySpaced<T>(items: readonly T[], most: number): T[] {
   if (items.length <= most) return [...items];
@@ -453,10 +456,25 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     const ph = cache ? cache.get(`pooled|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
     const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph);
     base.views.pooled = pooled;
-    if (pooled) {
-      const which = pooled.scores.shift >= pooled.scores.burst && pooled.scores.shift >= pooled.scores.spread ? 'shift' : pooled.scores.burst >= pooled.scores.spread ? 'burst' : 'spread';
-      consider(pooled.score * environment, pooled.direction, `released hosts pooled against the unreleased hosts (${which})`);
+    if (pooled) consider(pooled.score * environment, pooled.direction, `released hosts pooled against the unreleased hosts (${strongest(pooled)})`);
+  } else if (policy.views.pooled.enabled && policy.views.pooled.peers && metric.released.length >= 2 && metric.unreleased.length === 0) {
+    // No unreleased hosts: each released host against the other released hosts, so a few of them
+    // going bad is seen even when their aggregate hides it (a release that hits all alike is left
+    // to the before/after view).
+    let best: PooledResult | null = null;
+    let worst = '';
+    for (let h = 0; h < metric.released.length; h++) {
+      const hosts = [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values);
+      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, policy.views.pooled, direction, hostNoise);
+      const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
+      const r = pooledView(hosts, 1, w.cut, w.length, policy.views.pooled, direction, ph, 1);
+      if (r && (!best || r.score > best.score)) {
+        best = r;
+        worst = metric.released[h].host;
+      }
     }
+    base.views.pooled = best;
+    if (best) consider(best.score, best.direction, `host ${worst} against the other released hosts (${strongest(best)})`);
   }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;

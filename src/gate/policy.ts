@@ -120,6 +120,8 @@ export const policySchema = z.object({
        * centre is as good from 32 as from 450, and the view's cost is linear in hosts.
        */
       maxControlHosts: z.number().int().min(2).default(32),
+      /** Without unreleased hosts, judge each released host against the other released hosts. */
+      peers: z.boolean().default(true),
       /** Points before the window that set each host's level. */
       beforePoints: z.number().int().min(2).default(24),
       /** Points before the release that set each host's noise. */

@@ -156,7 +156,7 @@ const directedValue = (x: number, direction: Direction): number => (direction ==
  * common[slot] and common[slot + 2]. `unit` converts each host's value into units of its noise
  * (null: already in them). False with fewer than two usable hosts.
  */
-function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Array, scale: Float64Array, unit: Float64Array | null, values: Float64Array, kept: Float64Array, units: Float64Array, common: Float64Array, slot: number): boolean {
+function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Array, scale: Float64Array, unit: Float64Array | null, values: Float64Array, kept: Float64Array, units: Float64Array, common: Float64Array, slot: number, minHosts: number): boolean {
   let c = 0;
   for (let u = k; u < hosts.length; u++) {
     const v = (hosts[u][t] - before[u]) * scale[u];
@@ -168,7 +168,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
       c++;
     }
   }
-  if (c < 2) return false;
+  if (c < minHosts || c === 0) return false;
   const median = c <= 64 ? sortedMedian(values, c) : medianInPlace(values, c);
   let clipped = 0;
   let absolute = 0;
@@ -180,7 +180,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
   }
   common[slot] = median + clipped / c;
   // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
-  common[slot + 2] = Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
+  common[slot + 2] = c === 1 ? 1 : Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
   return true;
 }
 
@@ -189,7 +189,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number): Statistics | null {
   const m = hosts.length - k;
   const n = to - from;
   let sumZ = 0;
@@ -215,8 +215,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // deviations from it clipped at ±CLIP σ: nearly as efficient as a mean, not moved by one stray
     // outlier) and their dispersion in σ: when an event scatters the unreleased hosts too, the
     // released hosts' residuals are scaled down by it.
-    if (!centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0)) continue;
-    const hasR = centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1);
+    if (!centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts)) continue;
+    const hasR = centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts);
     let pz = 0;
     let pr = 0;
     let hostsHere = 0;
@@ -268,7 +268,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     if (Number.isFinite(q)) scratch[c++] = q;
   }
   let spread = NaN;
-  if (c >= 2) {
+  if (c >= minHosts && c > 0) {
     const common = c <= 64 ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
     let hostsHere = 0;
@@ -304,7 +304,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
     const from = end - n;
     const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
     const r = mapHosts(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
-    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch);
+    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, Math.min(2, hosts.length - k));
     if (!s) continue;
     if (Number.isFinite(s.shift)) nullShift = Math.max(nullShift, s.shift);
     if (Number.isFinite(s.burst)) nullBurst = Math.max(nullBurst, s.burst);
@@ -318,9 +318,9 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
  * Judges the window [cut, length) of `hosts` (released first, `k` of them) with the history part
  * `history`. Null when fewer than `minControlHosts` unreleased hosts or too few points.
  */
-export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory): PooledResult | null {
-  if (!cfg.enabled || k === 0 || hosts.length - k < cfg.minControlHosts || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length));
+export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts): PooledResult | null {
+  if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k));
   if (!s) return null;
   const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
   const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread) };
