@@ -452,9 +452,9 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   // 3. per host: pooled across the released hosts, minute by minute against the unreleased hosts.
   const pooledHosts = metric.released.length > 0 && metric.unreleased.length >= policy.views.pooled.minControlHosts ? [...metric.released, ...evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts)].map((h) => h.values) : null;
   if (pooledHosts && policy.views.pooled.enabled) {
-    const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, hostNoise);
+    const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, hostNoise, policy.outlierSigma);
     const ph = cache ? cache.get(`pooled|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
-    const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph);
+    const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph, policy.views.pooled.minControlHosts, policy.outlierSigma);
     base.views.pooled = pooled;
     if (pooled) consider(pooled.score * environment, pooled.direction, `released hosts pooled against the unreleased hosts (${strongest(pooled)})`);
   } else if (policy.views.pooled.enabled && policy.views.pooled.peers && metric.released.length >= 2 && metric.unreleased.length === 0) {
@@ -465,9 +465,9 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     let worst = '';
     for (let h = 0; h < metric.released.length; h++) {
       const hosts = [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values);
-      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, policy.views.pooled, direction, hostNoise);
+      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, policy.views.pooled, direction, hostNoise, policy.outlierSigma);
       const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
-      const r = pooledView(hosts, 1, w.cut, w.length, policy.views.pooled, direction, ph, 1);
+      const r = pooledView(hosts, 1, w.cut, w.length, policy.views.pooled, direction, ph, 1, policy.outlierSigma);
       if (r && (!best || r.score > best.score)) {
         best = r;
         worst = metric.released[h].host;

@@ -16,7 +16,8 @@
  *   (1/n + 1/P)(1/k + π/2m) for n window points, P points before, k released and m unreleased hosts;
  * - burst: the second largest (so one stray outlier is not enough) of the released hosts' mean
  *   residual per minute, in the same units per point — spikes that hit every released host at once;
- * - spread: the released hosts' log ratio of mean absolute first difference (window over before)
+ * - spread: the released hosts' log ratio of mean absolute first difference (window over before,
+ *   a lone outlier's two differences left out)
  *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction.
  *
  * A change must be unexplained in both forms: each statistic takes the form with the smaller
@@ -88,6 +89,42 @@ function meanOf(v: Float64Array, from: number, to: number): number {
   return n === 0 ? NaN : s / n;
 }
 
+/**
+ * Mean absolute first difference of a window [from, to), leaving out a lone outlier: when exactly
+ * one point lies more than `outlierSigma` × `noise` from the window's median, the two differences
+ * it makes are skipped. One slow request doubles a window's roughness; a noisier host has many
+ * such points (or none that far), and keeps them all. O(window).
+ */
+function windowRoughness(v: Float64Array, from: number, to: number, noise: number, outlierSigma: number, scratch: Float64Array): number {
+  let c = 0;
+  for (let i = from; i < to; i++) if (v[i] === v[i]) scratch[c++] = v[i];
+  let lone = -1;
+  if (c >= 6 && noise > 0 && outlierSigma > 0) {
+    const median = sortedMedian(scratch, c);
+    const limit = outlierSigma * noise;
+    for (let i = from; i < to; i++) {
+      if (Math.abs(v[i] - median) > limit) {
+        if (lone >= 0) {
+          lone = -1;
+          break;
+        }
+        lone = i;
+      }
+    }
+  }
+  let s = 0;
+  let n = 0;
+  for (let i = Math.max(1, from + 1); i < to; i++) {
+    if (i === lone || i - 1 === lone) continue;
+    const d = Math.abs(v[i] - v[i - 1]);
+    if (d === d) {
+      s += d;
+      n++;
+    }
+  }
+  return n < 2 ? NaN : s / n;
+}
+
 /** Median of a[0, n) (finite values), by insertion sort in place: faster than selection for a few dozen values. */
 function sortedMedian(a: Float64Array, n: number): number {
   for (let i = 1; i < n; i++) {
@@ -119,28 +156,17 @@ function levelOf(v: Float64Array, from: number, to: number, sigma: number, scrat
   return median + s / c;
 }
 
-/**
- * Mean absolute first difference over [from, to) (pairs inside the range only). With `trim`, the
- * two largest differences are left out (when at least six remain): one stray outlier makes two
- * large differences, a noisier host makes them all larger.
- */
-function roughnessOf(v: Float64Array, from: number, to: number, trim = false): number {
+/** Mean absolute first difference over [from, to) (pairs inside the range only). */
+function roughnessOf(v: Float64Array, from: number, to: number): number {
   let s = 0;
   let n = 0;
-  let first = 0;
-  let second = 0;
   for (let i = Math.max(1, from + 1); i < to; i++) {
     const d = Math.abs(v[i] - v[i - 1]);
     if (d === d) {
       s += d;
       n++;
-      if (d > first) {
-        second = first;
-        first = d;
-      } else if (d > second) second = d;
     }
   }
-  if (trim && n >= 8) return (s - first - second) / (n - 2);
   return n < 2 ? NaN : s / n;
 }
 
@@ -189,7 +215,8 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number): Statistics | null {
+  const points = new Float64Array(Math.max(0, to - from));
   const m = hosts.length - k;
   const n = to - from;
   let sumZ = 0;
@@ -264,7 +291,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   // Spread: log roughness ratios, released minus the unreleased hosts' median.
   let c = 0;
   for (let u = k; u < hosts.length; u++) {
-    const q = Math.log(roughnessOf(hosts[u], from, to, true) / roughness[u]);
+    const q = Math.log(windowRoughness(hosts[u], from, to, noise[u], outlierSigma, points) / roughness[u]);
     if (Number.isFinite(q)) scratch[c++] = q;
   }
   let spread = NaN;
@@ -273,7 +300,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
-      const q = Math.log(roughnessOf(hosts[h], from, to, true) / roughness[h]);
+      const q = Math.log(windowRoughness(hosts[h], from, to, noise[h], outlierSigma, points) / roughness[h]);
       if (!Number.isFinite(q)) continue;
       s += q - common;
       hostsHere++;
@@ -288,7 +315,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
  * History part of the view for hosts `hosts` (released first, `k` of them) and a release at `cut`.
  * O(hosts × (noisePoints + nullPoints)).
  */
-export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number): PooledHistory {
+export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8): PooledHistory {
   const noiseFrom = Math.max(0, cut - cfg.noisePoints);
   const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
   const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
@@ -304,7 +331,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
     const from = end - n;
     const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
     const r = mapHosts(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
-    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, Math.min(2, hosts.length - k));
+    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, Math.min(2, hosts.length - k), outlierSigma);
     if (!s) continue;
     if (Number.isFinite(s.shift)) nullShift = Math.max(nullShift, s.shift);
     if (Number.isFinite(s.burst)) nullBurst = Math.max(nullBurst, s.burst);
@@ -318,9 +345,9 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
  * Judges the window [cut, length) of `hosts` (released first, `k` of them) with the history part
  * `history`. Null when fewer than `minControlHosts` unreleased hosts or too few points.
  */
-export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts): PooledResult | null {
+export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k));
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma);
   if (!s) return null;
   const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
   const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread) };
