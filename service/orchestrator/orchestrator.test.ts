@@ -250,6 +250,24 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect([...p2p.jobs.keys()]).toEqual(['rel-1:preheat', 'rel-1:preheat:r1']);
   });
 
+  it('asks the P2P system again under the same key when it fails, and pauses when it keeps failing', async () => {
+    const { store, p2p, orchestrator } = await rig();
+    let failures = 5;
+    const preheat = p2p.preheat.bind(p2p);
+    p2p.preheat = async (...args) => {
+      if (failures-- > 0) throw new Error('manager unreachable');
+      return preheat(...args);
+    };
+    await createRelease(store, order({ observationMinutes: 1 }), 0);
+    await orchestrator.start();
+    const paused = await waitFor(store, 'rel-1', ['paused', 'succeeded']);
+    expect(paused.spec.progress.pausedReason).toBe('memory P2P failed 3 times in a row: manager unreachable');
+    await orchestrator.act('rel-1', 'resume', 'key-1');
+    const again = await waitFor(store, 'rel-1', ['paused', 'succeeded']); // two more failures, then it works
+    expect(again.state).toBe('succeeded');
+    expect([...p2p.jobs.keys()]).toEqual(['rel-1:preheat']);
+  });
+
   it('keeps one active release per app and environment', async () => {
     const { store, orchestrator } = await rig();
     await createRelease(store, order({ observationMinutes: 1 }), 0);

@@ -10,7 +10,7 @@ import type { GateQuery } from '../gate/judge.js';
 import type { Verdict } from '../../src/gate/verdict.js';
 import type { Agent, HostResult } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
-import type { P2P } from '../ports/p2p.js';
+import type { P2P, PreheatProgress } from '../ports/p2p.js';
 import type { ReleaseRecord, Store } from '../ports/store.js';
 import { withTransition } from './machine.js';
 import type { CommandGate } from '../safety/index.js';
@@ -75,6 +75,9 @@ export async function mutateRelease(store: Store, id: string, now: () => number,
 
 /** Drives release `id` until it is terminal, handed to a person (paused stays polled), or `signal` aborts. */
 export class ReleaseRunner {
+  /** Consecutive P2P errors (a restart starts counting again). */
+  private p2pErrors = 0;
+
   constructor(
     private readonly id: string,
     private readonly deps: RunnerDeps,
@@ -150,12 +153,29 @@ export class ReleaseRunner {
       entry = { key: `${this.id}:preheat${attempt ? `:r${attempt}` : ''}`, kind: 'preheat', batch: null, attempt, hosts, sentAt: this.now() };
       if (!(await this.recordIntent(entry, 'preheating', null))) return;
     }
-    let progress = await this.deps.p2p.preheat(entry.key, spec.order.artifact, entry.hosts);
-    while (progress.state === 'pending' || progress.state === 'running') {
-      await this.sleep(this.deps.options.pollMs);
-      const current = await this.deps.store.getRelease(this.id);
-      if (current?.state !== 'preheating') return; // a person paused or stopped it; the job is found again by key
-      progress = await this.deps.p2p.progress(progress.jobId);
+    let progress: PreheatProgress;
+    try {
+      progress = await this.deps.p2p.preheat(entry.key, spec.order.artifact, entry.hosts);
+      while (progress.state === 'pending' || progress.state === 'running') {
+        await this.sleep(this.deps.options.pollMs);
+        const current = await this.deps.store.getRelease(this.id);
+        if (current?.state !== 'preheating') return; // a person paused or stopped it; the job is found again by key
+        progress = await this.deps.p2p.progress(progress.jobId);
+      }
+      this.p2pErrors = 0;
+    } catch (error) {
+      if (this.signal.aborted) throw error;
+      // The P2P system did not answer: ask again under the same key (it finds its job), and hand
+      // the release to a person when it keeps failing.
+      this.p2pErrors++;
+      const message = `${this.deps.p2p.name} P2P failed ${this.p2pErrors} times in a row: ${(error as Error).message}`;
+      this.deps.log(`release ${this.id}: ${message}`);
+      if (this.p2pErrors < this.deps.options.callAttempts) return this.sleep(this.deps.options.retryDelayMs);
+      this.p2pErrors = 0;
+      await this.advance('preheating', null, 'paused', message, (s) => {
+        s.journal.resume = { state: 'preheating', batch: null };
+      });
+      return;
     }
     const failed = Object.fromEntries(progress.failedHosts.map((h) => [h, progress.message ?? 'preheat failed']));
     if (progress.state === 'failed' && progress.failedHosts.length === 0) for (const h of entry.hosts) failed[h] = progress.message ?? 'preheat failed';
