@@ -1,146 +1,145 @@
 /**
- * `sluice demo` (what `npm start` runs): the service on its embedded defaults — SQLite state, the
- * built-in ingest, and a simulated fleet of 200 hosts in 4 datacenters that report metrics through
- * InfluxDB line protocol. Two releases deploy their first batch; the gate judges each over HTTP:
- * a good one passes, a bad one (slower, more errors) fails. Prints progress and each report's URL,
- * then keeps serving until Ctrl-C (or exits with `--exit`).
+ * `sluice demo` (what `npm start` runs): the service on its embedded defaults — SQLite state, an
+ * accelerated clock, the local-process agent and local P2P — around a simulated fleet of 200
+ * hosts in 4 datacenters that reports metrics and exception logs every virtual minute. Two
+ * releases go through the orchestrator like anyone's: a good version passes every batch and
+ * succeeds; a bad one (slower, more errors, a new fatal exception) is caught in its first batch
+ * and rolled back. Prints each step, each verdict with its report's URL and each release's page,
+ * then keeps serving until Ctrl-C (or exits with `--exit`: code 0 only if both went as expected).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createRandom, seedFrom } from '../../src/core/random.js';
 import { createKey } from '../auth/api-keys.js';
-import { startService } from '../main.js';
+import type { ReleaseProgress } from '../orchestrator/state.js';
+import { startFleetWorld, type FleetWorld } from '../fleet/world.js';
 import { optionString, parseArgs } from './args.js';
 
-const HELP = `usage: sluice demo [--port N] [--data DIR] [--hosts N] [--exit]
+const HELP = `usage: sluice demo [--port N] [--data DIR] [--hosts N] [--speed N] [--exit]
 
   --port   port to listen on (default: $PORT or 8080; a free one if taken)
   --data   data folder, emptied first (default .sluice/demo)
-  --hosts  fleet size (default 200, at least 40)
+  --hosts  fleet size (default 200, at least 40), in 4 datacenters
+  --speed  how many times faster than real time the fleet's clock runs (default 300)
   --exit   stop after the two releases instead of serving on`;
 
-const STEP = 300_000;
-const HISTORY_POINTS = 576; // two days at five minutes
-const WINDOW_POINTS = 12; // one hour observed after the batch is deployed
-const DATACENTERS = ['et2', 'na61', 'su18', 'eu13'];
+const TERMINAL = new Set(['succeeded', 'failed', 'aborted', 'rolled_back']);
+const FROM = '2.4.0';
+const GOOD = '2.4.1';
+const BAD = '2.5.0';
 
-interface Host {
-  name: string;
-  datacenter: string;
-  size: number;
+interface ReleaseView {
+  id: string;
+  state: string;
+  progress: ReleaseProgress;
 }
 
-/** Line protocol for every host and metric over [from, to); `bad` hosts get slower and fail more after `deployedAt`. */
-function fleetLines(hosts: Host[], from: number, to: number, deployedAt: number, bad: Set<string>, seed: number): string[] {
-  const lines: string[] = [];
-  for (const host of hosts) {
-    const random = createRandom(seedFrom(seed, host.name));
-    for (let t = from; t < to; t += STEP) {
-      const hour = ((t / 3_600_000) % 24 + 8) % 24;
-      const traffic = 1 + 0.6 * Math.cos((2 * Math.PI * (hour - 14)) / 24);
-      const qps = 120 * host.size * traffic * (1 + 0.04 * random.normal());
-      const after = bad.has(host.name) && t >= deployedAt;
-      const rt = (18 + 6 * traffic) * (after ? 1.45 : 1) * (1 + 0.05 * random.normal());
-      const errors = Math.max(0, (0.4 + (after ? 2.5 : 0)) * (1 + 0.2 * random.normal()));
-      const cpu = Math.min(100, 8 + 30 * host.size * traffic + 1.5 * random.normal());
-      const ns = `${t}000000`;
-      lines.push(
-        `rpc,host=${host.name},dc=${host.datacenter} rt=${rt.toFixed(2)},qps=${qps.toFixed(1)} ${ns}`,
-        `app,host=${host.name},dc=${host.datacenter} error_rate=${errors.toFixed(3)} ${ns}`,
-        `system,host=${host.name},dc=${host.datacenter} cpu_util=${cpu.toFixed(1)} ${ns}`,
-      );
-    }
-  }
-  return lines;
+/** True when nothing listens on 127.0.0.1:`port`. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort(true)));
+  });
 }
+
+/** Virtual time of day, for progress lines (UTC). */
+const clockText = (t: number): string => new Date(t).toISOString().slice(11, 19);
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['help', 'exit'], values: ['port', 'data', 'hosts'] });
+  const args = parseArgs(argv, { flags: ['help', 'exit'], values: ['port', 'data', 'hosts', 'speed'] });
   if (args.options.help) {
     console.log(HELP);
     return 0;
   }
   const dataDir = resolve(optionString(args, 'data') ?? join('.sluice', 'demo'));
   const hostCount = Math.max(40, Number(optionString(args, 'hosts') ?? 200));
-  rmSync(dataDir, { recursive: true, force: true });
+  const speed = Math.min(3_000, Math.max(10, Number(optionString(args, 'speed') ?? 300)));
   const port = Number(optionString(args, 'port') ?? process.env.PORT ?? 8080);
-  const service = await startService({ dataDir, port }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EADDRINUSE') throw error;
-    console.log(`demo: port ${port} is taken; using a free one`);
-    return startService({ dataDir, port: 0 });
-  });
+  if (!Number.isFinite(hostCount) || !Number.isFinite(speed) || !Number.isFinite(port)) throw new Error('--hosts, --speed and --port take numbers');
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const started = Date.now();
+  const logFile = join(dataDir, 'service.log');
+  const options = {
+    dataDir, hosts: hostCount, factor: speed, initialVersion: FROM,
+    badVersions: { [BAD]: { latency: 1.4, errorRate: 2.5, fatal: 'java.lang.NullPointerException at com.acme.cart.Cart.total', fatalRate: 2 } },
+    // The service's own log (requests, orchestrator steps) goes to a file; the console tells the story.
+    log: (line: string) => appendFileSync(logFile, `${line}\n`),
+  };
+  const free = port === 0 || (await portIsFree(port));
+  if (!free) console.log(`demo: port ${port} is taken; using a free one`);
+  const world: FleetWorld = await startFleetWorld({ ...options, port: free ? port : 0 });
+  const { service, fleet } = world;
   const admin = await createKey(service.store, 'demo admin', ['admin'], Date.now());
   // The key goes to a 0600 file, never to the log.
-  writeFileSync(join(dataDir, 'admin.key'), `${admin.key}\n`, { mode: 0o600 });
-  console.log(`demo: Sluice is serving on ${service.url} (SQLite and metrics in ${dataDir})`);
+  const keyFile = join(dataDir, 'admin.key');
+  writeFileSync(keyFile, `${admin.key}\n`, { mode: 0o600 });
+  const datacenters = new Set(fleet.hosts.map((h) => h.datacenter));
+  console.log(`demo: Sluice is serving on ${service.url} (SQLite state, metrics and the fleet's folders in ${dataDir})`);
+  console.log(`demo: a simulated fleet of ${fleet.hosts.length} hosts in ${datacenters.size} datacenters (${[...datacenters].join(', ')}) runs ${FROM} and reported two days of history (${(fleet.hosts.length * 2 * 1440 * 6).toLocaleString('en')} points) in ${((Date.now() - started) / 1000).toFixed(1)} s; its clock runs ${speed}× faster than real time`);
+  console.log(`demo: the web pages ask once for an API key: the admin key is in ${keyFile}`);
 
-  const random = createRandom(20171204);
-  const hosts: Host[] = Array.from({ length: hostCount }, (_, i) => {
-    const datacenter = DATACENTERS[i % DATACENTERS.length];
-    return { name: `app-${datacenter}-${String(i).padStart(3, '0')}`, datacenter, size: random.logNormal(0, 0.15) };
-  });
-  const now = Math.floor(Date.now() / STEP) * STEP;
-  const deployedAt = now - WINDOW_POINTS * STEP;
-  const from = deployedAt - HISTORY_POINTS * STEP;
-  // Two releases of two apps on the same kind of fleet: batch 1 is 10 % of the hosts, evenly by datacenter.
-  const batchOf = (offset: number) => hosts.filter((_, i) => i % 10 === offset);
-  const releases = [
-    { id: 'rel-good-2.4.1', version: '2.4.1', batch: batchOf(0), bad: false },
-    { id: 'rel-bad-2.5.0', version: '2.5.0', batch: batchOf(5), bad: true },
-  ];
-  const badHosts = new Set(releases.filter((r) => r.bad).flatMap((r) => r.batch.map((h) => h.name)));
-  // The control group: hosts that no release has reached.
-  const unreleased = hosts.filter((h) => !releases.some((r) => r.batch.includes(h))).slice(0, 60).map((h) => h.name);
+  const api = async (method: string, path: string, body?: unknown): Promise<ReleaseView> => {
+    const response = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as ReleaseView;
+  };
 
-  // The fleet reports two days and an hour of metrics through line protocol, as Telegraf would.
-  const lines = fleetLines(hosts, from, now, deployedAt, badHosts, 7);
-  const started = Date.now();
-  const chunk = 20_000;
-  for (let i = 0; i < lines.length; i += chunk) {
-    const response = await fetch(`${service.url}/v1/metrics/write?precision=ns`, { method: 'POST', body: lines.slice(i, i + chunk).join('\n'), headers: { authorization: `Bearer ${admin.key}` } });
-    if (!response.ok) throw new Error(`ingest failed: ${response.status} ${await response.text()}`);
-    const done = Math.min(lines.length, i + chunk);
-    if (done === lines.length || (i / chunk) % 10 === 0) process.stdout.write(`demo: fleet of ${hosts.length} hosts in ${DATACENTERS.length} datacenters reported ${done.toLocaleString('en')} of ${lines.length.toLocaleString('en')} lines\n`);
-  }
-  const seconds = (Date.now() - started) / 1000;
-  console.log(`demo: ingested ${(service.ingest.count()).toLocaleString('en')} points in ${seconds.toFixed(1)} s`);
+  /** Submits an order and prints its progress until it is terminal (or paused for a person). */
+  const run = async (id: string, version: string, previousVersion: string, what: string): Promise<ReleaseView> => {
+    const order = world.order({ id, app: 'buy2', version, previousVersion });
+    console.log(`\ndemo: release ${id}: buy2 ${previousVersion} → ${version} (${what}) on ${fleet.hosts.length} hosts, 4 batches by datacenter, each watched for ${order.observationMinutes} minutes by the gate (${order.metrics?.length} metrics in 5 categories, and the logs)`);
+    await api('POST', '/v1/releases', order);
+    const shown = { transitions: 0, evaluations: new Map<number, number>(), verdicts: new Set<number>() };
+    for (;;) {
+      const view = await api('GET', `/v1/releases/${id}`);
+      const { progress } = view;
+      for (const t of progress.transitions.slice(shown.transitions)) {
+        console.log(`  ${clockText(t.at)}  ${t.from} → ${t.to}: ${t.reason}`);
+        if (t.to === 'observing' && progress.currentBatch) {
+          const batch = progress.batches.find((b) => t.reason.startsWith(`batch ${b.batch} `));
+          if (batch) console.log(`            batch ${batch.batch} deployed on ${batch.hosts.length} hosts (${new Set(batch.hosts.map((h) => fleet.hosts.find((x) => x.name === h)?.datacenter)).size === 1 ? `datacenter ${fleet.hosts.find((x) => x.name === batch.hosts[0])?.datacenter}` : 'several datacenters'}); hosts on ${version}: ${fleet.hosts.filter((h) => fleet.versionOnDisk(h.name) === version).length}`);
+        }
+      }
+      shown.transitions = progress.transitions.length;
+      for (const b of progress.batches) {
+        const seen = shown.evaluations.get(b.batch) ?? 0;
+        for (const [i, e] of b.evaluations.slice(seen).entries()) console.log(`            batch ${b.batch} minute ${seen + i + 1}: ${e.decision}, score ${e.score.toFixed(1)}`);
+        shown.evaluations.set(b.batch, b.evaluations.length);
+        if (b.verdict && !shown.verdicts.has(b.batch)) {
+          shown.verdicts.add(b.batch);
+          console.log(`  batch ${b.batch} verdict: ${b.verdict.decision}, score ${b.verdict.score.toFixed(1)}${b.verdict.reasons.length ? ` — ${b.verdict.reasons.slice(0, 2).join('; ')}` : ''}`);
+          console.log(`    report: ${service.url}/ui/evaluations/${b.verdict.evaluationId}`);
+        }
+      }
+      if (TERMINAL.has(view.state) || view.state === 'paused') {
+        const versions = new Map<string, number>();
+        for (const h of fleet.hosts) versions.set(fleet.versionOnDisk(h.name), (versions.get(fleet.versionOnDisk(h.name)) ?? 0) + 1);
+        console.log(`demo: release ${id} ${view.state}${view.state === 'paused' ? ` (${progress.pausedReason})` : ''}; hosts now run ${[...versions].map(([v, n]) => `${v} on ${n}`).join(', ')}`);
+        console.log(`  release page: ${service.url}/ui/releases/${id}`);
+        return view;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
-  const reports: string[] = [];
-  for (const release of releases) {
-    const batchNames = new Set(release.batch.map((h) => h.name));
-    const response = await fetch(`${service.url}/v1/gate/evaluate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: {
-          app: release.bad ? 'cart' : 'buy2',
-          release: { id: release.id, version: release.version, batch: 1, deployedAt },
-          step: STEP, historyFrom: from, until: now,
-          hosts: { released: [...batchNames], unreleased },
-          metrics: [
-            { name: 'rpc.rt', category: 'middleware', direction: 'up' },
-            { name: 'rpc.qps', category: 'middleware', direction: 'both' },
-            { name: 'app.error_rate', category: 'application', direction: 'up', critical: true },
-            { name: 'system.cpu_util', category: 'system', direction: 'up' },
-          ],
-        },
-      }),
-    });
-    const verdict = (await response.json()) as { id: string; decision: string; score: number; reasons: string[]; report: string; anomalies: number };
-    if (!response.ok) throw new Error(`gate failed: ${JSON.stringify(verdict)}`);
-    const action = verdict.decision === 'PASS' ? 'continue with batch 2' : verdict.decision === 'FAIL' ? `roll back the ${batchNames.size} released hosts` : 'pause for a person';
-    console.log(`\ndemo: release ${release.id} batch 1 (${batchNames.size} hosts, ${unreleased.length} unreleased as control): ${verdict.decision}, score ${verdict.score.toFixed(1)}, ${verdict.anomalies} anomalies → ${action}`);
-    for (const reason of verdict.reasons.slice(0, 4)) console.log(`  - ${reason}`);
-    console.log(`  report: ${service.url}/ui/evaluations/${verdict.id}  (the page asks once for an API key: the admin key is in ${join(dataDir, 'admin.key')})`);
-    reports.push(verdict.decision);
-  }
+  const good = await run(`rel-buy2-${GOOD}`, GOOD, FROM, 'a good build');
+  const bad = good.state === 'succeeded' ? await run(`rel-buy2-${BAD}`, BAD, GOOD, 'a bad build: slower, more errors, a new NullPointerException') : null;
+  const badBatch = bad?.progress.batches.find((b) => b.verdict?.decision === 'FAIL');
+  const expected = good.state === 'succeeded' && bad?.state === 'rolled_back' && badBatch !== undefined && badBatch.batch <= 2
+    && fleet.hosts.every((h) => fleet.versionOnDisk(h.name) === GOOD);
+  console.log(`\ndemo: ${expected
+    ? `the good release succeeded; the bad one was caught in batch ${badBatch?.batch} and rolled back — every host runs ${GOOD}`
+    : 'the releases did not end as expected (see above)'} (${((Date.now() - started) / 1000).toFixed(1)} s; ${fleet.mirroredPoints.toLocaleString('en')} points in the ingest so far)`);
   if (args.options.exit) {
-    await service.close();
-    return reports[0] === 'PASS' && reports[1] === 'FAIL' ? 0 : 1;
+    await world.close();
+    return expected ? 0 : 1;
   }
-  console.log(`\ndemo: still serving on ${service.url}; Ctrl-C to stop`);
+  console.log(`demo: still serving on ${service.url}; releases at ${service.url}/ui; Ctrl-C to stop`);
   const stop = async () => {
-    await service.close();
+    await world.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -233,6 +233,6 @@ describe('MinuteStore', () => {
           expect(a[host].start).toBe(b[host].start);
           expect(Array.from(a[host].values)).toEqual(Array.from(b[host].values));
         }
-      }), { numRuns: 60 });
+      }), { numRuns: 200 });
   });
 });

@@ -40,7 +40,12 @@ export const fleetOptionsSchema = z.object({
   /** Real ms between two emissions of the minutes the clock has passed. */
   tickMs: z.number().int().min(1).max(60_000).default(40),
   /** Minutes written to the sink per chunk (each chunk is one transaction, then the event loop breathes). */
-  mirrorMinutes: z.number().int().min(1).max(1440).default(5),
+  mirrorMinutes: z.number().int().min(1).max(1440).default(2),
+  /**
+   * Most of the process's time the history's mirroring may take (0–1]: two days of 200 hosts are
+   * millions of rows, written behind the live minutes so that releases do not wait on them.
+   */
+  mirrorShare: z.number().gt(0).max(1).default(0.2),
   seed: z.number().int().default(7),
 });
 export type FleetOptions = z.input<typeof fleetOptionsSchema>;
@@ -65,8 +70,10 @@ export class SimulatedFleet {
   private readonly metricNames = fleetMetrics.map((m) => m.name);
   private memory: MinuteStore | null = null;
   private timer: NodeJS.Timeout | null = null;
-  /** Slots already written to the sink. */
-  private mirrored = 0;
+  /** History slots [0, historyMirrored) and live slots [liveStart, liveMirrored) are in the sink. */
+  private historyMirrored = 0;
+  private liveStart = 0;
+  private liveMirrored = 0;
   private mirroring: Promise<void> | null = null;
   private halted = false;
   /** Why mirroring stopped, if the sink failed. */
@@ -120,7 +127,10 @@ export class SimulatedFleet {
     }
     const origin = Math.floor((now - this.options.historyMs) / MINUTE) * MINUTE;
     this.memory = new MinuteStore(origin, Math.ceil(this.options.historyMs / MINUTE) + 1441);
-    return this.emitUntil(now);
+    const written = this.emitUntil(now);
+    this.liveStart = this.liveMirrored = this.memory.slots;
+    this.mirror();
+    return written;
   }
 
   /** Reports every minute the clock has passed, then keeps doing so every `tickMs` until `stop`. */
@@ -151,7 +161,7 @@ export class SimulatedFleet {
 
   /** Points written to the sink so far. */
   get mirroredPoints(): number {
-    return this.mirrored * this.hosts.length * this.metricNames.length;
+    return (this.historyMirrored + this.liveMirrored - this.liveStart) * this.hosts.length * this.metricNames.length;
   }
 
   /** The version a host runs now, as its folder says. */
@@ -246,22 +256,30 @@ export class SimulatedFleet {
     return Math.max(0, last - first + 1) * this.hosts.length * this.metricNames.length;
   }
 
-  /** Copies reported minutes to the sink a few at a time, yielding to the event loop between chunks. */
+  /**
+   * Copies reported minutes to the sink a few at a time: live minutes first, then the history,
+   * pausing after each history chunk so that it takes at most `mirrorShare` of the time.
+   */
   private mirror(): void {
-    if (!this.sink || this.mirroring || this.halted || this.mirrorError) return;
+    if (!this.sink || this.mirroring || this.halted || this.mirrorError || this.liveStart === 0) return;
     const sink = this.sink;
     this.mirroring = (async () => {
       const memory = this.store();
-      while (!this.halted && this.mirrored < memory.slots) {
-        const end = Math.min(memory.slots, this.mirrored + this.options.mirrorMinutes);
+      while (!this.halted && (this.liveMirrored < memory.slots || this.historyMirrored < this.liveStart)) {
+        const live = this.liveMirrored < memory.slots;
+        const from = live ? this.liveMirrored : this.historyMirrored;
+        const end = Math.min(live ? memory.slots : this.liveStart, from + this.options.mirrorMinutes);
+        const began = performance.now();
         const points: IngestPoint[] = [];
-        for (let slot = this.mirrored; slot < end; slot++) {
+        for (let slot = from; slot < end; slot++) {
           const t = memory.origin + slot * MINUTE;
           for (const host of this.hosts) for (const metric of this.metricNames) points.push({ metric, host: host.name, t, v: memory.value(metric, host.name, slot) });
         }
         sink(points);
-        this.mirrored = end;
-        await new Promise((resolve) => setImmediate(resolve));
+        if (live) this.liveMirrored = end;
+        else this.historyMirrored = end;
+        const pause = live ? 0 : (performance.now() - began) * (1 / this.options.mirrorShare - 1);
+        await new Promise((resolve) => (pause > 0 ? setTimeout(resolve, pause).unref() : setImmediate(resolve)));
       }
     })()
       .catch((error: unknown) => {

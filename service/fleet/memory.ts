@@ -68,15 +68,19 @@ export class MinuteStore implements MetricSource {
       }
       const from = Math.max(0, Math.ceil((query.start - this.origin) / MINUTE));
       const to = Math.min(this.length, Math.ceil((query.start + n * query.step - this.origin) / MINUTE));
-      if (to <= from) {
+      // Only minutes with a value, as the ingest store keeps only points it was sent.
+      let present = 0;
+      for (let slot = from; slot < to; slot++) if (!Number.isNaN(column[slot])) present++;
+      if (present === 0) {
         out[host] = series(query.start, query.step, values);
         continue;
       }
-      const t = new Float64Array(to - from);
-      const v = new Float64Array(t.length);
-      for (let i = 0; i < t.length; i++) {
-        t[i] = this.origin + (from + i) * MINUTE;
-        v[i] = column[from + i];
+      const t = new Float64Array(present);
+      const v = new Float64Array(present);
+      for (let slot = from, i = 0; slot < to; slot++) {
+        if (Number.isNaN(column[slot])) continue;
+        t[i] = this.origin + slot * MINUTE;
+        v[i++] = column[slot];
       }
       out[host] = regularize({ t, v }, { step: query.step, start: query.start, end: query.start + n * query.step, alignment: 'start', aggregate: query.aggregate ?? 'mean' }).series;
     }
