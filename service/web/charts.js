@@ -91,8 +91,9 @@ export function drawChart(container, seriesList, { deployedAt, title, kind }) {
 /**
  * The release timeline: one row per batch — a bar from start to finish (to the last event while
  * running), a dot per deployment event, a diamond per evaluation (linked to its report).
- * `batches`: [{ batch, started?, finished? }]; `events`: [{ t, batch, type, id }];
- * `evaluations`: [{ t, batch, decision, href }].
+ * `batches`: [{ batch, started?, finished?, state? }] (state colours the bar); `events`:
+ * [{ t, batch, type, id }]; `evaluations`: [{ t, batch, decision, href, verdict? }] (the batch's
+ * deciding evaluation is drawn larger).
  */
 export function drawTimeline(container, { batches, events, evaluations }) {
   const rows = [...new Set([...batches.map((b) => b.batch), ...events.map((e) => e.batch), ...evaluations.map((e) => e.batch ?? 1)])].sort((a, b) => a - b);
@@ -112,16 +113,16 @@ export function drawTimeline(container, { batches, events, evaluations }) {
   svg.append('g').attr('class', 'axis').attr('transform', `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).tickFormat((b) => `batch ${b}`));
   const last = d3.max(times);
   svg.append('g').selectAll('rect').data(batches.filter((b) => Number.isFinite(b.started))).join('rect')
-    .attr('class', (b) => (b.finished ? 'batch-bar finished' : 'batch-bar running'))
+    .attr('class', (b) => `batch-bar ${b.finished ? 'finished' : 'running'}${b.state ? ` state-${b.state}` : ''}`)
     .attr('x', (b) => x(b.started)).attr('y', (b) => y(b.batch))
     .attr('width', (b) => Math.max(2, x(b.finished ?? last) - x(b.started))).attr('height', y.bandwidth());
   svg.append('g').selectAll('circle').data(events.filter((e) => Number.isFinite(e.t))).join('circle')
     .attr('class', (e) => `event event-${e.type}`).attr('cx', (e) => x(e.t)).attr('cy', (e) => y(e.batch) + y.bandwidth() / 2).attr('r', 5)
     .append('title').text((e) => `${e.type} (${e.id})`);
   const marks = svg.append('g').selectAll('a').data(evaluations.filter((e) => Number.isFinite(e.t))).join('a').attr('href', (e) => e.href);
-  marks.append('path').attr('class', (e) => `evaluation decision-${e.decision.toLowerCase()}`)
-    .attr('d', d3.symbol(d3.symbolDiamond, 110))
+  marks.append('path').attr('class', (e) => `evaluation decision-${e.decision.toLowerCase()}${e.verdict ? ' verdict' : ''}`)
+    .attr('d', (e) => d3.symbol(d3.symbolDiamond, e.verdict ? 220 : 110)())
     .attr('transform', (e) => `translate(${x(e.t)},${y(e.batch ?? rows[0]) - 2})`);
-  marks.append('title').text((e) => `evaluation: ${e.decision}`);
+  marks.append('title').text((e) => `${e.verdict ? 'verdict' : 'evaluation'}: ${e.decision}`);
   return svg.node();
 }

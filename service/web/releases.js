@@ -5,7 +5,7 @@ import { api, badge, el, frame, score, time } from './common.js';
 const RECENT = 50;
 
 const environments = ['', 'test', 'staging', 'production', 'beta'];
-const states = ['', 'planned', 'deploying', 'observing', 'succeeded', 'failed', 'aborted', 'rolled_back'];
+const states = ['', 'planned', 'preheating', 'deploying', 'observing', 'paused', 'rolling_back', 'rolled_back', 'succeeded', 'failed', 'aborted'];
 
 frame('Releases', async (main) => {
   const params = new URLSearchParams(location.search);
@@ -59,9 +59,16 @@ frame('Releases', async (main) => {
   );
 });
 
-/** "2 of 5 finished" from the release's progress. */
+/** "2 of 5 passed" (releases Sluice drives) or "2 finished, 1 running" (reported by a deployment system). */
 function batchesDone(r) {
-  const batches = Object.values(r.progress?.batches ?? {});
-  const finished = batches.filter((b) => b.finished).length;
-  return batches.length ? `${finished} finished, ${batches.length - finished} running` : '—';
+  const batches = r.progress?.batches;
+  if (Array.isArray(batches)) {
+    if (batches.length === 0) return '—';
+    const passed = batches.filter((b) => b.state === 'passed').length;
+    const current = r.progress.currentBatch ? batches[r.progress.currentBatch - 1] : null;
+    return `${passed} of ${batches.length} passed${current && current.state !== 'passed' ? `, batch ${current.batch} ${current.state.replace('_', ' ')}` : ''}`;
+  }
+  const reported = Object.values(batches ?? {});
+  const finished = reported.filter((b) => b.finished).length;
+  return reported.length ? `${finished} finished, ${reported.length - finished} running` : '—';
 }

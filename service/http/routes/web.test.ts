@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCase, v1Preset } from '../../../datasets/generator/index.js';
+import type { CaseKind } from '../../../datasets/generator/presets.js';
 import { toCaseJson } from '../../../src/datasets/case.js';
 import type { Verdict } from '../../../src/gate/verdict.js';
 import { createKey } from '../../auth/api-keys.js';
@@ -114,6 +115,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
       artifact: { url: 'https://artifacts.example/app-2.5.0.tgz', digest: `sha256:${'ab'.repeat(32)}` },
       hosts: [...released, ...unreleased].map((name, i) => ({ name, datacenter: `dc${i % 2}` })),
       batching: { by: 'count', size: released.length },
+      driver: 'external', // a deployment system drives it and reports its events
     };
     expect((await call('POST', '/v1/releases', operateKey, order)).status).toBe(201);
     const deployedAt = bad.release.deployedAt;
@@ -230,5 +232,90 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     const secrets = [readKey, gateKey, operateKey].map((k) => k.slice(-12));
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.filter((line) => secrets.some((s) => line.includes(s)))).toEqual([]);
+  });
+  it('a paused release: a read-only key sees the refusal; approve with an operate key resumes it, audited', async () => {
+    // A release Sluice drives, paused because its last batch was INCONCLUSIVE: approving it
+    // finishes the release (its resume point is `succeeded`).
+    const pausedId = 'rel-web-ui-paused';
+    const judged = async (kind: CaseKind, seed: number, batch: number, silent: boolean) => {
+      const c = toCaseJson(generateCase(v1Preset, seed, kind));
+      if (silent) {
+        const cut = Math.round((c.release.deployedAt - c.start) / c.step);
+        for (const m of c.metrics) for (const host of Object.keys(m.released)) m.released[host] = m.released[host].map((v, i) => (i >= cut ? null : v));
+      }
+      const response = await call('POST', '/v1/gate/evaluate', gateKey, { case: { ...c, release: { ...c.release, id: pausedId, batch, version: '3.1.0' } } });
+      expect(response.status).toBe(200);
+      return response.body as Verdict & { id: string };
+    };
+    const first = await judged('normal', 20_010, 1, false);
+    const second = await judged('normal', 20_011, 2, true);
+    expect(second.decision).toBe('INCONCLUSIVE');
+    const t0 = Date.now() - 3_600_000;
+    const minute = 60_000;
+    const hosts = ['web-a1', 'web-a2', 'web-b1', 'web-b2'];
+    const verdictOf = (v: Verdict & { id: string }, at: number) => ({ decision: v.decision, score: v.score, evaluationId: v.id, at, reasons: v.reasons });
+    const transitions = [
+      { from: 'planned', to: 'preheating', at: t0, reason: 'start', by: 'orchestrator' },
+      { from: 'preheating', to: 'deploying', at: t0 + minute, reason: 'artifact preheated on 4 hosts', by: 'orchestrator' },
+      { from: 'deploying', to: 'observing', at: t0 + 2 * minute, reason: 'batch 1 deployed on 2 of 2 hosts', by: 'orchestrator' },
+      { from: 'observing', to: 'deploying', at: t0 + 12 * minute, reason: `batch 1 ${first.decision}`, by: 'orchestrator' },
+      { from: 'deploying', to: 'observing', at: t0 + 13 * minute, reason: 'batch 2 deployed on 2 of 2 hosts', by: 'orchestrator' },
+      { from: 'observing', to: 'paused', at: t0 + 14 * minute, reason: `batch 2 INCONCLUSIVE (score ${second.score.toFixed(0)})`, by: 'orchestrator' },
+    ];
+    const order = {
+      id: pausedId, app: 'buy2', environment: 'production', version: '3.1.0', previousVersion: '3.0.9',
+      artifact: { url: 'https://artifacts.example/buy2-3.1.0.tgz', digest: `sha256:${'cd'.repeat(32)}` },
+      hosts: hosts.map((name) => ({ name, datacenter: name.slice(4, 5) })),
+      batching: { by: 'datacenter', batches: 2 }, driver: 'sluice', pause: 'after-first', observationMinutes: 10, historyMinutes: 2880,
+      commands: { deploy: { command: 'deploy', args: ['{app}', '{version}', '{digest}'] }, rollback: { command: 'rollback', args: ['{app}', '{previousVersion}'] }, timeoutSeconds: 600 },
+      agentFailures: { retries: 2, tolerateFailedHosts: 0, onExceed: 'pause' }, metrics: [],
+    };
+    const progress = {
+      currentBatch: 2, pausedReason: transitions.at(-1)!.reason, failedHosts: [], transitions,
+      batches: [
+        { batch: 1, hosts: hosts.slice(0, 2), state: 'passed', deployedAt: t0 + 2 * minute, observedUntil: t0 + 12 * minute, evaluations: [{ id: first.id, decision: first.decision, score: first.score, at: t0 + 12 * minute }], verdict: verdictOf(first, t0 + 12 * minute) },
+        { batch: 2, hosts: hosts.slice(2), state: 'inconclusive', deployedAt: t0 + 13 * minute, observedUntil: t0 + 23 * minute, evaluations: [{ id: second.id, decision: 'INCONCLUSIVE', score: second.score, at: t0 + 14 * minute }], verdict: verdictOf(second, t0 + 14 * minute) },
+      ],
+    };
+    await service.store.createRelease({ id: pausedId, app: 'buy2', environment: 'production', state: 'paused', spec: { order, progress, journal: { commands: [], resume: { state: 'succeeded', batch: null } } }, createdAt: t0, updatedAt: t0 + 14 * minute });
+
+    // The page still holds the read-only key from the test before.
+    await page.goto(`${service.url}/ui/releases/${pausedId}`);
+    await page.locator('#batches').waitFor();
+    expect(await page.locator('#state .badge').textContent()).toBe('paused');
+    expect(await page.locator('#paused-reason').textContent()).toContain('INCONCLUSIVE');
+    const enabled = async (action: string) => page.locator(`#actions button[data-action="${action}"]`).isEnabled();
+    expect([await enabled('approve'), await enabled('pause'), await enabled('abort'), await enabled('rollback')]).toEqual([true, false, true, true]);
+    // Each batch's verdict and score, linked to its report; the transitions; the timeline's bars and verdict marks.
+    const row = (k: number) => page.locator(`#batches tr[data-batch="${k}"]`);
+    expect(await row(1).locator('.verdict .badge').textContent()).toBe(first.decision);
+    expect(await row(1).textContent()).toContain(first.score.toFixed(1));
+    expect(await row(2).locator(`a[href="/ui/evaluations/${second.id}"]`).count()).toBe(1);
+    expect(await page.locator('#transitions tbody tr').count()).toBe(transitions.length);
+    expect(await page.locator('svg.timeline rect.batch-bar.state-passed').count()).toBe(1);
+    expect(await page.locator('svg.timeline rect.batch-bar.state-inconclusive').count()).toBe(1);
+    expect(await page.locator('svg.timeline path.evaluation.verdict').count()).toBe(2);
+
+    await page.locator('#actions button[data-action="approve"]').click();
+    await expect.poll(() => page.locator('#action-message').textContent()).toMatch(/operate/);
+    expect(await page.locator('#action-message').getAttribute('role')).toBe('alert');
+    expect((await service.store.getRelease(pausedId))?.state).toBe('paused');
+
+    await page.locator('header button.link').click(); // forget the read-only key
+    await page.locator('#key-form input').fill(operateKey);
+    await page.locator('#key-form button').click();
+    await page.locator('#actions').waitFor();
+    await page.locator('#actions input[name="reason"]').fill('checked the dashboards by hand');
+    await page.locator('#actions button[data-action="approve"]').click();
+    await expect.poll(() => page.locator('#state .badge').textContent()).toBe('succeeded');
+    expect(await page.locator('#action-message').textContent()).toMatch(/now succeeded/);
+    expect([await enabled('approve'), await enabled('abort'), await enabled('rollback')]).toEqual([false, false, false]);
+    const last = (await call('GET', `/v1/releases/${pausedId}`, readKey)).body.progress.transitions.at(-1);
+    expect(last).toMatchObject({ from: 'paused', to: 'succeeded' });
+    expect(last.by).not.toBe('orchestrator');
+    const audit = await service.store.listAudit({ target: `release:${pausedId}` });
+    expect(audit.filter((a) => a.action === 'release.approve').map((a) => a.result)).toContain('ok');
+    await page.screenshot({ path: join(artifacts, 'release-approved.png'), fullPage: true });
+    expect(problems).toEqual([]);
   });
 });
