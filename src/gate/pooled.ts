@@ -13,9 +13,10 @@
  * and the released hosts' residuals are pooled:
  *
  * - shift: the released hosts' mean residual over the window, in standard errors
- *   (1/n + 1/P)(1/k + π/2m) for n window points, P points before, k released and m unreleased hosts;
- * - burst: the second largest (so one stray outlier is not enough) of the released hosts' mean
- *   residual per minute, in the same units per point — spikes that hit every released host at once;
+ *   √((1/n + 1/P)(1/k + 1.1/m)) for n window points, P points before, k released and m unreleased hosts;
+ * - burst: per minute, what the released hosts' residuals agree on (one host's value, the smaller
+ *   of two, the median of more), second largest over the window (so one stray outlier is not
+ *   enough), in the same units per point — spikes that hit every released host at once;
  * - spread: the released hosts' log ratio of mean absolute first difference (window over before,
  *   a lone outlier's two differences left out)
  *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction.
@@ -125,6 +126,13 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
   return n < 2 ? NaN : s / n;
 }
 
+/** What n hosts' directed values agree on: the value of one, the smaller of two, the median of more (reorders a). */
+function agreed(a: Float64Array, n: number): number {
+  if (n === 1) return a[0];
+  if (n === 2) return Math.min(a[0], a[1]);
+  return sortedMedian(a, n);
+}
+
 /** Median of a[0, n) (finite values), by insertion sort in place: faster than selection for a few dozen values. */
 function sortedMedian(a: Float64Array, n: number): number {
   for (let i = 1; i < n; i++) {
@@ -224,6 +232,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   let count = 0;
   const pointsZ: number[] = [];
   const pointsR: number[] = [];
+  const hostZ = new Float64Array(k);
+  const hostR = new Float64Array(k);
   // Per host: 1/σ, 1/|B| and |B|/σ (a relative change in units of the host's noise).
   const invNoise = new Float64Array(hosts.length);
   const invLevel = new Float64Array(hosts.length);
@@ -255,6 +265,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
       const r = r0 === r0 && r0 !== Infinity && r0 !== -Infinity ? r0 : z;
       pz += z;
       pr += r;
+      hostZ[hostsHere] = directedValue(z, direction);
+      hostR[hostsHere] = directedValue(r, direction);
       hostsHere++;
     }
     if (hostsHere === 0) continue;
@@ -263,8 +275,11 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     sumZ += Math.max(-SHIFT_CLIP, Math.min(SHIFT_CLIP, pz));
     sumR += Math.max(-SHIFT_CLIP, Math.min(SHIFT_CLIP, pr));
     count++;
-    pointsZ.push(pz);
-    pointsR.push(pr);
+    // A burst is the release's when the released hosts spike together: per minute, what they
+    // agree on (the smaller of two, the median of more), so stray outliers on different hosts in
+    // neighbouring minutes do not add up to one.
+    pointsZ.push(agreed(hostZ, hostsHere));
+    pointsR.push(agreed(hostR, hostsHere));
   }
   if (count < Math.min(3, n)) return null;
   const perPoint = Math.sqrt(1 / k + 1.1 / m);
@@ -277,8 +292,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   const secondLargest = (values: number[]): number => {
     let a = -Infinity;
     let b = -Infinity;
-    for (const v0 of values) {
-      const v = directedValue(v0, direction);
+    for (const v of values) {
       if (v > a) {
         b = a;
         a = v;
