@@ -113,14 +113,19 @@ function releaseInfo(record, verdict, release) {
   const hosts = (side) => [...new Set((input.metrics ?? []).flatMap((m) => Object.keys(m[side] ?? {})))].sort();
   const released = hosts('released');
   const unreleased = hosts('unreleased');
-  const batch = release?.progress?.batches?.[String(verdict.release.batch ?? record.batch)];
+  const number = verdict.release.batch ?? record.batch;
+  // Releases Sluice drives list their batches (deployed, observed until, state); a deployment
+  // system's reports key them by number (started, finished).
+  const batches = release?.progress?.batches;
+  const driven = Array.isArray(batches) ? batches.find((b) => b.batch === number) : null;
+  const batch = driven ? { started: driven.deployedAt, finished: driven.verdict?.at ?? (driven.state === 'observing' ? undefined : driven.observedUntil), state: driven.state } : batches?.[String(number)];
   const hostList = (names) => el('details', {}, el('summary', {}, `${names.length} hosts`), el('p', { class: 'hosts' }, names.join(', ') || '—'));
   return el('section', { class: 'card', id: 'release' },
     el('h2', {}, 'Release information'),
     el('table', { class: 'info' }, el('tbody', {},
       el('tr', {}, el('th', {}, 'App'), el('td', {}, verdict.app), el('th', {}, 'Release'), el('td', {},
         verdict.release.id ? (release ? el('a', { href: `/ui/releases/${encodeURIComponent(verdict.release.id)}` }, verdict.release.id) : verdict.release.id) : '—')),
-      el('tr', {}, el('th', {}, 'Batch'), el('td', {}, String(verdict.release.batch ?? record.batch ?? '—')), el('th', {}, 'Release state'), el('td', {}, release ? badge(release.state) : el('span', { class: 'muted' }, record.releaseId ? 'no release order' : '—'))),
+      el('tr', {}, el('th', {}, 'Batch'), el('td', {}, String(number ?? '—'), batch?.state ? [' ', badge(batch.state)] : null), el('th', {}, 'Release state'), el('td', {}, release ? badge(release.state) : el('span', { class: 'muted' }, record.releaseId ? 'no release order' : '—'))),
       el('tr', {}, el('th', {}, 'Version'), el('td', {}, verdict.release.version ?? release?.order?.version ?? '—'), el('th', {}, 'Deployed at'), el('td', {}, time(verdict.release.deployedAt))),
       el('tr', {}, el('th', {}, 'Batch started'), el('td', {}, time(batch?.started)), el('th', {}, 'Batch finished'), el('td', {}, time(batch?.finished))),
       el('tr', {}, el('th', {}, 'Released hosts'), el('td', {}, hostList(released)), el('th', {}, 'Control (unreleased) hosts'), el('td', {}, hostList(unreleased))),

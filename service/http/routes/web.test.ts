@@ -316,6 +316,11 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     const audit = await service.store.listAudit({ target: `release:${pausedId}` });
     expect(audit.filter((a) => a.action === 'release.approve').map((a) => a.result)).toContain('ok');
     await page.screenshot({ path: join(artifacts, 'release-approved.png'), fullPage: true });
+    // The batch's report names the batch's state and when it was deployed.
+    await page.locator(`#batches tr[data-batch="2"] a[href="/ui/evaluations/${second.id}"]`).click();
+    await page.locator('#release').waitFor();
+    expect(await page.locator('#release').textContent()).toContain('inconclusive');
+    expect(await page.locator('#release').textContent()).not.toMatch(/Batch started—/);
     expect(problems).toEqual([]);
   });
 });
