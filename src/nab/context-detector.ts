@@ -28,6 +28,12 @@ export const contextOseConfig = z.object({
   valueBits: z.number().int().min(1).max(8).default(3),
   /** Points whose minimum and maximum fix the quantisation range (when `range` is not given). */
   rangePoints: z.number().int().min(2).default(300),
+  /** A value further outside the learned range than this share of its width widens the range. */
+  relearnGrowth: z.number().min(0).default(0.1),
+  /** The widened range reaches past the value by this share of the old width. */
+  rangeMargin: z.number().min(0).default(0),
+  /** The most recent values learned again after the range is widened. */
+  relearnPoints: z.number().int().min(1).default(5000),
   /** Known value range [min, max] (e.g. [0, 100] for a percentage); overrides `rangePoints`. */
   range: z.tuple([z.number(), z.number()]).optional(),
   /** Left semi-contexts with more matched facts than this do not form new contexts. */
@@ -290,53 +296,68 @@ export const contextOseStream: StreamingDetectorFactory<typeof contextOseConfig>
 function contextOseDetector(config: ContextOseConfig): StreamingDetector {
   const maxBin = 2 ** config.valueBits - 1;
   let learner = new ContextLearner(config);
+  // Values since the start (at most relearnPoints of them), replayed when the range is widened.
   let history: number[] = [];
-  let low = Infinity;
-  let high = -Infinity;
+  let low = config.range ? config.range[0] : Infinity;
+  let high = config.range ? config.range[1] : -Infinity;
   let seen = 0;
   // Steps learned so far, and the step after the last alarm (0: as if one came just before the first).
   let steps = 0;
   let lastAlarm = 0;
 
-  function quantise(value: number): number {
-    const min = config.range ? config.range[0] : low;
-    const max = config.range ? config.range[1] : high;
-    const step = max > min ? (max - min) / maxBin : 1;
-    const bin = Math.trunc((value - min) / step);
-    return Number.isFinite(bin) ? Math.max(-(2 ** 40), Math.min(2 ** 40, bin)) : 0;
+  function facts(value: number): number[] {
+    const step = high > low ? (high - low) / maxBin : 1;
+    const bin = Math.trunc((value - low) / step);
+    return sensorFacts(Number.isFinite(bin) ? Math.max(-1, Math.min(maxBin + 1, bin)) : 0, config.valueBits);
   }
 
   function learn(value: number): number {
-    const raw = learner.step(sensorFacts(quantise(value), config.valueBits));
+    const raw = learner.step(facts(value));
     const quiet = steps >= lastAlarm + config.restPoints;
     steps++;
     if (raw >= config.alarmLevel) lastAlarm = steps;
     return quiet ? raw : 0;
   }
 
+  /** Widens the range to take `value` and learns the remembered values again under it. */
+  function relearn(value: number): void {
+    const width = high - low;
+    if (value < low) low = value - config.rangeMargin * width;
+    if (value > high) high = value + config.rangeMargin * width;
+    learner = new ContextLearner(config);
+    for (const held of history) learner.step(facts(held));
+  }
+
+  function remember(value: number): void {
+    history.push(value);
+    if (history.length > config.relearnPoints) history = history.slice(history.length >> 1);
+  }
+
   return {
     reset() {
       learner = new ContextLearner(config);
       history = [];
-      low = Infinity;
-      high = -Infinity;
+      low = config.range ? config.range[0] : Infinity;
+      high = config.range ? config.range[1] : -Infinity;
       seen = 0;
       steps = 0;
       lastAlarm = 0;
     },
     update(_t: number, value: number) {
       if (!Number.isFinite(value)) return 0;
-      if (config.range === undefined && seen < config.rangePoints) {
-        // The range is learned first; the held values are then learned in order, unscored.
-        seen++;
-        history.push(value);
-        if (value < low) low = value;
-        if (value > high) high = value;
-        if (seen === config.rangePoints) {
-          for (const held of history) learn(held);
-          history = [];
+      if (config.range === undefined) {
+        if (seen < config.rangePoints) {
+          // The range is learned first; the held values are then learned in order, unscored.
+          seen++;
+          history.push(value);
+          if (value < low) low = value;
+          if (value > high) high = value;
+          if (seen === config.rangePoints) for (const held of history) learn(held);
+          return 0;
         }
-        return 0;
+        const width = high - low;
+        if (value < low - config.relearnGrowth * width || value > high + config.relearnGrowth * width) relearn(value);
+        remember(value);
       }
       return learn(value);
     },
