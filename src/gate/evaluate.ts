@@ -271,8 +271,17 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
     const v = h.values;
     const sd = noise[index];
     if (!(sd > 0) || n < 6 || sigma <= 0) return v;
-    const centre = medianOf(v, w.cut, w.length, scratch);
     const limit = sigma * sd;
+    // No point can be `limit` from the median when the whole window spans less (the usual case).
+    let low = Infinity;
+    let high = -Infinity;
+    for (let i = w.cut; i < w.length; i++) {
+      const x = v[i];
+      if (x < low) low = x;
+      if (x > high) high = x;
+    }
+    if (!(high - low > limit)) return v;
+    const centre = medianOf(v, w.cut, w.length, scratch);
     let outlier = -1;
     for (let i = w.cut; i < w.length; i++) {
       if (Math.abs(v[i] - centre) > limit) {

@@ -100,8 +100,15 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
   let c = 0;
   for (let i = from; i < to; i++) if (v[i] === v[i]) scratch[c++] = v[i];
   let lone = -1;
-  if (c >= 6 && noise > 0 && outlierSigma > 0) {
-    const median = sortedMedian(scratch, c);
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < c; i++) {
+    if (scratch[i] < low) low = scratch[i];
+    if (scratch[i] > high) high = scratch[i];
+  }
+  // No point can be that far from the median when the whole window spans less (the usual case).
+  if (c >= 6 && noise > 0 && outlierSigma > 0 && high - low > outlierSigma * noise) {
+    const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     const limit = outlierSigma * noise;
     for (let i = from; i < to; i++) {
       if (Math.abs(v[i] - median) > limit) {
@@ -130,10 +137,16 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
 function agreed(a: Float64Array, n: number): number {
   if (n === 1) return a[0];
   if (n === 2) return Math.min(a[0], a[1]);
-  return sortedMedian(a, n);
+  return n <= SORT_BELOW ? sortedMedian(a, n) : medianInPlace(a, n);
 }
 
-/** Median of a[0, n) (finite values), by insertion sort in place: faster than selection for a few dozen values. */
+/** From this many released hosts on, the burst uses their mean per minute instead of their median. */
+const MANY_HOSTS = 8;
+
+/** Below this many values a median is found by insertion sort (faster than selection for a few). */
+const SORT_BELOW = 24;
+
+/** Median of a[0, n) (finite values), by insertion sort in place: faster than selection for a few values. */
 function sortedMedian(a: Float64Array, n: number): number {
   for (let i = 1; i < n; i++) {
     const x = a[i];
@@ -158,7 +171,7 @@ function levelOf(v: Float64Array, from: number, to: number, sigma: number, scrat
   for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) scratch[c++] = v[i];
   if (c === 0) return NaN;
   if (!(sigma > 0)) return meanOf(v, from, to);
-  const median = c <= 64 ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+  const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
   let s = 0;
   for (let i = 0; i < c; i++) s += Math.max(-4 * sigma, Math.min(4 * sigma, scratch[i] - median));
   return median + s / c;
@@ -203,7 +216,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
     }
   }
   if (c < minHosts || c === 0) return false;
-  const median = c <= 64 ? sortedMedian(values, c) : medianInPlace(values, c);
+  const median = c <= SORT_BELOW ? sortedMedian(values, c) : medianInPlace(values, c);
   let clipped = 0;
   let absolute = 0;
   for (let i = 0; i < c; i++) {
@@ -278,8 +291,9 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // A burst is the release's when the released hosts spike together: per minute, what they
     // agree on (the smaller of two, the median of more), so stray outliers on different hosts in
     // neighbouring minutes do not add up to one.
-    pointsZ.push(agreed(hostZ, hostsHere));
-    pointsR.push(agreed(hostR, hostsHere));
+    // (Among many hosts one stray outlier barely moves their mean, which is then used.)
+    pointsZ.push(hostsHere > MANY_HOSTS ? directedValue(pz, direction) : agreed(hostZ, hostsHere));
+    pointsR.push(hostsHere > MANY_HOSTS ? directedValue(pr, direction) : agreed(hostR, hostsHere));
   }
   if (count < Math.min(3, n)) return null;
   const perPoint = Math.sqrt(1 / k + 1.1 / m);
@@ -310,7 +324,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   }
   let spread = NaN;
   if (c >= minHosts && c > 0) {
-    const common = c <= 64 ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+    const common = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
