@@ -93,27 +93,32 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\ndemo: release ${id}: buy2 ${previousVersion} → ${version} (${what}) on ${fleet.hosts.length} hosts, 4 batches by datacenter, each watched for ${order.observationMinutes} minutes by the gate (${order.metrics?.length} metrics in 5 categories, and the logs)`);
     await api('POST', '/v1/releases', order);
     const shown = { transitions: 0, evaluations: new Map<number, number>(), verdicts: new Set<number>() };
+    const datacenterOf = new Map(fleet.hosts.map((h) => [h.name, h.datacenter]));
     for (;;) {
       const view = await api('GET', `/v1/releases/${id}`);
       const { progress } = view;
+      // What happened since the last look, in the order it happened.
+      const lines: { at: number; order: number; text: string[] }[] = [];
       for (const t of progress.transitions.slice(shown.transitions)) {
-        console.log(`  ${clockText(t.at)}  ${t.from} → ${t.to}: ${t.reason}`);
-        if (t.to === 'observing' && progress.currentBatch) {
-          const batch = progress.batches.find((b) => t.reason.startsWith(`batch ${b.batch} `));
-          if (batch) console.log(`            batch ${batch.batch} deployed on ${batch.hosts.length} hosts (${new Set(batch.hosts.map((h) => fleet.hosts.find((x) => x.name === h)?.datacenter)).size === 1 ? `datacenter ${fleet.hosts.find((x) => x.name === batch.hosts[0])?.datacenter}` : 'several datacenters'}); hosts on ${version}: ${fleet.hosts.filter((h) => fleet.versionOnDisk(h.name) === version).length}`);
-        }
+        const text = [`  ${clockText(t.at)}  ${t.from} → ${t.to}: ${t.reason}`];
+        const batch = t.to === 'observing' ? progress.batches.find((b) => t.reason.startsWith(`batch ${b.batch} `)) : undefined;
+        if (batch) text.push(`            batch ${batch.batch}: ${batch.hosts.length} hosts from ${new Set(batch.hosts.map((h) => datacenterOf.get(h))).size} datacenters; hosts running ${version} now: ${fleet.hosts.filter((h) => fleet.versionOnDisk(h.name) === version).length}`);
+        lines.push({ at: t.at, order: 1, text });
       }
       shown.transitions = progress.transitions.length;
       for (const b of progress.batches) {
         const seen = shown.evaluations.get(b.batch) ?? 0;
-        for (const [i, e] of b.evaluations.slice(seen).entries()) console.log(`            batch ${b.batch} minute ${seen + i + 1}: ${e.decision}, score ${e.score.toFixed(1)}`);
+        for (const [i, e] of b.evaluations.slice(seen).entries()) lines.push({ at: e.at, order: 0, text: [`            batch ${b.batch} minute ${seen + i + 1}: ${e.decision}, score ${e.score.toFixed(1)}`] });
         shown.evaluations.set(b.batch, b.evaluations.length);
         if (b.verdict && !shown.verdicts.has(b.batch)) {
           shown.verdicts.add(b.batch);
-          console.log(`  batch ${b.batch} verdict: ${b.verdict.decision}, score ${b.verdict.score.toFixed(1)}${b.verdict.reasons.length ? ` — ${b.verdict.reasons.slice(0, 2).join('; ')}` : ''}`);
-          console.log(`    report: ${service.url}/ui/evaluations/${b.verdict.evaluationId}`);
+          lines.push({ at: b.verdict.at, order: 0.5, text: [
+            `  batch ${b.batch} verdict: ${b.verdict.decision}, score ${b.verdict.score.toFixed(1)}${b.verdict.reasons.length ? ` — ${b.verdict.reasons.slice(0, 2).join('; ')}` : ''}`,
+            `    report: ${service.url}/ui/evaluations/${b.verdict.evaluationId}`,
+          ] });
         }
       }
+      for (const line of lines.sort((a, b) => a.at - b.at || a.order - b.order)) for (const text of line.text) console.log(text);
       if (TERMINAL.has(view.state) || view.state === 'paused') {
         const versions = new Map<string, number>();
         for (const h of fleet.hosts) versions.set(fleet.versionOnDisk(h.name), (versions.get(fleet.versionOnDisk(h.name)) ?? 0) + 1);
