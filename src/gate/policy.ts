@@ -128,7 +128,7 @@ export const policySchema = z.object({
       /** Points before the release that set each host's noise. */
       noisePoints: z.number().int().min(4).default(60),
       /** History points before the release over which windows of the same length give the empirical bands. */
-      nullPoints: z.number().int().min(0).default(288),
+      nullPoints: z.number().int().min(0).default(144),
       /**
        * Length of those windows. Fixed rather than the observed window's (the statistics are in
        * standard errors, so comparable across lengths) so that a batch judged every minute while its
