@@ -296,6 +296,15 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
   });
 }
 
+/** hostNoise, reading the hosts' noise over the `alignmentPoints` before the release from `history` instead of recomputing it. */
+function knownNoise(metric: ParsedMetric, history: MetricHistory, w: Windows, policy: Policy): (values: Float64Array, from: number, to: number) => number {
+  const known = new Map<Float64Array, number>();
+  metric.released.forEach((h, i) => known.set(h.values, history.treatedNoise[i]));
+  metric.unreleased.forEach((h, i) => known.set(h.values, history.controlNoise[i]));
+  const from = Math.max(0, w.cut - policy.alignmentPoints);
+  return (values, start, end) => (start === from && end === w.cut && known.has(values) ? (known.get(values) as number) : hostNoise(values, start, end));
+}
+
 /** Which of the pooled view's statistics scored highest. */
 const strongest = (r: PooledResult): string => (r.scores.shift >= r.scores.burst && r.scores.shift >= r.scores.spread ? 'shift' : r.scores.burst >= r.scores.spread ? 'burst' : 'spread');
 
@@ -461,7 +470,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   // 3. per host: pooled across the released hosts, minute by minute against the unreleased hosts.
   const pooledHosts = metric.released.length > 0 && metric.unreleased.length >= policy.views.pooled.minControlHosts ? [...metric.released, ...evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts)].map((h) => h.values) : null;
   if (pooledHosts && policy.views.pooled.enabled) {
-    const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, hostNoise, policy.outlierSigma);
+    const make = (): PooledHistory => pooledHistory(pooledHosts, metric.released.length, w.cut, policy.views.pooled, direction, knownNoise(metric, history, w, policy), policy.outlierSigma);
     const ph = cache ? cache.get(`pooled|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
     const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph, policy.views.pooled.minControlHosts, policy.outlierSigma);
     base.views.pooled = pooled;
