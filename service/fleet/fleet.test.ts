@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestStore } from '../adapters/metrics/ingest-store.js';
 import { acceleratedClock } from './clock.js';
 import { SimulatedFleet, VERSION_FILE } from './fleet.js';
+import { spread } from './judge.js';
 import { MinuteStore } from './memory.js';
 import { layoutFleet } from './hosts.js';
 import { fleetMetrics, MINUTE, sampleMetrics, trafficAt, versionEffectSchema } from './model.js';
@@ -234,5 +235,22 @@ describe('MinuteStore', () => {
           expect(Array.from(a[host].values)).toEqual(Array.from(b[host].values));
         }
       }), { numRuns: 200 });
+  });
+});
+
+describe('spread(hosts, count)', () => {
+  it('picks min(count, hosts) distinct hosts in their order, starting with the first, every part of the list represented', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 60 }), (n, count) => {
+      const hosts = Array.from({ length: n }, (_, i) => `h${i}`);
+      const picked = spread(hosts, count);
+      expect(picked).toHaveLength(Math.min(n, count));
+      expect(new Set(picked).size).toBe(picked.length);
+      const indices = picked.map((h) => Number(h.slice(1)));
+      expect(indices).toEqual([...indices].sort((a, b) => a - b));
+      if (n > 0) expect(indices[0]).toBe(0);
+      // Evenly: no gap between picks is more than one host longer than any other.
+      const gaps = indices.slice(1).map((v, i) => v - indices[i]);
+      if (gaps.length > 0) expect(Math.max(...gaps) - Math.min(...gaps)).toBeLessThanOrEqual(1);
+    }));
   });
 });
