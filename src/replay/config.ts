@@ -33,6 +33,7 @@ export function seedTableConfigs(period?: number): ReplayConfig[] {
           beforeAfter: { detectors: beforeAfter, withControl: 'discount' },
           comparison: comparison.length ? [{ detectors: comparison, combine: 'min' }] : [],
           perHost: { enabled: false },
+          pooled: { enabled: false },
           logs: null,
         },
       },
