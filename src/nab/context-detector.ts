@@ -14,7 +14,8 @@
  * `alarmLevel` the detector stays silent for `restPoints` points (one alarm per event).
  *
  * Streaming: unlike NAB's run of the algorithm, which quantised with the whole file's minimum and
- * maximum, the value range here is learned from the first `rangePoints` points (or given), and a
+ * maximum, the value range here is learned from the first `warmup` points (or given), widened when a value falls
+ * outside it (the remembered values are then learned again under the new range), and a
  * value outside it is written with extra bits, so it forms new facts instead of being clipped.
  * Cost: amortised O(contexts touched) per point, memory grows with the contexts learned
  * (bounded by the number of distinct quantised transitions and their intersections).
@@ -26,15 +27,18 @@ import type { StreamingDetector, StreamingDetectorFactory } from './streaming.js
 export const contextOseConfig = z.object({
   /** Bits of the quantised value: 2^valueBits bins across the learned range. */
   valueBits: z.number().int().min(1).max(8).default(3),
-  /** Points whose minimum and maximum fix the quantisation range (when `range` is not given). */
-  rangePoints: z.number().int().min(2).default(300),
+  /**
+   * Points before any score: their minimum and maximum set the first quantisation range (when
+   * `range` is not given), then they are learned, unscored.
+   */
+  warmup: z.number().int().min(2).default(300),
   /** A value further outside the learned range than this share of its width widens the range. */
   relearnGrowth: z.number().min(0).default(0.1),
   /** The widened range reaches past the value by this share of the old width. */
   rangeMargin: z.number().min(0).default(0),
   /** The most recent values learned again after the range is widened. */
   relearnPoints: z.number().int().min(1).default(5000),
-  /** Known value range [min, max] (e.g. [0, 100] for a percentage); overrides `rangePoints`. */
+  /** Known value range [min, max] (e.g. [0, 100] for a percentage); overrides `warmup`. */
   range: z.tuple([z.number(), z.number()]).optional(),
   /** Left semi-contexts with more matched facts than this do not form new contexts. */
   maxLeftFacts: z.number().int().min(1).default(7),
@@ -58,6 +62,9 @@ interface LeftSemiContext {
   crossed: number[];
   /** Contexts that have this left side: right semi-context id → context id. */
   readonly contexts: Map<number, number>;
+  /** The same pairs in creation order, as arrays for the hot loop. */
+  readonly rightIds: number[];
+  readonly contextIds: number[];
 }
 
 interface RightSemiContext {
@@ -99,7 +106,7 @@ class ContextMemory {
     const key = facts.join(',');
     const known = this.leftIds.get(key);
     if (known !== undefined) return this.lefts[known];
-    const semi: LeftSemiContext = { id: this.lefts.length, size: facts.length, crossed: [], contexts: new Map() };
+    const semi: LeftSemiContext = { id: this.lefts.length, size: facts.length, crossed: [], contexts: new Map(), rightIds: [], contextIds: [] };
     this.lefts.push(semi);
     this.leftIds.set(key, semi.id);
     for (const fact of facts) pushTo(this.leftIndex, fact, semi);
@@ -132,6 +139,8 @@ class ContextMemory {
     const id = this.contexts.length;
     this.contexts.push({ id, left: leftSemi.id, right: rightSemi.id, rightFacts: right, predicted: 0, hits: 0, activations: 0, zeroLevel });
     leftSemi.contexts.set(rightSemi.id, id);
+    leftSemi.rightIds.push(rightSemi.id);
+    leftSemi.contextIds.push(id);
     if (zeroLevel) this.freshContext = id;
     return true;
   }
@@ -208,12 +217,17 @@ class ContextLearner {
     const active: Context[] = [];
     const potential: [number[], number[]][] = [];
     let selected = 0;
+    const maxLeftFacts = this.config.maxLeftFacts;
     for (const left of memory.crossedLefts) {
       const leftFull = left.crossed.length === left.size;
-      for (const [rightId, contextId] of left.contexts) {
+      // A partly matched left side only serves to form new contexts.
+      if (!leftFull && (!freshZeroLevel || left.crossed.length > maxLeftFacts)) continue;
+      const { rightIds, contextIds } = left;
+      for (let k = 0; k < contextIds.length; k++) {
+        const contextId = contextIds[k];
         if (contextId === memory.freshContext) continue;
         const context = memory.contexts[contextId];
-        const right = memory.rights[rightId];
+        const right = memory.rights[rightIds[k]];
         const rightMatched = right.crossed.length;
         if (leftFull) {
           selected++;
@@ -228,7 +242,7 @@ class ContextLearner {
         } else if (rightMatched === 0) {
           continue;
         }
-        if (context.zeroLevel && freshZeroLevel && left.crossed.length <= this.config.maxLeftFacts) {
+        if (context.zeroLevel && freshZeroLevel && left.crossed.length <= maxLeftFacts) {
           potential.push([left.crossed.slice(), right.crossed.slice()]);
         }
       }
@@ -260,7 +274,7 @@ class ContextLearner {
     let chosen: Context[] = [];
     for (const left of memory.crossedLefts) {
       if (left.crossed.length !== left.size) continue;
-      for (const id of left.contexts.values()) {
+      for (const id of left.contextIds) {
         const context = memory.contexts[id];
         const weight = context.predicted > 0 ? context.hits / context.predicted : 0;
         if (weight > best) {
@@ -306,8 +320,8 @@ function contextOseDetector(config: ContextOseConfig): StreamingDetector {
   let lastAlarm = 0;
 
   function facts(value: number): number[] {
-    const step = high > low ? (high - low) / maxBin : 1;
-    const bin = Math.trunc((value - low) / step);
+    // Dividing by the width first keeps the maximum exactly in the top bin at any scale.
+    const bin = high > low ? Math.trunc(((value - low) / (high - low)) * maxBin) : 0;
     return sensorFacts(Number.isFinite(bin) ? Math.max(-1, Math.min(maxBin + 1, bin)) : 0, config.valueBits);
   }
 
@@ -346,13 +360,13 @@ function contextOseDetector(config: ContextOseConfig): StreamingDetector {
     update(_t: number, value: number) {
       if (!Number.isFinite(value)) return 0;
       if (config.range === undefined) {
-        if (seen < config.rangePoints) {
+        if (seen < config.warmup) {
           // The range is learned first; the held values are then learned in order, unscored.
           seen++;
           history.push(value);
           if (value < low) low = value;
           if (value > high) high = value;
-          if (seen === config.rangePoints) for (const held of history) learn(held);
+          if (seen === config.warmup) for (const held of history) learn(held);
           return 0;
         }
         const width = high - low;
