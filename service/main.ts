@@ -127,10 +127,11 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const fleetRoot = (root: string | undefined) => resolve(root ?? join(config.dataDir, 'fleet'));
   const agent = overrides.agent ?? (config.agent.kind === 'local' ? localFleet({ root: fleetRoot(config.agent.root), hosts: config.agent.hosts }) : noAgent);
   const p2p = overrides.p2p ?? (config.p2p.kind === 'local' ? localP2P({ root: fleetRoot(config.p2p.root) }) : noP2P);
-  const safety: CommandGuard = overrides.safety ?? createCommandGate({
+  const gate = createCommandGate({
     agent, clock, audit: (entry) => store.appendAudit(entry),
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
   });
+  const safety: CommandGuard = overrides.safety ?? gate;
   const cache = new GateCache(5_000);
   const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now }));
   const orchestrator = config.orchestrator.enabled
@@ -141,7 +142,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     : null;
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now, orchestrator ?? undefined)];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
   routes.push(...integrationRoutes({ store, source, now })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({

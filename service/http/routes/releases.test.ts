@@ -61,6 +61,8 @@ describe('release orders, actions and events (SQLite)', () => {
     expect(noPrevious).toMatchObject({ status: 400, body: { field: 'body.previousVersion', reason: 'required: the rollback command names {previousVersion}' } });
     const placeholder = await call(service.url, 'POST', '/v1/releases', operate, order('z', { previousVersion: '1', commands: { deploy: { command: 'deploy', args: ['{nope}'] } } }));
     expect(placeholder.body).toMatchObject({ field: 'body.commands.deploy.args.0', reason: expect.stringContaining('unknown placeholder {nope}') });
+    const unknown = await call(service.url, 'POST', '/v1/releases', operate, order('z', { previousVersion: '1', commands: { deploy: { command: 'upgrade', args: ['{version}'] } } }));
+    expect(unknown).toMatchObject({ status: 400, body: { field: 'body.commands.deploy', reason: expect.stringContaining('unknown command "upgrade"') } });
     const tolerate = await call(service.url, 'POST', '/v1/releases', operate, order('z', { previousVersion: '1', agentFailures: { tolerateFailedHosts: 'ten' } }));
     expect(tolerate.body).toMatchObject({ field: 'body.agentFailures.tolerateFailedHosts' });
   });

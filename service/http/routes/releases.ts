@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { ActionError, type Orchestrator } from '../../orchestrator/index.js';
 import { createRelease } from '../../orchestrator/create.js';
-import { environments, releaseOrderSchema, type ReleaseOrder } from '../../orchestrator/order.js';
+import { environments, mainCommand, releaseOrderSchema, resolveOrder, type ReleaseOrder } from '../../orchestrator/order.js';
+import type { CommandGate } from '../../safety/index.js';
 import { isTerminal, releaseActions } from '../../orchestrator/state.js';
 import type { ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
@@ -36,14 +37,22 @@ const view = (r: ReleaseRecord) => ({ id: r.id, app: r.app, environment: r.envir
 
 /**
  * The release endpoints. Without an orchestrator (a service that only gates) releases can still
- * be created and reported on, but actions answer 503.
+ * be created and reported on, but actions answer 503. With `commands` (the safety layer), an
+ * order whose deploy or rollback the whitelist would refuse is refused when it arrives.
  */
-export function releaseRoutes(store: Store, now: () => number, orchestrator?: Orchestrator): RouteSpec[] {
+export function releaseRoutes(store: Store, now: () => number, orchestrator?: Orchestrator, commands?: Pick<CommandGate, 'resolve'>): RouteSpec[] {
   return [
     route({
       method: 'post', path: '/v1/releases', summary: 'Create a release order', tag: 'releases', scope: 'operate', audit: 'release.create',
       body: releaseOrderSchema,
       handler: async ({ body }) => {
+        if (commands && body.driver === 'sluice') {
+          const order = resolveOrder(body);
+          for (const which of ['deploy', 'rollback'] as const) {
+            const resolved = commands.resolve(mainCommand(order.commands[which], order, body.id ?? 'new'));
+            if (!resolved.ok) throw new HttpError(400, 'invalid_input', `body.commands.${which}`, `the command whitelist refuses it: ${resolved.reason}`);
+          }
+        }
         const active = (await store.listReleases({ app: body.app, environment: body.environment, limit: 1000 })).find((r) => !isTerminal(r.state));
         if (active) throw new HttpError(409, 'conflict', 'body.app', `release ${active.id} of ${body.app} in ${body.environment} is still ${active.state}; one active release per app and environment`);
         try {
