@@ -39,7 +39,10 @@ export const contextOseConfig = z.object({
   /** The most recent values learned again after the range is widened. */
   relearnPoints: z.number().int().min(1).default(5000),
   /** Known value range [min, max] (e.g. [0, 100] for a percentage); overrides `warmup`. */
-  range: z.tuple([z.number(), z.number()]).optional(),
+  range: z
+    .tuple([z.number().finite(), z.number().finite()])
+    .refine(([min, max]) => min < max, 'the minimum must be below the maximum')
+    .optional(),
   /** Left semi-contexts with more matched facts than this do not form new contexts. */
   maxLeftFacts: z.number().int().min(1).default(7),
   /** The most contexts that fire as neuron facts into the next step. */

@@ -46,6 +46,24 @@ for (const factory of Object.values(streamingDetectors)) {
       );
     });
 
+    it('is streaming: truncating the series does not change earlier scores', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 5 }), fc.constant(NaN)), { minLength: 2, maxLength: 400 }),
+          fc.nat(),
+          (list, cutSeed) => {
+            const values = Float64Array.from(list);
+            const t = minutes(values.length);
+            const cut = 1 + (cutSeed % (values.length - 1));
+            const whole = scoreSeries(factory.create(), t, values);
+            const prefix = scoreSeries(factory.create(), t.subarray(0, cut), values.subarray(0, cut));
+            expect(Array.from(prefix)).toEqual(Array.from(whole.subarray(0, cut)));
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
     it('gives the same scores after reset() as a fresh detector (no hidden state)', () => {
       const values = noise(800).map((v, i) => v + (i === 600 ? 30 : 0));
       const t = minutes(800);
