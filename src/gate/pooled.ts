@@ -195,6 +195,12 @@ function roughnessOf(v: Float64Array, from: number, to: number): number {
 const CLIP = 3;
 /** Clip of one minute's pooled residual in the shift statistic, in σ: one stray outlier cannot make a shift. */
 const SHIFT_CLIP = 6;
+/**
+ * The unreleased hosts' dispersion scales the released hosts' residuals only beyond this many times
+ * its expected value: estimated from a few hosts it is often 1.3 by chance, and an event that
+ * scatters them (an upstream failure) makes it several times larger.
+ */
+const DISPERSION_SLACK = 1.5;
 
 const directedValue = (x: number, direction: Direction): number => (direction === 'up' ? x : direction === 'down' ? -x : Math.abs(x));
 
@@ -227,7 +233,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
   }
   common[slot] = median + clipped / c;
   // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
-  common[slot + 2] = c === 1 ? 1 : Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)));
+  common[slot + 2] = c === 1 ? 1 : Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)) / DISPERSION_SLACK);
   return true;
 }
 
