@@ -405,12 +405,14 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   let score = 0;
   let scoreDirection: 'up' | 'down' | 'none' = 'none';
   const viewScores: number[] = [];
+  let strongestReason = '';
   const consider = (s: number, d: 'up' | 'down' | 'none', why: string) => {
     viewScores.push(s);
     if (s > 0.5) reasons.push(`${why}: ${s.toFixed(1)}`);
     if (s > score) {
       score = s;
       scoreDirection = d;
+      if (s > 0.5) strongestReason = reasons[reasons.length - 1];
     }
   };
 
@@ -514,6 +516,11 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     reasons.push(`${sparse.away} of ${sparse.present} points away from the usual ${history.usual}, as likely as not before the release (p ${sparse.p.toPrecision(2)}): not judged anomalous`);
   }
   const anomalous = final >= policy.metricThreshold;
+  // The view that decided the score first: people (and the batch's reasons) read the first line.
+  if (strongestReason) {
+    reasons.splice(reasons.indexOf(strongestReason), 1);
+    reasons.unshift(strongestReason);
+  }
   const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
   if (anomalous) verdict.plot = plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter);
   return verdict;
