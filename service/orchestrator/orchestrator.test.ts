@@ -168,6 +168,30 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect((aborted.spec as ReleaseSpec).progress.batches.map((b) => b.state)).toEqual(['observing', 'skipped', 'skipped']);
   });
 
+  it('records the result of a command that was in flight when a person paused, and goes on from it on resume', async () => {
+    const agent = new MemoryAgent();
+    agent.delayMs = 300;
+    const { store, orchestrator } = await rig([], undefined, agent);
+    await createRelease(store, order({ observationMinutes: 1 }), 0);
+    await orchestrator.start();
+    await waitFor(store, 'rel-1', ['deploying']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await orchestrator.act('rel-1', 'pause', 'key-1', 'hold on')).state).toBe('paused');
+    const until = Date.now() + 5000;
+    let spec = (await store.getRelease('rel-1'))!.spec as ReleaseSpec;
+    while (!spec.journal.commands.find((c) => c.key === 'rel-1:b1:deploy')?.result && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+      spec = (await store.getRelease('rel-1'))!.spec as ReleaseSpec;
+    }
+    expect((await store.getRelease('rel-1'))!.state).toBe('paused');
+    expect(spec.journal.commands.find((c) => c.key === 'rel-1:b1:deploy')?.result?.ok).toHaveLength(2);
+    expect(spec.progress.batches[0].state).toBe('deploying');
+    await orchestrator.act('rel-1', 'resume', 'key-1');
+    const done = await waitFor(store, 'rel-1', ['succeeded', 'paused']);
+    expect(done.state).toBe('succeeded');
+    for (const h of done.spec.progress.batches[0].hosts) expect(agent.keys(h)).toEqual(['rel-1:b1:deploy']);
+  });
+
   it('retries hosts that failed, tolerates failures within the policy, and pauses beyond it', async () => {
     const agent = new MemoryAgent();
     // a1 fails once (the retry succeeds); b1 always fails.

@@ -49,6 +49,12 @@ export interface RunnerDeps {
 }
 
 type Mutation = (state: string, spec: ReleaseSpec) => { state: string; spec: ReleaseSpec } | null;
+type CommandResult = NonNullable<JournalEntry['result']>;
+/** A command's result received but not yet written. */
+interface PendingResult {
+  key: string;
+  result: CommandResult;
+}
 
 const BY = 'orchestrator';
 const hostReason = (r: HostResult): string => {
@@ -179,12 +185,12 @@ export class ReleaseRunner {
     }
     const failed = Object.fromEntries(progress.failedHosts.map((h) => [h, progress.message ?? 'preheat failed']));
     if (progress.state === 'failed' && progress.failedHosts.length === 0) for (const h of entry.hosts) failed[h] = progress.message ?? 'preheat failed';
-    await this.recordResult(entry.key, { at: this.now(), ok: entry.hosts.filter((h) => !(h in failed)), failed });
+    const pending = { key: entry.key, result: { at: this.now(), ok: entry.hosts.filter((h) => !(h in failed)), failed } };
     const failedCount = Object.keys(failed).length;
     if (failedCount === 0) {
-      await this.advance('preheating', null, 'deploying', `artifact preheated on ${entry.hosts.length} hosts`, (s) => this.startBatch(s, 1));
+      await this.advanceWith(pending, 'preheating', null, 'deploying', `artifact preheated on ${entry.hosts.length} hosts`, (s) => this.startBatch(s, 1));
     } else {
-      await this.advance('preheating', null, 'paused', `preheat failed on ${failedCount} of ${entry.hosts.length} hosts: ${progress.message ?? Object.keys(failed).slice(0, 5).join(', ')}`, (s) => {
+      await this.advanceWith(pending, 'preheating', null, 'paused', `preheat failed on ${failedCount} of ${entry.hosts.length} hosts: ${progress.message ?? Object.keys(failed).slice(0, 5).join(', ')}`, (s) => {
         s.journal.resume = { state: 'preheating', batch: null };
       });
     }
@@ -213,9 +219,9 @@ export class ReleaseRunner {
     if (failedNow.length > 0 && allFailed.length > tolerated) {
       const reason = `${allFailed.length} hosts failed to deploy (${failedNow.slice(0, 5).map((h) => `${h}: ${done.failed[h]}`).join('; ')}); ${tolerated} tolerated`;
       if (order.agentFailures.onExceed === 'rollback') {
-        await this.advance('deploying', k, 'rolling_back', reason, setFailed);
+        await this.advanceWith(done.pending, 'deploying', k, 'rolling_back', reason, setFailed);
       } else {
-        await this.advance('deploying', k, 'paused', reason, (s) => {
+        await this.advanceWith(done.pending, 'deploying', k, 'paused', reason, (s) => {
           setFailed(s);
           // Approving accepts the failed hosts; the batch is judged from its deploy time on.
           s.journal.resume = { state: 'observing', batch: k };
@@ -224,7 +230,7 @@ export class ReleaseRunner {
       }
       return;
     }
-    await this.advance('deploying', k, 'observing', `batch ${k} deployed on ${batch.hosts.length - failedNow.length} of ${batch.hosts.length} hosts`, (s) => {
+    await this.advanceWith(done.pending, 'deploying', k, 'observing', `batch ${k} deployed on ${batch.hosts.length - failedNow.length} of ${batch.hosts.length} hosts`, (s) => {
       setFailed(s);
       this.startObserving(s, k);
     });
@@ -240,31 +246,49 @@ export class ReleaseRunner {
 
   /**
    * One command with bounded retries for the hosts it failed on: attempt 0 under `baseKey`, retry n
-   * under `baseKey:r<n>`. Returns the hosts still failed after the last attempt, or null when the
-   * release moved on (the caller re-reads).
+   * under `baseKey:r<n>`. Returns the hosts still failed after the last attempt — with the last
+   * result still to record when it was just received (the caller records it in the same write as
+   * the transition it leads to) — or null when there is more to do or the release moved on.
    */
-  private async command(spec: ReleaseSpec, kind: 'deploy' | 'rollback', state: ReleaseState, batch: number | null, hosts: string[], command: CommandSpec, baseKey: string): Promise<{ failed: Record<string, string> } | null> {
+  private async command(spec: ReleaseSpec, kind: 'deploy' | 'rollback', state: ReleaseState, batch: number | null, hosts: string[], command: CommandSpec, baseKey: string): Promise<{ failed: Record<string, string>; pending: PendingResult | null } | null> {
     const entries = spec.journal.commands.filter((c) => c.kind === kind && c.batch === batch);
-    let last = entries.at(-1);
-    if (last?.result) {
-      const failed = Object.keys(last.result.failed);
+    const final = (entry: JournalEntry, result: CommandResult) => {
+      const failed = Object.keys(result.failed);
       // A refusal by the safety layer would be refused again: no retry.
-      const refused = failed.length > 0 && failed.every((h) => last!.result!.failed[h].startsWith('refused'));
-      if (failed.length === 0 || refused || last.attempt >= spec.order.agentFailures.retries) return { failed: last.result.failed };
-      const attempt = entries.length;
+      const refused = failed.length > 0 && failed.every((h) => result.failed[h].startsWith('refused'));
+      return failed.length === 0 || refused || entry.attempt >= spec.order.agentFailures.retries;
+    };
+    let entry = entries.at(-1);
+    if (entry?.result) {
+      if (final(entry, entry.result)) return { failed: entry.result.failed, pending: null };
+      const failed = Object.keys(entry.result.failed);
       await this.sleep(this.deps.options.retryDelayMs);
-      const entry: JournalEntry = { key: `${baseKey}:r${attempt}`, kind, batch, attempt, hosts: failed, sentAt: this.now() };
+      entry = { key: `${baseKey}:r${entries.length}`, kind, batch, attempt: entries.length, hosts: failed, sentAt: this.now() };
       if (!(await this.recordIntent(entry, state, batch))) return null;
-      await this.send(entry, spec, command);
-      return null;
-    }
-    if (!last) {
-      const entry: JournalEntry = { key: baseKey, kind, batch, attempt: 0, hosts, sentAt: this.now() };
+    } else if (!entry) {
+      entry = { key: baseKey, kind, batch, attempt: 0, hosts, sentAt: this.now() };
       if (!(await this.recordIntent(entry, state, batch))) return null;
-      last = entry;
     }
-    await this.send(last, spec, command);
+    const result = await this.send(entry, spec, command);
+    if (final(entry, result)) return { failed: result.failed, pending: { key: entry.key, result } };
+    await this.recordResult(entry.key, result);
     return null;
+  }
+
+  /**
+   * `advance`, also recording a command's result in the same write; when the record moved on
+   * (an operator acted meanwhile), the result is recorded on its own all the same.
+   */
+  private async advanceWith(pending: PendingResult | null, from: ReleaseState, batch: number | null, to: ReleaseState, reason: string, edit?: (spec: ReleaseSpec) => void): Promise<boolean> {
+    const wrote = await this.advance(from, batch, to, reason, (s) => {
+      if (pending) {
+        const entry = s.journal.commands.find((c) => c.key === pending.key);
+        if (entry && !entry.result) entry.result = pending.result;
+      }
+      edit?.(s);
+    });
+    if (!wrote && pending) await this.recordResult(pending.key, pending.result);
+    return wrote;
   }
 
   /** Writes a command's intent while the release is still in `state` at `batch`; false when it moved on. */
@@ -281,7 +305,7 @@ export class ReleaseRunner {
   }
 
   /** Records a command's result once, whatever state the release is in now (the hosts did run it). */
-  private async recordResult(key: string, result: NonNullable<JournalEntry['result']>): Promise<void> {
+  private async recordResult(key: string, result: CommandResult): Promise<void> {
     await this.mutate((state, spec) => {
       const entry = spec.journal.commands.find((c) => c.key === key);
       if (!entry || entry.result) return null;
@@ -290,8 +314,8 @@ export class ReleaseRunner {
     });
   }
 
-  /** Sends a journaled command (through the safety layer) and records its per-host result. */
-  private async send(entry: JournalEntry, spec: ReleaseSpec, command: CommandSpec): Promise<void> {
+  /** Sends a journaled command (through the safety layer) and returns its per-host result (not yet recorded). */
+  private async send(entry: JournalEntry, spec: ReleaseSpec, command: CommandSpec): Promise<CommandResult> {
     const main = mainCommand(command, spec.order, this.id);
     const request = { key: entry.key, hosts: entry.hosts, timeoutMs: spec.order.commands.timeoutSeconds * 1000 };
     let lastError = '';
@@ -322,8 +346,7 @@ export class ReleaseRunner {
           else failed[h] = r ? hostReason(r) : 'no result from the agent';
         }
         await this.confirmInterrupted(entry, spec, ok, failed);
-        await this.recordResult(entry.key, { at: this.now(), ok, failed });
-        return;
+        return { at: this.now(), ok, failed };
       } catch (error) {
         if (this.signal.aborted) throw error;
         lastError = `agent error: ${(error as Error).message}`;
@@ -331,7 +354,7 @@ export class ReleaseRunner {
         await this.sleep(this.deps.options.retryDelayMs);
       }
     }
-    await this.recordResult(entry.key, { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, lastError])) });
+    return { at: this.now(), ok: [], failed: Object.fromEntries(entry.hosts.map((h) => [h, lastError])) };
   }
 
   /**
@@ -469,12 +492,12 @@ export class ReleaseRunner {
     if (!done) return;
     const failed = Object.keys(done.failed);
     if (failed.length > 0) {
-      await this.advance('rolling_back', spec.progress.currentBatch, 'failed', `${failed.length} of ${hosts.length} hosts could not be rolled back (${failed.slice(0, 5).map((h) => `${h}: ${done.failed[h]}`).join('; ')})`, (s) => {
+      await this.advanceWith(done.pending, 'rolling_back', spec.progress.currentBatch, 'failed', `${failed.length} of ${hosts.length} hosts could not be rolled back (${failed.slice(0, 5).map((h) => `${h}: ${done.failed[h]}`).join('; ')})`, (s) => {
         s.progress.failedHosts = [...new Set([...s.progress.failedHosts, ...failed])];
         finish(s);
       });
       return;
     }
-    await this.advance('rolling_back', spec.progress.currentBatch, 'rolled_back', `rolled back ${hosts.length} hosts`, finish);
+    await this.advanceWith(done.pending, 'rolling_back', spec.progress.currentBatch, 'rolled_back', `rolled back ${hosts.length} hosts`, finish);
   }
 }
