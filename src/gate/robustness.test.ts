@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { generateCase, v1Preset, type CaseKind } from '../../datasets/generator/index.js';
+import type { ParsedCase } from '../datasets/case.js';
+import { binomialUpper, evaluate } from './evaluate.js';
+
+const cutIndex = (c: ParsedCase) => Math.ceil((c.release.deployedAt - c.start) / c.step);
+
+/** A generated case of `kind` (an index past the shipped dataset's 600). */
+const generated = (kind: CaseKind, index: number): ParsedCase => generateCase(v1Preset, 20_100 + index, kind);
+
+/** `c` with `change(values, cut)` applied to a copy of the first released host's values of each metric `which` picks (default: latencies). */
+function onFirstReleasedHost(c: ParsedCase, change: (values: Float64Array, cut: number) => void, which = (m: ParsedCase['metrics'][number]) => m.name.endsWith('.rt')): ParsedCase {
+  const cut = cutIndex(c);
+  return {
+    ...c,
+    metrics: c.metrics.map((m) => {
+      if (!which(m)) return m;
+      const values = m.released[0].values.slice();
+      change(values, cut);
+      return { ...m, released: [{ host: m.released[0].host, values }, ...m.released.slice(1)] };
+    }),
+  };
+}
+
+describe('evaluate(case): one stray point is not a release fault', () => {
+  it('a lone slow request (one point at 4× its level) on one released host → PASS', () => {
+    // Cases judged PASS whose first released host has a latency metric with a clean window (no
+    // slow request of its own there: this is about one alone).
+    const cleanMetric = (c: ParsedCase, m: ParsedCase['metrics'][number]) => {
+      if (!m.name.endsWith('.rt')) return false;
+      const sorted = Float64Array.from(m.released[0].values.subarray(cutIndex(c))).sort();
+      return sorted[sorted.length - 1] < 1.3 * sorted[Math.floor(sorted.length / 2)];
+    };
+    const clean = (c: ParsedCase) => c.metrics.some((m) => cleanMetric(c, m));
+    const normal = Array.from({ length: 16 }, (_, i) => generated('normal', i)).filter((c) => clean(c) && evaluate(c).decision === 'PASS');
+    expect(normal.length).toBeGreaterThanOrEqual(3);
+    for (const c of normal.slice(0, 3)) {
+      const spiked = onFirstReleasedHost(c, (v, cut) => {
+        v[cut + 5] = 4 * v[cut + 4];
+      }, (m) => cleanMetric(c, m));
+      expect(evaluate(spiked).decision, c.id).toBe('PASS');
+    }
+  });
+
+  it('the same host at 4× its level over the whole window (a level shift) → FAIL', () => {
+    const c = generated('normal', 0);
+    const shifted = onFirstReleasedHost(c, (v, cut) => {
+      for (let i = cut; i < v.length; i++) v[i] = 4 * v[i];
+    });
+    expect(evaluate(shifted).decision).toBe('FAIL');
+  });
+
+  it('a metric that sits at 0 with one event in the window is not anomalous; twelve events are', () => {
+    const c = generated('normal', 1);
+    const zeros = (one: (cut: number, i: number) => number): ParsedCase => {
+      const cut = cutIndex(c);
+      const metric = c.metrics[0];
+      const hosts = (list: typeof metric.released, released: boolean) =>
+        list.map((h, k) => ({ host: h.host, values: Float64Array.from(h.values, (_, i) => (released && k === 0 && i >= cut ? one(cut, i) : 0)) }));
+      return { ...c, metrics: [{ ...metric, name: 'application.exception.count', category: 'application', direction: 'up', critical: false, released: hosts(metric.released, true), unreleased: hosts(metric.unreleased, false) }], logs: [] };
+    };
+    const single = evaluate(zeros((cut, i) => (i === cut + 3 ? 1 : 0)));
+    expect(single.metrics[0].anomalous).toBe(false);
+    expect(single.decision).toBe('PASS');
+    const many = evaluate(zeros(() => 3));
+    expect(many.metrics[0].anomalous).toBe(true);
+  });
+});
+
+describe('binomialUpper(k, n, p)', () => {
+  it('is P(X ≥ k) for X ~ Binomial(n, p)', () => {
+    expect(binomialUpper(0, 12, 0.1)).toBe(1);
+    expect(binomialUpper(13, 12, 0.1)).toBe(0);
+    expect(binomialUpper(1, 12, 0.1)).toBeCloseTo(1 - 0.9 ** 12, 12);
+    expect(binomialUpper(12, 12, 0.5)).toBeCloseTo(0.5 ** 12, 12);
+    // P(X ≥ 2), n = 3, p = 0.2: 3 · 0.04 · 0.8 + 0.008
+    expect(binomialUpper(2, 3, 0.2)).toBeCloseTo(0.104, 12);
+  });
+});
