@@ -121,6 +121,8 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect(paused.state).toBe('paused');
     expect(paused.spec.progress.pausedReason).toMatch(/batch 1 INCONCLUSIVE.*scripted INCONCLUSIVE/);
     expect(paused.spec.progress.batches[0]).toMatchObject({ state: 'inconclusive', verdict: { decision: 'INCONCLUSIVE' } });
+    // Only the window's last evaluation pauses: the first minute's INCONCLUSIVE kept observing.
+    expect(paused.spec.progress.batches[0].evaluations.map((e) => e.decision)).toEqual(['INCONCLUSIVE', 'INCONCLUSIVE']);
     await expect(orchestrator.act('rel-1', 'pause', 'key-1')).rejects.toThrow(/is paused/);
     const approved = await orchestrator.act('rel-1', 'approve', 'key-1', 'looked at the dashboards');
     expect(approved.state).toBe('deploying');
