@@ -18,7 +18,7 @@ import pg from 'pg';
 import { localFleet } from '../service/adapters/agent/local.js';
 import { postgresStore } from '../service/adapters/store/postgres.js';
 import { sqliteStore } from '../service/adapters/store/sqlite.js';
-import { acceleratedClock } from '../service/fleet/clock.js';
+import { acceleratedClock } from '../service/clock/accelerated.js';
 import { createRelease } from '../service/orchestrator/create.js';
 import { createOrchestrator, isTerminal } from '../service/orchestrator/index.js';
 import { releaseOrderSchema } from '../service/orchestrator/order.js';

@@ -224,7 +224,7 @@ describe('sluice gate against the service\'s own orchestrator', () => {
   let operateKey: string;
   beforeAll(async () => {
     const { MemoryAgent, MemoryP2P, scriptedJudge } = await import('../orchestrator/test/fakes.js');
-    const { acceleratedClock } = await import('../fleet/clock.js');
+    const { acceleratedClock } = await import('../clock/accelerated.js');
     driven = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'sluice-gate-e2e-')), port: 0 }, () => undefined, {
       agent: new MemoryAgent(), p2p: new MemoryP2P(), judge: scriptedJudge(['FAIL']), clock: acceleratedClock({ factor: 1200 }),
       orchestrator: { pollMs: 5000, scanMs: 5000, retryDelayMs: 1000, leaseTtlMs: 60_000 },

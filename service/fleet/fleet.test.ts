@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IngestStore } from '../adapters/metrics/ingest-store.js';
-import { acceleratedClock } from './clock.js';
+import { acceleratedClock } from '../clock/accelerated.js';
 import { SimulatedFleet, VERSION_FILE } from './fleet.js';
 import { spread } from './judge.js';
 import { MinuteStore } from './memory.js';

@@ -15,7 +15,7 @@ import { localP2P } from '../adapters/p2p/local.js';
 import { startService, type RunningService, type ServiceOverrides } from '../main.js';
 import type { ReleaseOrderInput } from '../orchestrator/order.js';
 import type { ReleaseProgress } from '../orchestrator/state.js';
-import { acceleratedClock, type AcceleratedClock } from './clock.js';
+import { acceleratedClock, type AcceleratedClock } from '../clock/accelerated.js';
 import { fleetSafetyConfig } from './commands.js';
 import { SimulatedFleet, type FleetOptions } from './fleet.js';
 import { layoutFleet, type FleetHost } from './hosts.js';

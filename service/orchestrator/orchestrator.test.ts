@@ -8,7 +8,7 @@ import pg from 'pg';
 import { postgresStore } from '../adapters/store/postgres.js';
 import { StoreConflictError, type Store } from '../ports/store.js';
 import { checkPostgres, POSTGRES_URL, shouldRun } from '../test/servers.js';
-import { acceleratedClock } from '../fleet/clock.js';
+import { acceleratedClock } from '../clock/accelerated.js';
 import { createRelease } from './create.js';
 import { createCommandGate } from '../safety/index.js';
 import { ActionError, createOrchestrator, type CommandGuard, type Orchestrator } from './index.js';

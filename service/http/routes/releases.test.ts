@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../auth/api-keys.js';
-import { acceleratedClock } from '../../fleet/clock.js';
+import { acceleratedClock } from '../../clock/accelerated.js';
 import { startService, type RunningService } from '../../main.js';
 import { MemoryAgent, MemoryP2P, scriptedJudge } from '../../orchestrator/test/fakes.js';
 import { killHard, startChildService, type ChildService } from '../../test/child-service.js';

@@ -9,7 +9,7 @@
  *   SLUICE_TEST_COMMAND_MS  real ms each deploy or rollback command takes on a host
  * Prints `listening on <url>` when ready.
  */
-import { acceleratedClock } from '../../fleet/clock.js';
+import { acceleratedClock } from '../../clock/accelerated.js';
 import { localFleet } from '../../adapters/agent/local.js';
 import { localP2P } from '../../adapters/p2p/local.js';
 import { startService } from '../../main.js';
