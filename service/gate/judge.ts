@@ -12,6 +12,7 @@ import type { GateCache } from '../../src/gate/cache.js';
 import { evaluate } from '../../src/gate/evaluate.js';
 import { parsePolicy } from '../../src/gate/policy.js';
 import type { Verdict } from '../../src/gate/verdict.js';
+import type { LogSource } from '../../src/sources/log-source.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
 import type { EvaluationRecord, Store } from '../ports/store.js';
 
@@ -44,9 +45,12 @@ const DAY = 86_400_000;
 /**
  * Resolves metric queries into a case. A metric the source cannot serve becomes all-missing
  * series plus an entry in `sourceErrors` (so the verdict cannot pass); a query whose window is
- * empty or too long throws a SluiceError naming the field (relative to the query).
+ * empty or too long throws a SluiceError naming the field (relative to the query). With a log
+ * source, the case's logs are the query's own events plus the source's signature counts for
+ * every released and unreleased host over the same minutes (history and window); a log source
+ * that fails is a source error too.
  */
-export async function caseFromQueries(q: GateQuery, source: MetricSource, now: number): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
+export async function caseFromQueries(q: GateQuery, source: MetricSource, now: number, logSource?: LogSource): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
   const until = q.until ?? now;
   const start = q.historyFrom ?? q.release.deployedAt - 2 * DAY;
   if (!(until > q.release.deployedAt)) throw new SluiceError('invalid_input', 'until', 'the observation window is empty: until must be after release.deployedAt');
@@ -54,6 +58,16 @@ export async function caseFromQueries(q: GateQuery, source: MetricSource, now: n
   const length = Math.ceil((until - aligned) / q.step);
   if (length > 200_000) throw new SluiceError('invalid_input', 'historyFrom', `the query spans ${length} points; at most 200000`);
   const sourceErrors: string[] = [];
+  const readLogs = async () => {
+    if (!logSource) return [];
+    try {
+      return await logSource.query({ hosts: [...q.hosts.released, ...q.hosts.unreleased], start: aligned, end: aligned + length * q.step, step: q.step });
+    } catch (error) {
+      sourceErrors.push(`logs: ${(error as Error).message}`);
+      return [];
+    }
+  };
+  const logsRead = readLogs();
   const metrics = await Promise.all(
     q.metrics.map(async (m) => {
       const read = async (hosts: string[]) => {
@@ -71,7 +85,7 @@ export async function caseFromQueries(q: GateQuery, source: MetricSource, now: n
     }),
   );
   return {
-    parsed: { id: q.id ?? `eval-${randomUUID()}`, app: q.app, release: { ...q.release }, step: q.step, start: aligned, metrics, logs: q.logs },
+    parsed: { id: q.id ?? `eval-${randomUUID()}`, app: q.app, release: { ...q.release }, step: q.step, start: aligned, metrics, logs: [...q.logs, ...(await logsRead)] },
     sourceErrors,
   };
 }
@@ -80,6 +94,8 @@ export interface JudgeDeps {
   store: Store;
   cache: GateCache;
   now: () => number;
+  /** Where the exception logs of the judged hosts come from (none: only the query's own `logs`). */
+  logs?: LogSource;
 }
 
 export interface JudgedBatch {
@@ -109,6 +125,6 @@ export async function judgeCase(parsed: ParsedCase, policy: Record<string, unkno
 
 /** Resolves queries and judges them: the one call the orchestrator and integrations make. */
 export async function judgeQuery(query: GateQuery, policy: Record<string, unknown>, source: MetricSource, deps: JudgeDeps): Promise<JudgedBatch> {
-  const { parsed, sourceErrors } = await caseFromQueries(query, source, deps.now());
+  const { parsed, sourceErrors } = await caseFromQueries(query, source, deps.now(), deps.logs);
   return judgeCase(parsed, policy, sourceErrors, deps);
 }

@@ -1,2 +1,3 @@
 export * from './metric-source.js';
 export * from './retrying.js';
+export * from './log-source.js';
