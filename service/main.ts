@@ -9,6 +9,8 @@ import { retrying } from '../src/sources/retrying.js';
 import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
 import { IngestStore } from './adapters/metrics/ingest-store.js';
+import { IngestLogs } from './adapters/logs/ingest-logs.js';
+import { logRoutes } from './http/routes/logs.js';
 import { PrometheusSource, prometheusOptionsSchema } from './adapters/metrics/prometheus.js';
 import { postgresStore } from './adapters/store/postgres.js';
 import { sqliteStore } from './adapters/store/sqlite.js';
@@ -91,6 +93,8 @@ export interface RunningService {
   url: string;
   store: Store;
   ingest: IngestStore;
+  /** The built-in log ingest, the orchestrator's log source. */
+  logs: IngestLogs;
   source: MetricSource;
   /** Null when `orchestrator.enabled` is false. */
   orchestrator: Orchestrator | null;
@@ -117,6 +121,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const now = () => clock.now();
   const store = await openStore(config);
   const ingest = new IngestStore(join(resolve(config.dataDir), 'metrics.db'));
+  const logs = new IngestLogs(join(resolve(config.dataDir), 'logs.db'));
   const configuredSource: MetricSource = retrying(
     config.metricSource === 'influxdb' && config.influx ? new InfluxSource(config.influx)
       : config.metricSource === 'prometheus' && config.prometheus ? new PrometheusSource(config.prometheus)
@@ -133,7 +138,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   });
   const safety: CommandGuard = overrides.safety ?? gate;
   const cache = new GateCache(5_000);
-  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now }));
+  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now, logs }));
   const orchestrator = config.orchestrator.enabled
     ? createOrchestrator({
         store, agent, p2p, clock, judge, log, safety, owner: config.orchestrator.owner,
@@ -143,6 +148,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
   const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
+  routes.push(...logRoutes(logs, metrics));
   routes.push(...integrationRoutes({ store, source, now })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
@@ -160,6 +166,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     url: `http://${config.host}:${port}`,
     store,
     ingest,
+    logs,
     source,
     orchestrator,
     clock,
@@ -169,6 +176,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
       if (!overrides.agent) await agent.close();
       await store.close();
       ingest.close();
+      logs.close();
     },
   };
 }
