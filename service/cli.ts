@@ -21,6 +21,36 @@ function usage(): string {
   return `usage: sluice <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'sluice <command> --help' for a command's options.`;
 }
 
+/**
+ * The one line an error thrown by a command prints: `sluice: <message>` (a zod error as its first
+ * issue's path and reason, other errors' text on one line). The stack only with `SLUICE_DEBUG=1`.
+ */
+export function errorReport(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const debug = env.SLUICE_DEBUG === '1';
+  const issues = (error as { issues?: { path?: PropertyKey[]; message?: string }[] } | null)?.issues;
+  let message: string;
+  if (error instanceof Error && error.name === 'ZodError' && Array.isArray(issues) && issues.length > 0) {
+    const [first] = issues;
+    message = `${(first.path ?? []).map(String).join('.') || '(input)'}: ${first.message ?? 'invalid'}`;
+  } else if (error instanceof Error) message = error.message;
+  else message = String(error);
+  const line = `sluice: ${message.replace(/\s*\n\s*/g, ' ').trim() || (error instanceof Error ? error.name : 'error')}`;
+  return debug && error instanceof Error && error.stack ? `${line}\n${error.stack}` : line;
+}
+
+/**
+ * Runs the CLI and never throws: an error from a command is printed as `errorReport` says and
+ * gives exit code 1.
+ */
+export async function runReporting(argv: string[], print: (line: string) => void = (line) => console.error(line)): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (error) {
+    print(errorReport(error));
+    return 1;
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script) and returns the process exit code. */
 export async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -38,13 +68,5 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? `sluice: ${error.message}` : error);
-      process.exitCode = 1;
-    },
-  );
+  process.exitCode = await runReporting(process.argv.slice(2));
 }

@@ -4,6 +4,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { run } = await import('../cli.ts');
-const code = await run(process.argv.slice(2));
-process.exitCode = code;
+try {
+  const { runReporting } = await import('../cli.ts');
+  process.exitCode = await runReporting(process.argv.slice(2));
+} catch (error) {
+  // Only loading the CLI itself can land here (a command's errors are reported by runReporting).
+  console.error(`sluice: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.SLUICE_DEBUG === '1' && error instanceof Error) console.error(error.stack);
+  process.exitCode = 1;
+}
