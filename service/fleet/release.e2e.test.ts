@@ -46,6 +46,16 @@ async function release(order: ReleaseOrderInput, timeoutMs = 90_000): Promise<Re
   }
 }
 
+/** Polls `read` (real time, every 10 ms) until `done` holds or `timeoutMs` passes; returns the last value read. */
+async function eventually<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('a release on the simulated fleet, judged by the real gate', () => {
   it('a good version goes out batch by batch, every batch passes, every host runs it', async () => {
     const view = await release(world.order({ id: 'rel-good', app: 'buy2', version: '2.4.1', previousVersion: '2.4.0' }));
@@ -80,8 +90,10 @@ describe('a release on the simulated fleet, judged by the real gate', () => {
 
     for (const host of first.hosts) {
       expect(world.fleet.versionOnDisk(host)).toBe('2.4.1');
-      // The fleet saw the bad version arrive and leave; the agent ran each command once.
-      expect(world.fleet.history(host).map((c) => c.version)).toEqual(['2.4.1', '2.5.0', '2.4.1']);
+      // The fleet saw the bad version arrive and leave (it reads version files on its next tick,
+      // so the rollback's file may be newer than what it has seen); the agent ran each command once.
+      const seen = await eventually(() => world.fleet.history(host).map((c) => c.version), (versions) => versions.length >= 3);
+      expect(seen).toEqual(['2.4.1', '2.5.0', '2.4.1']);
       const log = await world.agent.commandLog(host);
       expect(log.filter((e) => e.key.startsWith('rel-bad:') && e.status === 'ok').map((e) => `${e.argv[3]} ${e.argv[5]}`)).toEqual(['deploy 2.5.0', 'rollback 2.4.1']);
     }
