@@ -179,25 +179,37 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
 /**
  * How the control aggregate's level is aligned to the treated aggregate's over the history tail:
  * by ratio when both are positive there, else by offset; unchanged when either has no data there.
+ * A sum is first scaled to the released hosts' size (`scale`, the ratio of the groups' summed
+ * levels, or of their host counts): two sums over 20 and 180 hosts differ by a multiple of the
+ * traffic, so an offset fixed before the release would drift with the daily ramp alone.
  */
 interface Alignment {
   mode: 'none' | 'ratio' | 'offset';
   by: number;
+  scale: number;
 }
 
-function alignmentOf(treatedHistory: Float64Array, controlHistory: Float64Array, w: Windows, points: number): Alignment {
+/** The factor that puts a control sum on the released hosts' scale (1 for other aggregations). */
+function sumScale(treated: AggregationPlan, control: AggregationPlan, treatedHosts: number, controlHosts: number): number {
+  if (treated.how !== 'sum' || controlHosts === 0) return 1;
+  if (treated.levels && control.levels && treated.total > 0 && control.total > 0) return treated.total / control.total;
+  return treatedHosts / controlHosts;
+}
+
+function alignmentOf(treatedHistory: Float64Array, controlHistory: Float64Array, w: Windows, points: number, scale: number): Alignment {
   const from = Math.max(0, w.cut - points);
   const t = mean(treatedHistory, from, w.cut);
-  const c = mean(controlHistory, from, w.cut);
-  if (!Number.isFinite(t) || !Number.isFinite(c)) return { mode: 'none', by: 0 };
-  return t > 0 && c > 0 ? { mode: 'ratio', by: t / c } : { mode: 'offset', by: t - c };
+  const c = mean(controlHistory, from, w.cut) * scale;
+  if (!Number.isFinite(t) || !Number.isFinite(c)) return { mode: 'none', by: 0, scale: 1 };
+  return t > 0 && c > 0 ? { mode: 'ratio', by: t / c, scale } : { mode: 'offset', by: t - c, scale };
 }
 
 function align(control: Float64Array, alignment: Alignment): Float64Array {
   if (alignment.mode === 'none') return control;
   const out = new Float64Array(control.length);
-  if (alignment.mode === 'ratio') for (let i = 0; i < control.length; i++) out[i] = control[i] * alignment.by;
-  else for (let i = 0; i < control.length; i++) out[i] = control[i] + alignment.by;
+  const { by, scale } = alignment;
+  if (alignment.mode === 'ratio') for (let i = 0; i < control.length; i++) out[i] = control[i] * scale * by;
+  else for (let i = 0; i < control.length; i++) out[i] = control[i] * scale + by;
   return out;
 }
 
@@ -240,7 +252,7 @@ function metricHistory(metric: ParsedMetric, how: AggregationPlan['how'], w: Win
   const treated = aggregateWith(released, treatedPlan, 0, w.cut);
   const controlPlan = unreleased.length > 0 ? planAggregation(unreleased, how, levels) : null;
   const control = controlPlan ? aggregateWith(unreleased, controlPlan, 0, w.cut) : null;
-  const alignment = control ? alignmentOf(treated, control, w, policy.alignmentPoints) : { mode: 'none' as const, by: 0 };
+  const alignment = control && controlPlan ? alignmentOf(treated, control, w, policy.alignmentPoints, sumScale(treatedPlan, controlPlan, released.length, unreleased.length)) : { mode: 'none' as const, by: 0, scale: 1 };
   const from = Math.max(0, w.cut - policy.alignmentPoints);
   return {
     treatedPlan, controlPlan, treated, control,
@@ -460,7 +472,10 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
       const results = group.detectors.map((d) => runDetector(d, input, detectorKey(metricKey, d, 'comparison'), cache));
       base.views.comparison.push(...results);
       const judged = ok(results);
-      if (judged.length === 0) continue;
+      // `min` means every detector of the group must see the change: with one of them short of data
+      // (auc wants 5 minutes) the group would be a single detector on three or four points, and a
+      // rank test on so few points reaches its extreme on noise alone.
+      if (judged.length === 0 || (group.combine === 'min' && judged.length < results.length)) continue;
       const scores = judged.map((r) => directed(r, direction));
       const s = group.combine === 'min' ? Math.min(...scores) : group.combine === 'max' ? Math.max(...scores) : scores.reduce((a, b) => a + b, 0) / scores.length;
       const up = judged.filter((r) => r.direction === 'up').length;
