@@ -45,9 +45,10 @@ export class IngestLogs implements LogSource {
         count INTEGER NOT NULL, message TEXT, PRIMARY KEY (host, at, signature)) WITHOUT ROWID;
     `);
     this.insert = this.db.prepare('INSERT OR REPLACE INTO log_events (host, at, signature, level, count, message) VALUES (?, ?, ?, ?, ?, ?)');
-    // Buckets by integer division on the row's offset from the query start (at >= start, so never negative).
+    // Buckets by integer division of the row's offset from the query start (at >= start, so never
+    // negative); JS numbers bind as REAL, hence the casts.
     this.selectAll = this.db.prepare(
-      `SELECT (at - $start) / $step AS bucket, signature, level, SUM(count) AS n FROM log_events
+      `SELECT (at - CAST($start AS INTEGER)) / CAST($step AS INTEGER) AS bucket, signature, level, SUM(count) AS n FROM log_events
        WHERE host = $host AND at >= $start AND at < $end GROUP BY bucket, signature, level ORDER BY bucket, signature`,
     ).raw(true);
     this.writeMany = this.db.transaction((events: readonly LogEvent[]) => {
