@@ -64,6 +64,23 @@ export interface EvaluationRecord {
   feedback: { correct: boolean; labels: string[]; kind?: string; note: string | null; at: number; keyId: string | null } | null;
 }
 
+/** Which evaluations `listEvaluations` reads, in which order, with or without their inputs. */
+export interface EvaluationQuery {
+  releaseId?: string;
+  /** Only this batch (of `releaseId` when given). */
+  batch?: number;
+  labeledOnly?: boolean;
+  /** At most this many (default 1000). */
+  limit?: number;
+  /**
+   * `oldest` first (the default: export and replay read the record in order) or `newest` first
+   * (people and integrations want the latest verdict). Ties on `createdAt` break by id.
+   */
+  order?: 'oldest' | 'newest';
+  /** false: `input` comes back null — the inputs are most of a record and summaries do not need them. Default true. */
+  withInput?: boolean;
+}
+
 export interface Store {
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -105,7 +122,12 @@ export interface Store {
   saveEvaluation(evaluation: EvaluationRecord): Promise<void>;
   getEvaluation(id: string): Promise<EvaluationRecord | null>;
   setFeedback(id: string, feedback: NonNullable<EvaluationRecord['feedback']>): Promise<boolean>;
-  listEvaluations(options?: { releaseId?: string; labeledOnly?: boolean; limit?: number }): Promise<EvaluationRecord[]>;
+  listEvaluations(query?: EvaluationQuery): Promise<EvaluationRecord[]>;
+
+  /** The P2P preheat job recorded for an idempotency key, or null; durable, so a restarted service finds its jobs. */
+  getPreheatJob(key: string): Promise<string | null>;
+  /** Records the preheat job started for `key` (replacing an earlier one), at epoch ms `at`. */
+  setPreheatJob(key: string, jobId: string, at: number): Promise<void>;
 }
 
 export class StoreConflictError extends Error {

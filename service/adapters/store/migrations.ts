@@ -43,4 +43,17 @@ export const migrations: Migration[] = [
         WHERE state NOT IN ('succeeded', 'failed', 'aborted', 'rolled_back')`,
     ],
   },
+  {
+    version: 3,
+    name: 'evaluations listed newest first, by batch; preheat jobs by key',
+    statements: [
+      // Both directions scan these; (created_at, id) is the listing's order and tie-break, so
+      // the release index gains id (without it the tie-break sorts every row of the release).
+      `DROP INDEX evaluations_release`,
+      `CREATE INDEX evaluations_release ON evaluations (release_id, created_at, id)`,
+      `CREATE INDEX evaluations_created ON evaluations (created_at, id)`,
+      `CREATE INDEX evaluations_release_batch ON evaluations (release_id, batch, created_at, id)`,
+      `CREATE TABLE preheat_jobs (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+    ],
+  },
 ];

@@ -21,7 +21,13 @@ afterAll(async () => {
   await client.end();
 });
 
-describeStore('PostgreSQL', async () => postgresStore({ connectionString: POSTGRES_URL, schema: freshSchema() }), enabled);
+let contractSchema = '';
+describeStore(
+  'PostgreSQL',
+  async () => postgresStore({ connectionString: POSTGRES_URL, schema: (contractSchema = freshSchema()) }),
+  enabled,
+  async () => postgresStore({ connectionString: POSTGRES_URL, schema: contractSchema }),
+);
 
 describe.runIf(enabled)('postgresStore across processes sharing one database', () => {
   it('two stores migrating at once apply each migration once', async () => {
@@ -29,7 +35,7 @@ describe.runIf(enabled)('postgresStore across processes sharing one database', (
     const a = postgresStore({ connectionString: POSTGRES_URL, schema });
     const b = postgresStore({ connectionString: POSTGRES_URL, schema });
     await Promise.all([a.migrate(), b.migrate()]);
-    expect(await a.migrations()).toEqual([1, 2]);
+    expect(await a.migrations()).toEqual([1, 2, 3]);
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -21,8 +21,8 @@ export interface PostgresOptions {
 export function postgresDriver(options: PostgresOptions): SqlDriver {
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`postgres: schema must be a lower-case SQL identifier, got '${schema}'`);
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
-  if (schema) pool.on('connect', (client) => void client.query(`SET search_path TO ${schema}`));
+  // The search path is a startup parameter of every connection, so no query can run before it is set.
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   let ready: Promise<void> | undefined;
   const ensureSchema = (): Promise<void> => {
     // Two processes creating the schema at once race inside PostgreSQL's catalog even with

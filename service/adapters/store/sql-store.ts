@@ -3,7 +3,7 @@
  * SQL both dialects accept (ON CONFLICT … RETURNING needs SQLite ≥ 3.35; better-sqlite3 12
  * bundles a newer one).
  */
-import type { ApiKeyRecord, AuditEntry, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
+import type { ApiKeyRecord, AuditEntry, EvaluationQuery, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
 import { migrations } from './migrations.js';
 import type { SqlDriver, SqlRow } from './sql-driver.js';
@@ -251,16 +251,35 @@ export class SqlStore implements Store {
     return rows.length === 1;
   }
 
-  async listEvaluations(options: { releaseId?: string; labeledOnly?: boolean; limit?: number } = {}): Promise<EvaluationRecord[]> {
+  async listEvaluations(query: EvaluationQuery = {}): Promise<EvaluationRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (options.releaseId !== undefined) {
-      params.push(options.releaseId);
+    if (query.releaseId !== undefined) {
+      params.push(query.releaseId);
       where.push(`release_id = $${params.length}`);
     }
-    if (options.labeledOnly) where.push('feedback IS NOT NULL');
-    params.push(options.limit ?? 1000);
-    const sql = `SELECT * FROM evaluations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`;
+    if (query.batch !== undefined) {
+      params.push(query.batch);
+      where.push(`batch = $${params.length}`);
+    }
+    if (query.labeledOnly) where.push('feedback IS NOT NULL');
+    params.push(query.limit ?? 1000);
+    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
+    // Without inputs the rows stay small: a release's evaluations carry every host's series.
+    const columns = query.withInput === false ? 'id, release_id, batch, created_at, decision, score, NULL AS input, verdict, feedback' : '*';
+    const sql = `SELECT ${columns} FROM evaluations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`;
     return (await this.driver.query(sql, params)).map(toEvaluation);
+  }
+
+  async getPreheatJob(key: string): Promise<string | null> {
+    const rows = await this.driver.query('SELECT job_id FROM preheat_jobs WHERE key = $1', [key]);
+    return rows[0] ? String(rows[0].job_id) : null;
+  }
+
+  async setPreheatJob(key: string, jobId: string, at: number): Promise<void> {
+    await this.driver.query(
+      'INSERT INTO preheat_jobs (key, job_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, created_at = excluded.created_at',
+      [key, jobId, at],
+    );
   }
 }

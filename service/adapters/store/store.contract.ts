@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
 
-export function describeStore(name: string, make: () => Promise<Store>, enabled = true): void {
+/**
+ * `reopen`, when given, opens the same database again (a restart): durable state must be there.
+ */
+export function describeStore(name: string, make: () => Promise<Store>, enabled = true, reopen?: () => Promise<Store>): void {
   describe.runIf(enabled)(`Store contract: ${name}`, () => {
     let store: Store;
     beforeAll(async () => {
@@ -23,7 +26,7 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
     it('migrate() is idempotent and records each version once', async () => {
       await store.migrate();
       await store.migrate();
-      expect(await store.migrations()).toEqual([1, 2]);
+      expect(await store.migrations()).toEqual([1, 2, 3]);
     });
 
     it('api keys: create, find by hash, update status and rotate, refuse a duplicate id', async () => {
@@ -112,6 +115,45 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
       expect(await store.setFeedback('nope', { correct: true, labels: [], note: null, at: 1, keyId: null })).toBe(false);
       expect((await store.listEvaluations({ labeledOnly: true })).map((e) => e.id)).toEqual(['ev2']);
       expect((await store.listEvaluations({ releaseId: 'r1' })).map((e) => e.id)).toEqual(['ev1']);
+    });
+
+    it('evaluations: listed oldest or newest first (ties by id), by release and batch, with or without inputs', async () => {
+      const at = [500, 700, 600, 700, 800];
+      for (const [i, createdAt] of at.entries()) {
+        await store.saveEvaluation({ id: `ord-${i}`, releaseId: 'ordered', batch: i < 3 ? 1 : 2, createdAt, decision: i === 4 ? 'FAIL' : 'PASS', score: i, input: { n: i }, verdict: { decision: i === 4 ? 'FAIL' : 'PASS', reasons: [`r${i}`] }, feedback: null });
+      }
+      const ids = async (query: Parameters<Store['listEvaluations']>[0]) => (await store.listEvaluations(query)).map((e) => e.id);
+      expect(await ids({ releaseId: 'ordered' })).toEqual(['ord-0', 'ord-2', 'ord-1', 'ord-3', 'ord-4']);
+      expect(await ids({ releaseId: 'ordered', order: 'oldest' })).toEqual(['ord-0', 'ord-2', 'ord-1', 'ord-3', 'ord-4']);
+      expect(await ids({ releaseId: 'ordered', order: 'newest' })).toEqual(['ord-4', 'ord-3', 'ord-1', 'ord-2', 'ord-0']);
+      expect(await ids({ releaseId: 'ordered', order: 'newest', limit: 2 })).toEqual(['ord-4', 'ord-3']);
+      expect(await ids({ releaseId: 'ordered', batch: 1, order: 'newest', limit: 1 })).toEqual(['ord-1']);
+      expect(await ids({ releaseId: 'ordered', batch: 2 })).toEqual(['ord-3', 'ord-4']);
+      expect(await ids({ releaseId: 'ordered', batch: 3 })).toEqual([]);
+      expect(await ids({ releaseId: 'nothing-here', order: 'newest' })).toEqual([]);
+      // Across releases the newest come first too (ev1…ev2 of the test above are older).
+      expect((await ids({ order: 'newest', limit: 3 }))).toEqual(['ord-4', 'ord-3', 'ord-1']);
+
+      const [latest] = await store.listEvaluations({ releaseId: 'ordered', order: 'newest', limit: 1, withInput: false });
+      expect(latest).toEqual({ id: 'ord-4', releaseId: 'ordered', batch: 2, createdAt: 800, decision: 'FAIL', score: 4, input: null, verdict: { decision: 'FAIL', reasons: ['r4'] }, feedback: null });
+      const [full] = await store.listEvaluations({ releaseId: 'ordered', order: 'newest', limit: 1, withInput: true });
+      expect(full.input).toEqual({ n: 4 });
+    });
+
+    it('preheat jobs: recorded by key, replaced by a later job, null for an unknown key, kept across a reopen', async () => {
+      expect(await store.getPreheatJob('rel-1:preheat')).toBeNull();
+      await store.setPreheatJob('rel-1:preheat', '41', 1000);
+      await store.setPreheatJob('rel-2:preheat', 'job-b', 1000);
+      expect(await store.getPreheatJob('rel-1:preheat')).toBe('41');
+      await store.setPreheatJob('rel-1:preheat', '42', 2000);
+      expect(await store.getPreheatJob('rel-1:preheat')).toBe('42');
+      expect(await store.getPreheatJob('rel-2:preheat')).toBe('job-b');
+      if (reopen) {
+        await store.close();
+        store = await reopen();
+        await store.migrate();
+        expect(await store.getPreheatJob('rel-1:preheat')).toBe('42');
+      }
     });
   });
 }
