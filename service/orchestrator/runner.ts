@@ -461,7 +461,7 @@ export class ReleaseRunner {
       until,
       hosts: { released, unreleased },
       metrics: spec.order.metrics,
-      logs: [],
+      logs: [], // the judge reads the judged hosts' exception logs over history and window from its log source
     };
     let lastError = '';
     for (let attempt = 0; attempt < this.deps.options.callAttempts; attempt++) {
