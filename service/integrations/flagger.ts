@@ -64,12 +64,10 @@ export interface FlaggerAnswer {
   verdict: VerdictSummary | null;
 }
 
-/** Largest number of evaluations read to find a release's latest (the store lists oldest first). */
-const SCAN = 100_000;
-
+/** A release's latest evaluation (one indexed row, without its inputs), or null. */
 async function latestOf(store: Store, releaseId: string): Promise<EvaluationRecord | null> {
-  const records = await store.listEvaluations({ releaseId, limit: SCAN });
-  return records.at(-1) ?? null;
+  const [latest] = await store.listEvaluations({ releaseId, order: 'newest', limit: 1, withInput: false });
+  return latest ?? null;
 }
 
 function summaryOf(record: EvaluationRecord, reportUrl: (id: string) => string): VerdictSummary {

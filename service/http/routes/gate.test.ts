@@ -117,3 +117,26 @@ describe('feedback and export', () => {
     expect(listed.body.evaluations.map((e: { id: string }) => e.id)).toContain(evaluation.body.id);
   });
 });
+
+describe('GET /v1/evaluations', () => {
+  it('lists newest first by default, oldest first on request, by release and batch, without inputs', async () => {
+    const base = { releaseId: 'list-order', decision: 'PASS', score: 1, input: { metrics: [{ name: 'cpu' }] }, verdict: { decision: 'PASS' }, feedback: null };
+    for (const [id, batch, createdAt] of [['lo-1', 1, 1_000], ['lo-2', 1, 2_000], ['lo-3', 2, 3_000]] as const) {
+      await service.store.saveEvaluation({ ...base, id, batch, createdAt });
+    }
+    const ids = async (query: string) => {
+      const r = await call('GET', `/v1/evaluations?release=list-order${query}`, readKey);
+      expect(r.status).toBe(200);
+      return r.body.evaluations.map((e: { id: string }) => e.id);
+    };
+    expect(await ids('')).toEqual(['lo-3', 'lo-2', 'lo-1']);
+    expect(await ids('&order=newest&limit=1')).toEqual(['lo-3']);
+    expect(await ids('&order=oldest')).toEqual(['lo-1', 'lo-2', 'lo-3']);
+    expect(await ids('&batch=1')).toEqual(['lo-2', 'lo-1']);
+    const summary = (await call('GET', '/v1/evaluations?release=list-order&limit=1', readKey)).body.evaluations[0];
+    expect(summary).toEqual({ id: 'lo-3', releaseId: 'list-order', batch: 2, createdAt: 3_000, decision: 'PASS', score: 1, feedback: null, report: '/v1/evaluations/lo-3' });
+    const bad = await call('GET', '/v1/evaluations?order=sideways', readKey);
+    expect(bad).toMatchObject({ status: 400, body: { field: 'query.order' } });
+    expect((await call('GET', '/v1/evaluations?batch=first', readKey)).body.field).toBe('query.batch');
+  });
+});

@@ -95,10 +95,16 @@ export function gateRoutes({ store, source, now, reportBase = '' }: GateRouteDep
       },
     }),
     route({
-      method: 'get', path: '/v1/evaluations', summary: 'List evaluations (summaries), by release or labeled only', tag: 'gate', scope: 'read',
-      query: z.object({ release: z.string().optional(), labeled: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      method: 'get', path: '/v1/evaluations', summary: 'List evaluations (summaries, newest first unless order=oldest), by release and batch or labeled only', tag: 'gate', scope: 'read',
+      query: z.object({
+        release: z.string().optional(),
+        batch: z.coerce.number().int().min(0).optional(),
+        labeled: z.enum(['true', 'false']).optional(),
+        order: z.enum(['newest', 'oldest']).default('newest'),
+        limit: z.coerce.number().int().min(1).max(1000).optional(),
+      }),
       handler: async ({ query }) => {
-        const records = await store.listEvaluations({ releaseId: query.release, labeledOnly: query.labeled === 'true', limit: query.limit });
+        const records = await store.listEvaluations({ releaseId: query.release, batch: query.batch, labeledOnly: query.labeled === 'true', limit: query.limit, order: query.order, withInput: false });
         return { body: { evaluations: records.map((r) => ({ id: r.id, releaseId: r.releaseId, batch: r.batch, createdAt: r.createdAt, decision: r.decision, score: r.score, feedback: r.feedback, report: reportUrl(r.id) })) } };
       },
     }),
