@@ -29,7 +29,7 @@ frame(`Release ${id}`, async (main) => {
 
 async function load(main, message) {
   const release = await api(`/v1/releases/${encodeURIComponent(id)}`);
-  const { evaluations } = await api(`/v1/evaluations?release=${encodeURIComponent(id)}`);
+  const { evaluations } = await api(`/v1/evaluations?release=${encodeURIComponent(id)}&order=oldest`);
   render(main, release, evaluations, message);
   shownRevision = release.revision;
   schedule(main, release);

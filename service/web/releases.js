@@ -13,11 +13,11 @@ frame('Releases', async (main) => {
   const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
   const [{ releases }, { evaluations }] = await Promise.all([
     api(`/v1/releases${query.toString() ? `?${query}` : ''}`),
-    api('/v1/evaluations?limit=1000'),
+    api(`/v1/evaluations?order=newest&limit=${RECENT}`),
   ]);
-  // The API lists oldest first; the page shows the latest evaluations, newest first, including
+  // The latest evaluations, newest first (as the API lists them), including
   // those made without a release order (inline cases, the demo).
-  const latest = evaluations.slice(-RECENT).reverse();
+  const latest = evaluations;
 
   const app = el('input', { type: 'text', name: 'app', value: filter.app, placeholder: 'any app', size: 14 });
   const environment = el('select', { name: 'environment' }, environments.map((e) => el('option', { value: e, selected: e === filter.environment }, e || 'any environment')));
