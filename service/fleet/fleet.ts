@@ -10,14 +10,16 @@
  * Every reported minute lands in the fleet's memory (`source`, a MetricSource the orchestrator's
  * judge reads) and is mirrored into a sink — the service's ingest store — in small chunks off the
  * critical path, so the ingest holds the same numbers without two days of history blocking the
- * start. Logs stay here and are served by `logsFor` (the ingest holds numbers only; the gate
- * query carries logs itself).
+ * start. Exception logs go to a log sink — the service's log ingest, which the gate reads them
+ * from like any deployment's — the history in one write when the fleet starts, then every
+ * minute as it is reported; `logsFor` serves them from memory for tests.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CaseLog } from '../../src/datasets/case.js';
 import { DEPLOYED_VERSION_FILE } from '../adapters/agent/local.js';
+import type { LogEvent } from '../adapters/logs/ingest-logs.js';
 import type { IngestPoint } from '../adapters/metrics/ingest-store.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
 import type { Clock } from '../ports/clock.js';
@@ -76,11 +78,22 @@ export class SimulatedFleet {
   private liveMirrored = 0;
   private mirroring: Promise<void> | null = null;
   private halted = false;
+  /** Logged events not yet handed to the log sink. */
+  private pendingLogs: LogEvent[] = [];
   /** Why mirroring stopped, if the sink failed. */
   mirrorError: Error | null = null;
 
-  /** `sink`: where reported points are mirrored (the service's ingest); none keeps them in memory only. */
-  constructor(hosts: readonly FleetHost[], private readonly clock: FleetClock, private readonly sink: ((points: IngestPoint[]) => void) | null, options: FleetOptions) {
+  /**
+   * `sink`: where reported points are mirrored (the service's ingest); none keeps them in memory
+   * only. `logSink`: where logged events go from `start` on (the service's log ingest).
+   */
+  constructor(
+    hosts: readonly FleetHost[],
+    private readonly clock: FleetClock,
+    private readonly sink: ((points: IngestPoint[]) => void) | null,
+    options: FleetOptions,
+    private readonly logSink: ((events: LogEvent[]) => void) | null = null,
+  ) {
     this.options = fleetOptionsSchema.parse(options);
     this.hosts = hosts;
     if (new Set(hosts.map((h) => h.name)).size !== hosts.length) throw new Error('fleet: host names must be unique');
@@ -139,6 +152,7 @@ export class SimulatedFleet {
     this.halted = false;
     this.timer = setInterval(() => this.catchUp(), this.options.tickMs);
     this.timer.unref();
+    this.flushLogs();
   }
 
   /** Stops reporting and mirroring (call before closing the sink). */
@@ -248,12 +262,32 @@ export class SimulatedFleet {
         const effect = this.effects.get(this.versionAt(host.name, t)) ?? null;
         memory.put(this.metricNames, host.name, slot, sampleMetrics(host, t, effect, this.options.seed));
         const logs = this.timelines.get(host.name)!.logs;
-        for (const event of sampleLogs(host, t, effect, this.options.seed)) logs.push(event);
+        for (const event of sampleLogs(host, t, effect, this.options.seed)) {
+          logs.push(event);
+          this.pendingLogs.push({ host: event.host, at: event.t, signature: event.signature, level: effect && event.signature === effect.fatal ? 'fatal' : 'error', count: event.count });
+        }
       }
       memory.commit(slot);
     }
+    this.flushLogs();
     if (last >= first) this.mirror();
     return Math.max(0, last - first + 1) * this.hosts.length * this.metricNames.length;
+  }
+
+  /**
+   * Hands the events logged since the last call to the log sink, once the fleet has started (the
+   * service's log ingest exists by then). Synchronous, so a minute's logs are readable as soon as
+   * the minute is reported.
+   */
+  private flushLogs(): void {
+    if (!this.logSink || !this.timer || this.mirrorError || this.pendingLogs.length === 0) return;
+    const events = this.pendingLogs;
+    this.pendingLogs = [];
+    try {
+      this.logSink(events);
+    } catch (error) {
+      this.mirrorError = error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   /**
