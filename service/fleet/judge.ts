@@ -1,10 +1,9 @@
 /**
  * The orchestrator's judge over the simulated fleet: the real gate (`judgeQuery`, recorded like
- * every evaluation) reading the fleet's metrics, with two additions the orchestrator's query
- * leaves to the caller:
+ * every evaluation) reading the fleet's metrics, and its exception logs from the service's log
+ * ingest (where the fleet writes them, as any deployment's hosts would), with what the
+ * orchestrator's query leaves to the caller:
  *
- * - logs: the orchestrator sends no log events (`logs: []`); the fleet's exception logs of the
- *   judged hosts, from `logsBeforeMs` before the deployment to the end of the window, go in;
  * - bounded cost: every evaluation is recorded with all its series, so a 200-host fleet judged
  *   every minute would write tens of megabytes a minute. At most `maxHostsPerSide` released and
  *   as many unreleased hosts are judged, picked evenly along each list (every batch and
@@ -22,8 +21,6 @@ import type { SimulatedFleet } from './fleet.js';
 export interface FleetJudgeOptions {
   /** Most hosts judged on each side (released, unreleased); default 40. */
   maxHostsPerSide?: number;
-  /** How far before the deployment the logs reach, ms; default two hours. */
-  logsBeforeMs?: number;
 }
 
 /** `count` hosts spread evenly along `hosts` (all of them when there are no more). */
@@ -35,18 +32,11 @@ export function spread(hosts: readonly string[], count: number): string[] {
 /** A judge for `createOrchestrator` / `startService` overrides; `deps` is read at each call (the store exists once the service runs). */
 export function fleetJudge(fleet: SimulatedFleet, deps: () => JudgeDeps, options: FleetJudgeOptions = {}): Judge {
   const max = options.maxHostsPerSide ?? 40;
-  const before = options.logsBeforeMs ?? 2 * 3_600_000;
   return async (query, policy) => {
     const perSide = query.hosts.unreleased.length > 0 ? Math.min(max, query.hosts.released.length, query.hosts.unreleased.length) : max;
     const released = spread(query.hosts.released, perSide);
     const unreleased = spread(query.hosts.unreleased, perSide);
-    const judgeDeps = deps();
-    const until = query.until ?? judgeDeps.now();
-    const full: GateQuery = {
-      ...query,
-      hosts: { released, unreleased },
-      logs: [...query.logs, ...fleet.logsFor([...released, ...unreleased], query.release.deployedAt - before, until)],
-    };
-    return judgeQuery(full, policy, fleet.source, judgeDeps);
+    const full: GateQuery = { ...query, hosts: { released, unreleased } };
+    return judgeQuery(full, policy, fleet.source, deps());
   };
 }

@@ -61,11 +61,11 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
   let service: RunningService | null = null;
   const fleet = new SimulatedFleet(hosts, clock, (points) => void service?.ingest.write(points), {
     root, initialVersion: options.initialVersion, badVersions: options.badVersions ?? {},
-  });
+  }, (events) => void service?.logs.write(events));
   const cache = new GateCache(5_000);
   const judge = fleetJudge(fleet, () => {
     if (!service) throw new Error('the service is not running yet');
-    return { store: service.store, cache, now: () => clock.now() };
+    return { store: service.store, cache, now: () => clock.now(), logs: service.logs };
   }, { maxHostsPerSide: options.maxHostsPerSide });
   fleet.init();
   service = await startService({ dataDir, port: options.port ?? 0, safety: fleetSafetyConfig }, options.log, {
