@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { SluiceError } from '../src/core/errors.js';
 import { retrying } from '../src/sources/retrying.js';
 import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
@@ -23,11 +24,10 @@ import { ingestRoutes } from './http/routes/ingest.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { releaseRoutes } from './http/routes/releases.js';
 import { GateCache } from '../src/gate/cache.js';
-import { localFleet } from './adapters/agent/local.js';
-import { localP2P } from './adapters/p2p/local.js';
+import { agentConfigSchema, createAgent } from './compose/agent.js';
+import { createConfiguredP2P, p2pConfigSchema } from './compose/p2p.js';
 import { judgeQuery } from './gate/judge.js';
 import { createOrchestrator, type CommandGuard, type Judge, type Orchestrator } from './orchestrator/index.js';
-import { noAgent, noP2P } from './orchestrator/unconfigured.js';
 import type { Agent } from './ports/agent.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { P2P } from './ports/p2p.js';
@@ -49,16 +49,18 @@ export const serviceConfigSchema = z.object({
   /** Prometheus HTTP API: `{ url, hostLabel?, metrics?, queries?, bearerToken?, … }` (see adapters/metrics/prometheus.ts). */
   prometheus: prometheusOptionsSchema.optional(),
   rateLimit: z.object({ ratePerSecond: z.number().positive(), burst: z.number().int().positive() }).default({ ratePerSecond: 200, burst: 400 }),
-  /** The command channel to hosts: none (commands fail as unreachable) or the local-process fleet. */
-  agent: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('none') }),
-    z.object({ kind: z.literal('local'), root: z.string().optional(), hosts: z.array(z.string().min(1)).min(1) }),
-  ]).default({ kind: 'none' }),
-  /** Artifact preheat: none (succeeds at once) or local (into the local fleet's host folders). */
-  p2p: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('none') }),
-    z.object({ kind: z.literal('local'), root: z.string().optional() }),
-  ]).default({ kind: 'none' }),
+  /**
+   * The command channel to hosts: `none` (commands fail as unreachable), `local` (the local-process
+   * fleet), `ssh` or `http` (the signed HTTP agent protocol); see compose/agent.ts. Keys and
+   * secrets are read from the files (or environment variable) the options name.
+   */
+  agent: agentConfigSchema.default({ kind: 'none' }),
+  /**
+   * Artifact preheat: `none` (succeeds at once), `local` (into the local fleet's host folders),
+   * `direct-http` (hosts download through the agent) or `dragonfly` (its manager's preheat jobs;
+   * token from `tokenFile` or `tokenEnv`); see compose/p2p.ts. Jobs are recorded in the store.
+   */
+  p2p: p2pConfigSchema.default({ kind: 'none' }),
   /**
    * Command safety: the whitelist mapping main commands (`deploy`, `rollback`) to real argv,
    * interception rules and per-key limits. Default: `deploy` and `rollback` programs on the hosts' PATH.
@@ -98,6 +100,9 @@ export interface RunningService {
   source: MetricSource;
   /** Null when `orchestrator.enabled` is false. */
   orchestrator: Orchestrator | null;
+  /** The command channel and artifact preheat in use (configured or overridden). */
+  agent: Agent;
+  p2p: P2P;
   clock: Clock;
   close(): Promise<void>;
 }
@@ -116,10 +121,31 @@ export async function openStore(config: Pick<z.output<typeof serviceConfigSchema
  * and HTTP. `overrides` replace the configured clock, agent, P2P, source, judge or safety layer.
  */
 export async function startService(input: ServiceConfig, log: (line: string) => void = () => undefined, overrides: ServiceOverrides = {}): Promise<RunningService> {
-  const config = serviceConfigSchema.parse(input);
+  const parsed = serviceConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SluiceError('invalid_config', issue.path.map(String).join('.'), issue.message);
+  }
+  const config = parsed.data;
   const clock = overrides.clock ?? systemClock;
   const now = () => clock.now();
-  const store = await openStore(config);
+  // Built before the store opens: a bad agent config fails without leaving anything open.
+  const agent = overrides.agent ?? createAgent(config.agent, config.dataDir);
+  let store: Store;
+  let p2p: P2P;
+  try {
+    store = await openStore(config);
+  } catch (error) {
+    if (!overrides.agent) await agent.close();
+    throw error;
+  }
+  try {
+    p2p = overrides.p2p ?? createConfiguredP2P(config.p2p, { agent, store, clock, dataDir: config.dataDir });
+  } catch (error) {
+    if (!overrides.agent) await agent.close();
+    await store.close();
+    throw error;
+  }
   const ingest = new IngestStore(join(resolve(config.dataDir), 'metrics.db'));
   const logs = new IngestLogs(join(resolve(config.dataDir), 'logs.db'));
   const configuredSource: MetricSource = retrying(
@@ -129,9 +155,6 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     { attempts: 3, timeoutMs: 10_000 },
   );
   const source = overrides.source ?? configuredSource;
-  const fleetRoot = (root: string | undefined) => resolve(root ?? join(config.dataDir, 'fleet'));
-  const agent = overrides.agent ?? (config.agent.kind === 'local' ? localFleet({ root: fleetRoot(config.agent.root), hosts: config.agent.hosts }) : noAgent);
-  const p2p = overrides.p2p ?? (config.p2p.kind === 'local' ? localP2P({ root: fleetRoot(config.p2p.root) }) : noP2P);
   const gate = createCommandGate({
     agent, clock, audit: (entry) => store.appendAudit(entry),
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
@@ -169,6 +192,8 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     logs,
     source,
     orchestrator,
+    agent,
+    p2p,
     clock,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));

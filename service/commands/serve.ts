@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SluiceError } from '../../src/core/errors.js';
 import { createKey } from '../auth/api-keys.js';
 import { prometheusOptionsSchema } from '../adapters/metrics/prometheus.js';
 import { serviceConfigSchema, startService } from '../main.js';
@@ -20,10 +21,28 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
   --prometheus  read metrics from Prometheus: its URL, or a JSON file of options ({ "url", "hostLabel", "metrics",
              "queries", "bearerToken", … }; see service/adapters/metrics/prometheus.ts)
   --config   a JSON file for the release orchestrator: { "agent", "p2p", "safety", "orchestrator" }
-             (agent { "kind": "local", "hosts": [...] }, p2p { "kind": "local" }, the command whitelist; see service/main.ts)`;
+             agent: { "kind": "none" | "local" | "ssh" | "http", … }  (service/compose/agent.ts)
+             p2p:   { "kind": "none" | "local" | "direct-http" | "dragonfly", … }  (service/compose/p2p.ts)
+             safety: the command whitelist; orchestrator: lease and poll settings (service/main.ts).
+             Keys, secrets and tokens are read from the files (or environment variables) it names.`;
 
 // What --config may set: the parts of the service config that are too nested for flags.
 const fileConfigSchema = serviceConfigSchema.pick({ agent: true, p2p: true, safety: true, orchestrator: true }).partial().strict();
+
+/** A JSON file's contents; a missing or malformed file is an error naming the option and the file. */
+function readJson(file: string, option: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${option} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${option} ${file}: not JSON (${(error as Error).message})`);
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['help'], values: ['port', 'host', 'data', 'store', 'postgres-schema', 'influx', 'prometheus', 'config'] });
@@ -37,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   if (influx && !influxMatch) throw new Error(`--influx must be host:port/database, got '${influx}'`);
   const prometheusArg = optionString(args, 'prometheus');
   // A file keeps a token off the command line; a bare URL is enough for an open server.
-  const prometheusInput: unknown = prometheusArg === undefined ? undefined : /^https?:\/\//.test(prometheusArg) ? { url: prometheusArg } : JSON.parse(readFileSync(prometheusArg, 'utf8'));
+  const prometheusInput: unknown = prometheusArg === undefined ? undefined : /^https?:\/\//.test(prometheusArg) ? { url: prometheusArg } : readJson(prometheusArg, '--prometheus');
   const prometheusParsed = prometheusInput === undefined ? undefined : prometheusOptionsSchema.safeParse(prometheusInput);
   if (prometheusParsed && !prometheusParsed.success) {
     const issue = prometheusParsed.error.issues[0];
@@ -45,12 +64,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const prometheus = prometheusParsed?.data;
   const configArg = optionString(args, 'config');
-  const fileConfig = configArg === undefined ? undefined : fileConfigSchema.safeParse(JSON.parse(readFileSync(configArg, 'utf8')));
+  const fileConfig = configArg === undefined ? undefined : fileConfigSchema.safeParse(readJson(configArg, '--config'));
   if (fileConfig && !fileConfig.success) {
     const issue = fileConfig.error.issues[0];
     throw new Error(`--config ${configArg}: ${issue.path.join('.') || '(file)'}: ${issue.message}`);
   }
-  const service = await startService(
+  const start = startService(
     {
       dataDir,
       port: Number(optionString(args, 'port') ?? process.env.PORT ?? 8080),
@@ -64,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     },
     (line) => console.log(line),
   );
+  // An agent or P2P setting the file gave is named with the file it came from.
+  const service = await start.catch((error: unknown) => {
+    if (configArg !== undefined && error instanceof SluiceError && /^(agent|p2p|safety|orchestrator)\b/.test(error.path)) throw new Error(`--config ${configArg}: ${error.message}`);
+    throw error;
+  });
   if ((await service.store.listApiKeys()).length === 0) {
     const keyFile = join(dataDir, 'admin.key');
     const issued = await createKey(service.store, 'bootstrap admin', ['admin'], Date.now());
@@ -71,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     await service.store.appendAudit({ at: Date.now(), keyId: null, action: 'key.create', target: `key:${issued.record.id}`, result: 'ok', detail: 'bootstrap admin key' });
     console.log(`sluice: created the first admin key (${issued.record.prefix}); it is in ${keyFile}`);
   }
-  console.log(`sluice: listening on ${service.url} (data in ${dataDir})`);
+  console.log(`sluice: listening on ${service.url} (data in ${dataDir}; agent ${service.agent.name}, p2p ${service.p2p.name})`);
   const stop = async () => {
     await service.close();
     process.exit(0);
