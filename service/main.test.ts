@@ -113,7 +113,7 @@ describe('startService(config) with each P2P kind', () => {
     const again = await second.p2p.preheat('rel-9:preheat', artifact, ['web-1']);
     expect(again.jobId).toBe(started.jobId);
     expect(manager.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
-    expect(await second.store.getPreheatJob('rel-9:preheat')).toBe(started.jobId);
+    expect(await second.store.getPreheatJob('dragonfly:rel-9:preheat')).toBe(started.jobId);
     await second.close();
   });
 });

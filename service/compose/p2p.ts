@@ -28,11 +28,14 @@ export const p2pConfigSchema = z.discriminatedUnion('kind', [
 ]);
 export type P2PConfig = z.output<typeof p2pConfigSchema>;
 
-/** Preheat jobs by key in the store (durable, shared by replicas). */
-export function storeJobStore(store: Store, clock: Clock): PreheatJobStore {
+/**
+ * Preheat jobs by key in the store (durable, shared by replicas), under `<kind>:` so a service
+ * reconfigured from one P2P system to another never asks one for the other's job.
+ */
+export function storeJobStore(store: Store, clock: Clock, kind: string): PreheatJobStore {
   return {
-    get: async (key) => (await store.getPreheatJob(key)) ?? undefined,
-    set: (key, jobId) => store.setPreheatJob(key, jobId, clock.now()),
+    get: async (key) => (await store.getPreheatJob(`${kind}:${key}`)) ?? undefined,
+    set: (key, jobId) => store.setPreheatJob(`${kind}:${key}`, jobId, clock.now()),
   };
 }
 
@@ -57,7 +60,7 @@ export function createConfiguredP2P(config: P2PConfig, context: P2PContext): P2P
     input = token === undefined ? rest : { ...rest, token };
   }
   try {
-    return createP2P(input, { agent: context.agent === noAgent ? undefined : context.agent, jobs: storeJobStore(context.store, context.clock), clock: context.clock });
+    return createP2P(input, { agent: context.agent === noAgent ? undefined : context.agent, jobs: storeJobStore(context.store, context.clock, config.kind), clock: context.clock });
   } catch (error) {
     return underField('p2p', error);
   }
