@@ -56,4 +56,12 @@ export const migrations: Migration[] = [
       `CREATE TABLE preheat_jobs (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    name: 'evaluation inputs share their history',
+    statements: [
+      // Deflated, base64 history parts of evaluation inputs by SHA-256 (see evaluation-input.ts).
+      `CREATE TABLE evaluation_blobs (hash TEXT PRIMARY KEY, data TEXT NOT NULL)`,
+    ],
+  },
 ];

@@ -5,6 +5,7 @@
  */
 import type { ApiKeyRecord, AuditEntry, EvaluationQuery, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
+import { packInput, unpackInputs } from './evaluation-input.js';
 import { migrations } from './migrations.js';
 import type { SqlDriver, SqlRow } from './sql-driver.js';
 
@@ -38,7 +39,7 @@ function toRelease(row: SqlRow): ReleaseRecord {
   };
 }
 
-function toEvaluation(row: SqlRow): EvaluationRecord {
+function toEvaluation(row: SqlRow, input: unknown): EvaluationRecord {
   return {
     id: String(row.id),
     releaseId: row.release_id === null ? null : String(row.release_id),
@@ -46,7 +47,7 @@ function toEvaluation(row: SqlRow): EvaluationRecord {
     createdAt: num(row.created_at),
     decision: String(row.decision),
     score: num(row.score),
-    input: parse(row.input),
+    input,
     verdict: parse(row.verdict),
     feedback: parse(row.feedback) as EvaluationRecord['feedback'],
   };
@@ -230,10 +231,13 @@ export class SqlStore implements Store {
   }
 
   async saveEvaluation(e: EvaluationRecord): Promise<void> {
+    // The input is packed (evaluation-input.ts): its history is a blob shared by the batch's evaluations.
+    const input = packInput(e.input);
+    for (const blob of input.blobs) await this.driver.query('INSERT INTO evaluation_blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data]);
     try {
       await this.driver.query(
         'INSERT INTO evaluations (id, release_id, batch, created_at, decision, score, input, verdict, feedback) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [e.id, e.releaseId, e.batch, e.createdAt, e.decision, e.score, json(e.input), json(e.verdict), e.feedback ? json(e.feedback) : null],
+        [e.id, e.releaseId, e.batch, e.createdAt, e.decision, e.score, input.text, json(e.verdict), e.feedback ? json(e.feedback) : null],
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw new StoreConflictError(`evaluation ${e.id} exists`);
@@ -243,7 +247,16 @@ export class SqlStore implements Store {
 
   async getEvaluation(id: string): Promise<EvaluationRecord | null> {
     const rows = await this.driver.query('SELECT * FROM evaluations WHERE id = $1', [id]);
-    return rows[0] ? toEvaluation(rows[0]) : null;
+    return rows[0] ? (await this.toEvaluations(rows))[0] : null;
+  }
+
+  private async toEvaluations(rows: SqlRow[]): Promise<EvaluationRecord[]> {
+    const inputs = await unpackInputs(rows.map((r) => (typeof r.input === 'string' ? r.input : null)), async (hashes) => {
+      const placeholders = hashes.map((_, i) => `$${i + 1}`).join(', ');
+      const blobs = await this.driver.query(`SELECT hash, data FROM evaluation_blobs WHERE hash IN (${placeholders})`, hashes);
+      return new Map(blobs.map((b) => [String(b.hash), String(b.data)]));
+    });
+    return rows.map((row, i) => toEvaluation(row, inputs[i]));
   }
 
   async setFeedback(id: string, feedback: NonNullable<EvaluationRecord['feedback']>): Promise<boolean> {
@@ -268,7 +281,7 @@ export class SqlStore implements Store {
     // Without inputs the rows stay small: a release's evaluations carry every host's series.
     const columns = query.withInput === false ? 'id, release_id, batch, created_at, decision, score, NULL AS input, verdict, feedback' : '*';
     const sql = `SELECT ${columns} FROM evaluations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`;
-    return (await this.driver.query(sql, params)).map(toEvaluation);
+    return this.toEvaluations(await this.driver.query(sql, params));
   }
 
   async getPreheatJob(key: string): Promise<string | null> {
