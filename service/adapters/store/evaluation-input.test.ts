@@ -36,7 +36,7 @@ function caseJson(window: number, history = 120, seed = 1) {
 }
 
 const unpack = async (packed: ReturnType<typeof packInput>[]) => {
-  const blobs = new Map(packed.flatMap((p) => p.blobs.map((b) => [b.hash, b.data] as const)));
+  const blobs = new Map(packed.flatMap((p) => p.blobs.map((b) => [b.hash, b.data()] as const)));
   return unpackInputs(packed.map((p) => p.text), async (hashes) => new Map(hashes.filter((h) => blobs.has(h)).map((h) => [h, blobs.get(h)!])));
 };
 
@@ -54,8 +54,8 @@ describe('packInput / unpackInputs', () => {
     expect(first.blobs).toHaveLength(1);
     expect(fifth.blobs.map((b) => b.hash)).toEqual(first.blobs.map((b) => b.hash));
     expect(blobsOf(fifth.text)).toEqual([first.blobs[0].hash]);
-    expect(fifth.text.length).toBeLessThan(first.blobs[0].data.length);
-    expect(fifth.text.length + fifth.blobs[0].data.length).toBeLessThan(JSON.stringify(caseJson(5)).length / 2);
+    expect(fifth.text.length).toBeLessThan(first.blobs[0].data().length);
+    expect(fifth.text.length + fifth.blobs[0].data().length).toBeLessThan(JSON.stringify(caseJson(5)).length / 2);
     const [a, b] = await unpack([first, fifth]);
     expect(a).toEqual(caseJson(1));
     expect(b).toEqual(caseJson(5));
@@ -67,9 +67,19 @@ describe('packInput / unpackInputs', () => {
     for (const input of [null, undefined, { a: 1 }, [1, 2], 'text', { metrics: 'no' }]) {
       const packed = packInput(input);
       expect(packed).toEqual({ text: JSON.stringify(input ?? null), blobs: [] });
+      expect(blobsOf(packed.text)).toEqual([]);
       expect((await unpack([packed]))[0]).toEqual(input ?? null);
     }
     expect(await unpackInputs([JSON.stringify(caseJson(2)), null], async () => new Map())).toEqual([caseJson(2), null]);
+  });
+
+  it('a case with values JSON cannot hold (NaN, Infinity) is stored as JSON stores it', async () => {
+    const input = caseJson(2);
+    input.metrics[0].released.a1[3] = Number.NaN;
+    input.metrics[1].unreleased.b1[4] = Number.POSITIVE_INFINITY;
+    const [out] = await unpack([packInput(input)]);
+    expect(out).toEqual(JSON.parse(JSON.stringify(input)));
+    expect((out as typeof input).metrics[0].released.a1[3]).toBeNull();
   });
 
   it('a missing blob is an error naming it', async () => {

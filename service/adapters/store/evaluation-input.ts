@@ -26,21 +26,45 @@ const PREFIX = '~p1:';
 export interface PackedInput {
   /** The `input` column's text. */
   text: string;
-  /** Blobs the text refers to, to store under their hash (already stored ones are skipped). */
-  blobs: { hash: string; data: string }[];
+  /**
+   * Blobs the text refers to, to store under their hash. `data` deflates on demand: a batch's
+   * history is compressed once, when its first evaluation is stored, not every minute.
+   */
+  blobs: { hash: string; data(): string }[];
 }
 
 type Values = (number | null)[];
 type SeriesBySide = Record<string, Values>;
 
 /** The part of a case this module reads; anything else rides along in the skeleton untouched. */
-const caseShape = z.object({
-  step: z.number().positive(),
-  start: z.number(),
-  release: z.object({ deployedAt: z.number() }).passthrough(),
-  metrics: z.array(z.object({ released: z.record(z.string(), z.array(z.number().nullable())), unreleased: z.record(z.string(), z.array(z.number().nullable())) }).passthrough()),
-  logs: z.array(z.object({ t: z.number() }).passthrough()).optional(),
-}).passthrough();
+interface CaseShape {
+  step: number;
+  start: number;
+  release: { deployedAt: number };
+  metrics: ({ released: SeriesBySide; unreleased: SeriesBySide } & Record<string, unknown>)[];
+  logs?: ({ t: number } & Record<string, unknown>)[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSeries = (v: unknown): boolean => {
+  if (!isObject(v)) return false;
+  for (const values of Object.values(v)) {
+    if (!Array.isArray(values)) return false;
+    for (const x of values) if (x !== null && !(typeof x === 'number' && Number.isFinite(x))) return false;
+  }
+  return true;
+};
+
+/**
+ * True when `v` has a case's shape with JSON-exact values (finite numbers or null), checked by
+ * plain loops: a case holds millions of points, and this runs for every evaluation.
+ */
+function isCase(v: unknown): v is CaseShape {
+  if (!isObject(v) || !isObject(v.release) || !Array.isArray(v.metrics)) return false;
+  if (!(typeof v.step === 'number' && v.step > 0 && typeof v.start === 'number' && Number.isFinite(v.start) && typeof v.release.deployedAt === 'number' && Number.isFinite(v.release.deployedAt))) return false;
+  if (!v.metrics.every((m) => isObject(m) && isSeries(m.released) && isSeries(m.unreleased))) return false;
+  return v.logs === undefined || (Array.isArray(v.logs) && v.logs.every((e) => isObject(e) && typeof e.t === 'number' && Number.isFinite(e.t)));
+}
 
 const historySchema = z.object({ series: z.array(z.array(z.number().nullable())), logs: z.array(z.unknown()) });
 const rowSchema = z.object({
@@ -57,12 +81,10 @@ const inflate = (data: string): string => inflateRawSync(Buffer.from(data, 'base
 
 /** Packs an evaluation's input for the `input` column (see the module comment). */
 export function packInput(input: unknown): PackedInput {
-  // The JSON round trip first: what is stored is what JSON keeps (no undefined, NaN as null).
-  const plain = JSON.stringify(input ?? null);
-  const raw: unknown = JSON.parse(plain);
-  if (!caseShape.safeParse(raw).success) return { text: plain, blobs: [] };
-  // The raw object, not zod's output, so that every key keeps its place.
-  const c = raw as z.output<typeof caseShape>;
+  // Anything else is stored as JSON, as before; a case's parts are JSON-stringified below, so
+  // what is kept is what JSON keeps either way.
+  if (!isCase(input)) return { text: JSON.stringify(input ?? null), blobs: [] };
+  const c = input;
   const split = Math.round((c.release.deployedAt - c.start) / c.step);
   const history: Values[] = [];
   const window: Values[] = [];
@@ -97,7 +119,7 @@ export function packInput(input: unknown): PackedInput {
   if (history.some((v) => v.length > 0) || historyLogs.length > 0) {
     const text = JSON.stringify({ series: history, logs: historyLogs });
     hash = createHash('sha256').update(text).digest('hex');
-    blobs.push({ hash, data: deflate(text) });
+    blobs.push({ hash, data: () => deflate(text) });
   }
   const row = { skeleton, history: hash, window, logs: logs ? windowLogs : null, logsAt: windowAt };
   return { text: PREFIX + deflate(JSON.stringify(row)), blobs };

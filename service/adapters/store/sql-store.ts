@@ -233,7 +233,10 @@ export class SqlStore implements Store {
   async saveEvaluation(e: EvaluationRecord): Promise<void> {
     // The input is packed (evaluation-input.ts): its history is a blob shared by the batch's evaluations.
     const input = packInput(e.input);
-    for (const blob of input.blobs) await this.driver.query('INSERT INTO evaluation_blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data]);
+    for (const blob of input.blobs) {
+      if ((await this.driver.query('SELECT hash FROM evaluation_blobs WHERE hash = $1', [blob.hash])).length > 0) continue;
+      await this.driver.query('INSERT INTO evaluation_blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data()]);
+    }
     try {
       await this.driver.query(
         'INSERT INTO evaluations (id, release_id, batch, created_at, decision, score, input, verdict, feedback) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
