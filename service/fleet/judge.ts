@@ -7,11 +7,8 @@
  * - bounded cost: every evaluation is recorded with all its series, so a 200-host fleet judged
  *   every minute would write tens of megabytes a minute. At most `maxHostsPerSide` released and
  *   as many unreleased hosts are judged, picked evenly along each list (every batch and
- *   datacenter keeps its share);
- * - equal sides: when both sides have hosts, both send as many (the smaller side's count, at most
- *   `maxHostsPerSide`). The gate sums count-like metrics (qps) over a side's hosts and aligns the
- *   sides by an offset; two sums over unequal host counts differ by a multiple of the traffic, so
- *   the daily ramp alone moved the difference and scored a healthy first batch up to 67.
+ *   datacenter keeps its share). The sides may hold different host counts: the gate puts a sum
+ *   (qps) over the unreleased hosts on the released hosts' scale before comparing.
  */
 import type { GateQuery, JudgeDeps } from '../gate/judge.js';
 import { judgeQuery } from '../gate/judge.js';
@@ -33,9 +30,8 @@ export function spread(hosts: readonly string[], count: number): string[] {
 export function fleetJudge(fleet: SimulatedFleet, deps: () => JudgeDeps, options: FleetJudgeOptions = {}): Judge {
   const max = options.maxHostsPerSide ?? 40;
   return async (query, policy) => {
-    const perSide = query.hosts.unreleased.length > 0 ? Math.min(max, query.hosts.released.length, query.hosts.unreleased.length) : max;
-    const released = spread(query.hosts.released, perSide);
-    const unreleased = spread(query.hosts.unreleased, perSide);
+    const released = spread(query.hosts.released, max);
+    const unreleased = spread(query.hosts.unreleased, max);
     const full: GateQuery = { ...query, hosts: { released, unreleased } };
     return judgeQuery(full, policy, fleet.source, deps());
   };

@@ -96,11 +96,6 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
         pause: 'never',
         observationMinutes: 5,
         metrics: fleetMetrics.map((m) => ({ ...m })),
-        // Every minute of every batch is judged on six metrics and the logs, and any FAIL rolls
-        // back. At the default sensitivity a healthy first batch of this fleet scored up to 64
-        // (system.cpu_util, on noise alone) in about one run in five; 0.8 keeps healthy batches
-        // under the FAIL threshold (60) while the bad version still scores 80 and more.
-        policy: { sensitivity: 0.8 },
         ...fields,
       };
     },
