@@ -189,14 +189,16 @@ function cross<T extends SemiContext>(previous: readonly T[], index: Map<number,
   return touched;
 }
 
-/** Sensor facts of a bin: one fact per bit (2·position + bit), a fourth bit above the range, a sign fact below. */
+/**
+ * Sensor facts of a bin in [−1, 2^valueBits]: one fact per bit (2·position + bit); the bin above
+ * the range has one bit more and the bin below a sign fact, so both form facts of their own.
+ */
 function sensorFacts(bin: number, valueBits: number): number[] {
   const facts: number[] = [];
   let magnitude = Math.abs(bin);
   for (let position = 0; position < valueBits || magnitude > 0; position++) {
     facts.push(2 * position + (magnitude & 1));
     magnitude = Math.floor(magnitude / 2);
-    if (position > 40) break;
   }
   if (bin < 0) facts.push(NEURON_BASE - 1);
   return facts.sort((a, b) => a - b);
