@@ -65,7 +65,9 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
   const cache = new GateCache(5_000);
   const judge = fleetJudge(fleet, () => {
     if (!service) throw new Error('the service is not running yet');
-    return { store: service.store, cache, now: () => clock.now(), logs: service.logs };
+    // Two hours of logs before the release, as the fleet's judge read them before they came from
+    // the log ingest: two days of a fleet's background exceptions are ~100 000 events a minute.
+    return { store: service.store, cache, now: () => clock.now(), logs: service.logs, logsBeforeMs: 2 * 3_600_000 };
   }, { maxHostsPerSide: options.maxHostsPerSide });
   fleet.init();
   service = await startService({ dataDir, port: options.port ?? 0, safety: fleetSafetyConfig }, options.log, {

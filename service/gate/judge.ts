@@ -47,10 +47,10 @@ const DAY = 86_400_000;
  * series plus an entry in `sourceErrors` (so the verdict cannot pass); a query whose window is
  * empty or too long throws a SluiceError naming the field (relative to the query). With a log
  * source, the case's logs are the query's own events plus the source's signature counts for
- * every released and unreleased host over the same minutes (history and window); a log source
- * that fails is a source error too.
+ * every released and unreleased host over the same minutes (history and window; with
+ * `logsBeforeMs`, only that far before the release); a log source that fails is a source error too.
  */
-export async function caseFromQueries(q: GateQuery, source: MetricSource, now: number, logSource?: LogSource): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
+export async function caseFromQueries(q: GateQuery, source: MetricSource, now: number, logSource?: LogSource, logsBeforeMs?: number): Promise<{ parsed: ParsedCase; sourceErrors: string[] }> {
   const until = q.until ?? now;
   const start = q.historyFrom ?? q.release.deployedAt - 2 * DAY;
   if (!(until > q.release.deployedAt)) throw new SluiceError('invalid_input', 'until', 'the observation window is empty: until must be after release.deployedAt');
@@ -60,8 +60,10 @@ export async function caseFromQueries(q: GateQuery, source: MetricSource, now: n
   const sourceErrors: string[] = [];
   const readLogs = async () => {
     if (!logSource) return [];
+    // On the case's grid, so every event's minute is one of the series' points.
+    const from = logsBeforeMs === undefined ? aligned : Math.max(aligned, q.release.deployedAt - Math.ceil(logsBeforeMs / q.step) * q.step);
     try {
-      return await logSource.query({ hosts: [...q.hosts.released, ...q.hosts.unreleased], start: aligned, end: aligned + length * q.step, step: q.step });
+      return await logSource.query({ hosts: [...q.hosts.released, ...q.hosts.unreleased], start: from, end: aligned + length * q.step, step: q.step });
     } catch (error) {
       sourceErrors.push(`logs: ${(error as Error).message}`);
       return [];
@@ -96,6 +98,11 @@ export interface JudgeDeps {
   now: () => number;
   /** Where the exception logs of the judged hosts come from (none: only the query's own `logs`). */
   logs?: LogSource;
+  /**
+   * How far before the release the logs are read, ms (default: the whole history). Every event
+   * is judged and recorded each minute, so a large fleet may want less than two days of them.
+   */
+  logsBeforeMs?: number;
 }
 
 export interface JudgedBatch {
@@ -125,6 +132,6 @@ export async function judgeCase(parsed: ParsedCase, policy: Record<string, unkno
 
 /** Resolves queries and judges them: the one call the orchestrator and integrations make. */
 export async function judgeQuery(query: GateQuery, policy: Record<string, unknown>, source: MetricSource, deps: JudgeDeps): Promise<JudgedBatch> {
-  const { parsed, sourceErrors } = await caseFromQueries(query, source, deps.now(), deps.logs);
+  const { parsed, sourceErrors } = await caseFromQueries(query, source, deps.now(), deps.logs, deps.logsBeforeMs);
   return judgeCase(parsed, policy, sourceErrors, deps);
 }
