@@ -339,8 +339,14 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
       s += q - common;
       hostsHere++;
     }
-    // The log of a mean absolute difference over d differences varies by about 0.8 / √d.
-    if (hostsHere > 0) spread = s / hostsHere / ((0.8 / Math.sqrt(Math.max(1, n - 1))) * Math.sqrt(1 / hostsHere + Math.PI / (2 * c)));
+    // The log of a mean absolute difference over d differences varies by about 0.8 / √d. The
+    // unreleased hosts' median ratio is subtracted only when they got rougher too (an event that
+    // roughened every host): a quieter control explains nothing, and subtracting its chance dip
+    // would add its variance (π/2c, half again with three hosts) to every judgement. Under no
+    // change the statistic's tail is no heavier than with the subtraction always made (when the
+    // median is positive, subtracting it only lowers the statistic).
+    const perHost = 0.8 / Math.sqrt(Math.max(1, n - 1));
+    if (hostsHere > 0) spread = common > 0 ? (s / hostsHere) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : (s / hostsHere + common) / (perHost * Math.sqrt(1 / hostsHere));
   }
   return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread };
 }
