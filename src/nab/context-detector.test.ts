@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../core/errors.js';
-import { contextOseStream } from './context-detector.js';
+import { contextualStream } from './context-detector.js';
 import { readNabCorpus, readProfiles } from './corpus.js';
 import { scoreAllProfiles } from './runner.js';
 import { scoreSeries } from './streaming.js';
@@ -20,16 +20,16 @@ const maxOf = (scores: ArrayLike<number>, from: number, to: number) => {
   return m;
 };
 
-describe('contextOse(values)', () => {
+describe('contextual(values)', () => {
   it('scores nothing during the warm-up and the rest period that follows it', () => {
-    const scores = scoreSeries(contextOseStream.create({ warmup: 50, restPoints: 40 }), minutes(200), sawtooth(200));
+    const scores = scoreSeries(contextualStream.create({ warmup: 50, restPoints: 40 }), minutes(200), sawtooth(200));
     expect(maxOf(scores, 0, 90)).toBe(0);
   });
 
   it('learns a repeating pattern (scores fall to 0) and flags the step that breaks it', () => {
     const values = sawtooth(1200);
     values[1000] = 3; // 3 where 4 was due: inside the range, out of context
-    const scores = scoreSeries(contextOseStream.create({ warmup: 100, restPoints: 50 }), minutes(1200), values);
+    const scores = scoreSeries(contextualStream.create({ warmup: 100, restPoints: 50 }), minutes(1200), values);
     expect(maxOf(scores, 600, 1000)).toBe(0);
     // No context that matched on the left fired: about half the score, the other half being the
     // share of new contexts among those the step could form.
@@ -39,7 +39,7 @@ describe('contextOse(values)', () => {
   it('flags a value far outside the learned range (the range widens and the past is relearnt)', () => {
     const values = sawtooth(1200);
     values[900] = 500;
-    const scores = scoreSeries(contextOseStream.create({ warmup: 100, restPoints: 50 }), minutes(1200), values);
+    const scores = scoreSeries(contextualStream.create({ warmup: 100, restPoints: 50 }), minutes(1200), values);
     expect(scores[900]).toBeGreaterThan(0.5);
     expect(maxOf(scores, 600, 900)).toBe(0);
   });
@@ -47,7 +47,7 @@ describe('contextOse(values)', () => {
   it('with a given range, a value outside it still scores (clamped to an out-of-range bin)', () => {
     const values = sawtooth(800);
     values[700] = -40;
-    const scores = scoreSeries(contextOseStream.create({ range: [0, 11], restPoints: 50 }), minutes(800), values);
+    const scores = scoreSeries(contextualStream.create({ range: [0, 11], restPoints: 50 }), minutes(800), values);
     expect(maxOf(scores, 400, 700)).toBe(0);
     expect(scores[700]).toBeGreaterThan(0.45);
   });
@@ -55,7 +55,7 @@ describe('contextOse(values)', () => {
   it('skips missing values: NaN scores 0 and leaves the learned pattern intact', () => {
     const values = sawtooth(1000);
     for (let i = 800; i < 1000; i += 12) values[i] = NaN;
-    const scores = scoreSeries(contextOseStream.create({ warmup: 100, restPoints: 50 }), minutes(1000), values);
+    const scores = scoreSeries(contextualStream.create({ warmup: 100, restPoints: 50 }), minutes(1000), values);
     for (let i = 800; i < 1000; i += 12) expect(scores[i]).toBe(0);
   });
 
@@ -69,8 +69,8 @@ describe('contextOse(values)', () => {
           const t = minutes(values.length);
           const cut = 1 + (cutSeed % (values.length - 1));
           const config = { warmup: 20, restPoints: 10 };
-          const whole = scoreSeries(contextOseStream.create(config), t, values);
-          const prefix = scoreSeries(contextOseStream.create(config), t.subarray(0, cut), values.subarray(0, cut));
+          const whole = scoreSeries(contextualStream.create(config), t, values);
+          const prefix = scoreSeries(contextualStream.create(config), t.subarray(0, cut), values.subarray(0, cut));
           expect(Array.from(prefix)).toEqual(Array.from(whole.subarray(0, cut)));
         },
       ),
@@ -83,7 +83,7 @@ describe('contextOse(values)', () => {
       fc.property(
         fc.array(fc.oneof(fc.double(), fc.constant(Infinity), fc.constant(-Infinity), fc.constant(NaN)), { maxLength: 300 }),
         (list) => {
-          const detector = contextOseStream.create({ warmup: 10, restPoints: 5 });
+          const detector = contextualStream.create({ warmup: 10, restPoints: 5 });
           for (const value of list) {
             const s = detector.update(0, value);
             expect(Number.isFinite(s)).toBe(true);
@@ -97,10 +97,10 @@ describe('contextOse(values)', () => {
   });
 
   it('rejects bad configs naming the field', () => {
-    expect(() => contextOseStream.create({ valueBits: 0 })).toThrow(SluiceError);
-    expect(() => contextOseStream.create({ valueBits: 0 })).toThrow(/valueBits/);
-    expect(() => contextOseStream.create({ alarmLevel: 1.5 })).toThrow(/alarmLevel/);
-    expect(() => contextOseStream.create({ range: [0, Number.NaN] })).toThrow(/range/);
+    expect(() => contextualStream.create({ valueBits: 0 })).toThrow(SluiceError);
+    expect(() => contextualStream.create({ valueBits: 0 })).toThrow(/valueBits/);
+    expect(() => contextualStream.create({ alarmLevel: 1.5 })).toThrow(/alarmLevel/);
+    expect(() => contextualStream.create({ range: [0, Number.NaN] })).toThrow(/range/);
   });
 });
 
@@ -112,13 +112,13 @@ const present = existsSync(resolve(nabDir, 'labels/combined_windows.json'));
 if (!present) {
   const reason = `NAB corpus not found at ${nabDir}`;
   if (process.env.CI) throw new Error(`${reason} (required under CI)`);
-  console.warn(`skipping the contextOse NAB floor: ${reason}`);
+  console.warn(`skipping the contextual detector's NAB floor: ${reason}`);
 }
 
-describe.skipIf(!present)('contextOse on the NAB corpus', () => {
+describe.skipIf(!present)('contextual on the NAB corpus', () => {
   it('scores above the recorded floor on every profile (68.34 / 61.82 / 72.57 when recorded)', () => {
     const corpus = readNabCorpus(nabDir);
-    const detector = contextOseStream.create();
+    const detector = contextualStream.create();
     const files = corpus.map((s) => ({ name: s.name, timestamps: s.timestamps, windows: s.windows, anomalyScores: scoreSeries(detector, s.timestamps, s.values) }));
     const scores = scoreAllProfiles(files, readProfiles(nabDir));
     // Above every published statistical detector (earthgeckoSkyline 58.2, the best of them).

@@ -31,7 +31,7 @@ import { z } from 'zod';
 import { parseConfig } from '../core/config.js';
 import type { StreamingDetector, StreamingDetectorFactory } from './streaming.js';
 
-export const contextOseConfig = z.object({
+export const contextualConfig = z.object({
   /** Bits of the quantised value: 2^valueBits bins across the learned range. */
   valueBits: z.number().int().min(1).max(8).default(3),
   /**
@@ -60,7 +60,7 @@ export const contextOseConfig = z.object({
   restPoints: z.number().int().min(1).default(25),
 });
 
-export type ContextOseConfig = z.output<typeof contextOseConfig>;
+export type ContextualConfig = z.output<typeof contextualConfig>;
 
 /** Neuron facts (fired contexts) are numbered above every sensor fact. */
 const NEURON_BASE = 1 << 12;
@@ -210,7 +210,7 @@ class ContextLearner {
   private leftFacts: number[] = [];
   private predictedFacts = new Set<number>();
 
-  constructor(private readonly config: ContextOseConfig) {}
+  constructor(private readonly config: ContextualConfig) {}
 
   /** Raw anomaly score in [0, 1] of the step with these sorted sensor facts. */
   step(facts: number[]): number {
@@ -307,18 +307,18 @@ class ContextLearner {
  * learned. Scores in [0, 1]: 0 until `restPoints` points are seen (and during the range's
  * learning), and for `restPoints` points after each alarm.
  */
-export const contextOseStream: StreamingDetectorFactory<typeof contextOseConfig> = {
-  name: 'contextOse',
+export const contextualStream: StreamingDetectorFactory<typeof contextualConfig> = {
+  name: 'contextual',
   version: '1.0.0',
   description: 'Contextual anomaly detector (CAD OSE): online contexts of quantised values; score = share of unmatched and new contexts.',
-  configSchema: contextOseConfig,
-  create(input?: z.input<typeof contextOseConfig>): StreamingDetector {
-    const config = parseConfig(contextOseConfig, input ?? {}, 'contextOse config');
-    return contextOseDetector(config);
+  configSchema: contextualConfig,
+  create(input?: z.input<typeof contextualConfig>): StreamingDetector {
+    const config = parseConfig(contextualConfig, input ?? {}, 'contextual config');
+    return contextualDetector(config);
   },
 };
 
-function contextOseDetector(config: ContextOseConfig): StreamingDetector {
+function contextualDetector(config: ContextualConfig): StreamingDetector {
   const maxBin = 2 ** config.valueBits - 1;
   let learner = new ContextLearner(config);
   // Values since the start (at most relearnPoints of them), replayed when the range is widened.

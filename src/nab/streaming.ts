@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../core/config.js';
 import { pnormUpper } from '../core/stats.js';
-import { contextOseStream } from './context-detector.js';
+import { contextualStream } from './context-detector.js';
 
 /** A detector that sees one point at a time. */
 export interface StreamingDetector {
@@ -388,7 +388,7 @@ export const robustSeasonalStream = factory(
 export const streamingDetectors: Record<string, StreamingDetectorFactory> = {
   [ewmaGaussianStream.name]: ewmaGaussianStream,
   [robustSeasonalStream.name]: robustSeasonalStream,
-  [contextOseStream.name]: contextOseStream,
+  [contextualStream.name]: contextualStream,
 };
 
 /** Runs a detector over a whole series from a fresh state; scores in [0, 1]. O(n · cost per point). */
