@@ -7,7 +7,7 @@ import { evaluate } from './evaluate.js';
  * Healthy batches as a service's fleet produces them: traffic on a daily cycle (0.4…1.6), hosts of
  * different sizes and speeds, a few percent of noise, two days of one-minute history; a batch is
  * 10 % of the fleet and the unreleased 90 % are the control; the batch is judged every minute of a
- * five-minute window. Nothing changes at the release, so every verdict should PASS.
+ * five-minute window. Healthy batches should PASS at every minute, a bad build FAIL.
  */
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -23,8 +23,15 @@ const metrics = [
   { name: 'business.order_count', category: 'business', direction: 'down', critical: false },
 ] as const;
 
-/** One healthy batch: `released` and `unreleased` hosts, deployed at `deployedAt`, observed `window` minutes. */
-function fleetCase(seed: number, deployedAt: number, released: number, unreleased: number, window: number): ParsedCase {
+/** A bad version's effect on the released hosts from the deployment on (the fleet's default bad build). */
+interface Effect {
+  latency: number;
+  errorRate: number;
+  cpu: number;
+}
+
+/** One batch: `released` and `unreleased` hosts, deployed at `deployedAt`, observed `window` minutes; healthy unless `effect`. */
+function fleetCase(seed: number, deployedAt: number, released: number, unreleased: number, window: number, effect?: Effect): ParsedCase {
   const start = deployedAt - 2 * DAY;
   const length = (deployedAt - start) / MINUTE + window;
   const random = createRandom(seedFrom('fleet-like', seed));
@@ -34,12 +41,14 @@ function fleetCase(seed: number, deployedAt: number, released: number, unrelease
     const values = metrics.map(() => new Float64Array(length));
     const r = random.fork(i);
     for (let k = 0; k < length; k++) {
-      const load = traffic(start + k * MINUTE);
+      const t = start + k * MINUTE;
+      const bad = effect && i < released && t >= deployedAt ? effect : null;
+      const load = traffic(t);
       const qps = 120 * size * load * (1 + 0.04 * r.normal());
-      const errors = Math.max(0, 0.4 * (1 + 0.1 * r.normal()));
-      values[0][k] = Math.round(10 * Math.min(100, 8 + 30 * size * load + 1.5 * r.normal())) / 10;
+      const errors = Math.max(0, (0.4 + (bad?.errorRate ?? 0)) * (1 + 0.1 * r.normal()));
+      values[0][k] = Math.round(10 * Math.min(100, 8 + 30 * size * load * (bad?.cpu ?? 1) + 1.5 * r.normal())) / 10;
       values[1][k] = Math.round(10 * (52 + 6 * load + 1.2 * r.normal())) / 10;
-      values[2][k] = Math.round(100 * (18 + 6 * load) * speed * (1 + 0.05 * r.normal())) / 100;
+      values[2][k] = Math.round(100 * (18 + 6 * load) * speed * (bad?.latency ?? 1) * (1 + 0.05 * r.normal())) / 100;
       values[3][k] = Math.round(10 * qps) / 10;
       values[4][k] = Math.round(1000 * errors) / 1000;
       values[5][k] = r.poisson(qps * 0.6 * (1 - errors / 100));
@@ -58,7 +67,7 @@ function after(c: ParsedCase, minutes: number): ParsedCase {
   return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: cut(m.released), unreleased: cut(m.unreleased) })) };
 }
 
-describe('evaluate(case): healthy batches of a fleet (10 % released, the rest unreleased) pass at the default sensitivity', () => {
+describe('evaluate(case): batches of a fleet (10 % released, the rest unreleased) at the default sensitivity', () => {
   it('judged every minute of a five-minute window, no healthy batch fails', () => {
     const base = Date.UTC(2026, 10, 20);
     let worst = 0;
@@ -73,6 +82,17 @@ describe('evaluate(case): healthy batches of a fleet (10 % released, the rest un
       }
     }
     expect(worst).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a bad build (latency ×1.4, error rate +2.5 points, CPU ×1.15) still fails from minute 3 on its metrics alone', () => {
+    for (const run of [31, 32]) {
+      const c = fleetCase(run, Date.UTC(2026, 10, 20) + run * 97 * MINUTE + 7 * MINUTE, 20, 64, 5, { latency: 1.4, errorRate: 2.5, cpu: 1.15 });
+      for (let minutes = 3; minutes <= 5; minutes++) {
+        const v = evaluate(after(c, minutes));
+        expect(v.decision, `run ${run}, minute ${minutes}: ${v.reasons.join('; ')}`).toBe('FAIL');
+        expect(v.metrics.find((m) => m.name === 'rpc.rt')!.anomalous).toBe(true);
+      }
+    }
   }, 60_000);
 
   it('a sum (qps) over 20 released and 180 unreleased hosts is compared per host: the daily ramp alone does not score', () => {
