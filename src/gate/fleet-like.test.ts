@@ -4,7 +4,7 @@ import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { evaluate } from './evaluate.js';
 
 /**
- * Healthy batches as a service's fleet produces them: traffic on a daily cycle (0.4…1.6), hosts of
+ * Batches as a service's fleet produces them: traffic on a daily cycle (0.4…1.6), hosts of
  * different sizes and speeds, a few percent of noise, two days of one-minute history; a batch is
  * 10 % of the fleet and the unreleased 90 % are the control; the batch is judged every minute of a
  * five-minute window. Healthy batches should PASS at every minute, a bad build FAIL.
