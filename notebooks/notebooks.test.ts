@@ -163,7 +163,7 @@ describe('notebooks on small inputs', () => {
     writeCorpus(dir);
     const lines: string[] = [];
     const result = nabNotebook({ nabDir: dir, resultsDir: join(root, 'nab-results'), log: (l) => lines.push(l) });
-    expect(Object.keys(result.scores).sort()).toEqual(['ewmaGaussian', 'robustSeasonal']);
+    expect(Object.keys(result.scores).sort()).toEqual(['contextual', 'ewmaGaussian', 'robustSeasonal']);
     for (const scores of Object.values(result.scores)) expect(Object.keys(scores).sort()).toEqual(['reward_low_FN_rate', 'reward_low_FP_rate', 'standard']);
     expect(existsSync(join(root, 'nab-results', 'ewmaGaussian', 'synthetic', 'ewmaGaussian_spike.csv'))).toBe(true);
     expect(existsSync(join(root, 'nab-results', 'ewmaGaussian', 'ewmaGaussian_standard_scores.csv'))).toBe(true);
