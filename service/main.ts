@@ -17,6 +17,7 @@ import { postgresStore } from './adapters/store/postgres.js';
 import { sqliteStore } from './adapters/store/sqlite.js';
 import { integrationRoutes } from './integrations/index.js';
 import { createApp } from './http/app.js';
+import { keepConnectionsAlive } from './http/client.js';
 import { ServiceMetrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
 import { gateRoutes } from './http/routes/gate.js';
@@ -170,9 +171,9 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     : null;
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
   routes.push(...logRoutes(logs, metrics));
-  routes.push(...integrationRoutes({ store, source, now })); // Argo Rollouts, Flagger, Kayenta
+  routes.push(...integrationRoutes({ store, source, now, logs })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
@@ -182,6 +183,8 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     const s = app.listen(config.port, config.host, () => resolveServer(s));
     s.on('error', reject);
   });
+  // Idle connections outlive any event-loop stall, or a client reusing one races its close (ECONNRESET).
+  keepConnectionsAlive(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   await orchestrator?.start();

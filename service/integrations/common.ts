@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { SluiceError } from '../../src/core/errors.js';
 import type { GateCache } from '../../src/gate/cache.js';
 import type { Decision } from '../../src/gate/verdict.js';
+import type { LogSource } from '../../src/sources/log-source.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
 import { authenticate } from '../auth/api-keys.js';
 import { caseFromQueries, judgeCase, type GateQuery, type JudgedBatch } from '../gate/judge.js';
@@ -20,6 +21,8 @@ export interface IntegrationDeps {
   source: MetricSource;
   /** Epoch ms. */
   now: () => number;
+  /** The exception logs a gate query reads for its hosts (none: only the query's own `logs`). */
+  logs?: LogSource;
   /** Base URL of reports, for the `report` link in answers (default: relative links). */
   reportBase?: string;
   /**
@@ -78,7 +81,7 @@ export async function judgeGateQuery(
 ): Promise<JudgedBatch> {
   let resolved: Awaited<ReturnType<typeof caseFromQueries>>;
   try {
-    resolved = await caseFromQueries(query, context.source, context.now());
+    resolved = await caseFromQueries(query, context.source, context.now(), context.logs);
   } catch (error) {
     if (error instanceof SluiceError) throw new HttpError(400, error.code, fields.fieldOf(error.path), error.message);
     throw error;

@@ -140,3 +140,41 @@ describe('GET /v1/evaluations', () => {
     expect((await call('GET', '/v1/evaluations?batch=first', readKey)).body.field).toBe('query.batch');
   });
 });
+
+describe('POST /v1/gate/evaluate with metric queries reads the service log ingest', () => {
+  const step = 60_000;
+  const deployedAt = Date.UTC(2026, 6, 1, 12, 0, 0);
+  const hosts = { released: ['lr1', 'lr2'], unreleased: ['lu1', 'lu2', 'lu3', 'lu4'] };
+  const query = (app: string, released = hosts.released) => ({
+    app, release: { id: `rel-${app}`, batch: 1, deployedAt }, step, historyFrom: deployedAt - 2 * 86_400_000, until: deployedAt + 30 * step,
+    hosts: { released, unreleased: hosts.unreleased }, metrics: [{ name: 'logs.rt', category: 'middleware', direction: 'up' }],
+  });
+  const NPE = 'java.lang.NullPointerException at com.acme.cart.Cart.total';
+  beforeAll(async () => {
+    const points = [];
+    for (let t = deployedAt - 2 * 86_400_000; t < deployedAt + 30 * step; t += step) {
+      for (const h of [...hosts.released, ...hosts.unreleased, 'lr3']) points.push({ metric: 'logs.rt', host: h, t, v: 50 + 20 * Math.sin((2 * Math.PI * t) / 86_400_000) + Math.sin(t / 7_000 + h.charCodeAt(2)) * 0.8 });
+    }
+    service.ingest.write(points);
+    // A fatal exception never seen before the release, on the released hosts only, every minute after it.
+    // Before it, every host logs the same background timeout (so the log history covers the release).
+    const events = [];
+    for (let t = deployedAt - 120 * step; t < deployedAt + 30 * step; t += 10 * step) for (const host of [...hosts.released, ...hosts.unreleased, 'lr3']) events.push({ host, at: t, signature: 'java.net.SocketTimeoutException at com.acme.rpc.Client.call', level: 'error', count: 1 });
+    for (let t = deployedAt + step; t < deployedAt + 30 * step; t += step) for (const host of hosts.released) events.push({ host, at: t, signature: NPE, level: 'fatal', count: 3, message: 'boom' });
+    const written = await fetch(`${service.url}/v1/logs/write`, { method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n'), headers: { authorization: `Bearer ${gateKey}`, 'content-type': 'application/x-ndjson' } });
+    expect(written.status).toBeLessThan(300);
+  });
+
+  it('a batch whose healthy metrics hide a new fatal exception in the ingested logs FAILs on the logs', async () => {
+    const r = await call('POST', '/v1/gate/evaluate', gateKey, { query: query('cart') });
+    expect(r.body).toMatchObject({ decision: 'FAIL' });
+    expect(r.body.reasons.join('\n')).toMatch(/logs/);
+    const stored = await call('GET', r.body.report, readKey);
+    expect(stored.body.input.logs.some((e: { signature: string; host: string }) => e.signature === NPE && hosts.released.includes(e.host))).toBe(true);
+  });
+
+  it('the same metrics on a released host without those logs PASS', async () => {
+    const r = await call('POST', '/v1/gate/evaluate', gateKey, { query: query('cart-clean', ['lr3']) });
+    expect(r.body).toMatchObject({ decision: 'PASS' });
+  });
+});

@@ -10,6 +10,7 @@ import { GateCache } from '../../../src/gate/cache.js';
 import type { Verdict } from '../../../src/gate/verdict.js';
 import { labelFromFeedback } from '../../../src/replay/record.js';
 import { SluiceError } from '../../../src/core/errors.js';
+import type { LogSource } from '../../../src/sources/log-source.js';
 import type { MetricSource } from '../../../src/sources/metric-source.js';
 import { caseFromQueries, gateQuerySchema, judgeCase, type JudgedBatch } from '../../gate/judge.js';
 import type { EvaluationRecord, Store } from '../../ports/store.js';
@@ -37,11 +38,13 @@ export interface GateRouteDeps {
   store: Store;
   source: MetricSource;
   now: () => number;
+  /** The exception logs a query-based call reads for its hosts (none: only the query's own `logs`). */
+  logs?: LogSource;
   /** Base URL of reports, for the `report` link in answers. */
   reportBase?: string;
 }
 
-export function gateRoutes({ store, source, now, reportBase = '' }: GateRouteDeps): RouteSpec[] {
+export function gateRoutes({ store, source, now, logs, reportBase = '' }: GateRouteDeps): RouteSpec[] {
   const cache = new GateCache(5_000);
   const reportUrl = (id: string) => `${reportBase}/v1/evaluations/${id}`;
   return [
@@ -60,7 +63,7 @@ export function gateRoutes({ store, source, now, reportBase = '' }: GateRouteDep
           parsed = result.value;
         } else {
           try {
-            ({ parsed, sourceErrors } = await caseFromQueries(body.query!, source, now()));
+            ({ parsed, sourceErrors } = await caseFromQueries(body.query!, source, now(), logs));
           } catch (error) {
             if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.query.${error.path}`, error.message);
             throw error;
