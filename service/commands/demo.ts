@@ -11,6 +11,7 @@ import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createKey } from '../auth/api-keys.js';
+import { fetchIdempotent } from '../http/client.js';
 import type { ReleaseProgress } from '../orchestrator/state.js';
 import { startFleetWorld, type FleetWorld } from '../fleet/world.js';
 import { optionString, parseArgs } from './args.js';
@@ -81,7 +82,8 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`demo: the web pages ask once for an API key: the admin key is in ${keyFile}`);
 
   const api = async (method: string, path: string, body?: unknown): Promise<ReleaseView> => {
-    const response = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    // A GET is retried once on a reset connection; the POST is sent once.
+    const response = await fetchIdempotent(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
     return JSON.parse(text) as ReleaseView;

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { fetchIdempotent } from '../http/client.js';
 import { optionString, parseArgs, type ParsedArgs } from './args.js';
 
 const HELP = `usage: sluice gate --release ID --batch N [--wait] [--timeout 30m] [--interval 5s]
@@ -106,7 +107,7 @@ type Reading =
 async function read(s: Settings): Promise<Reading> {
   let response: Response;
   try {
-    response = await fetch(`${s.url}/v1/releases/${encodeURIComponent(s.release)}`, { headers: { authorization: `Bearer ${s.key}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    response = await fetchIdempotent(`${s.url}/v1/releases/${encodeURIComponent(s.release)}`, { headers: { authorization: `Bearer ${s.key}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     return { ok: false, reason: `service at ${s.url} unreachable: ${cause}`, final: false };
