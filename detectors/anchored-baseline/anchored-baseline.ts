@@ -59,7 +59,6 @@ interface Prepared {
   period: number;
   ratio: boolean;
   sigma: number;
-  magnitude: number;
   historyLength: number;
   /** Backtest residuals/σ by cut, kept so nulls for any window length can be computed on demand. */
   backtests: Float64Array[];
@@ -89,9 +88,10 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
   }
   const earlierLevel = medianInPlace(scratch, count);
   const slots = memo?.get(periods);
+  const offset = slots ? cut - slots.offset : 0;
   for (let j = 0; j < n; j++) {
     let base: number;
-    if (slots && slots.known[cut + j] === 1) base = slots.values[cut + j];
+    if (slots && slots.known[offset + j] === 1) base = slots.values[offset + j];
     else {
       count = 0;
       for (let d = 1; d <= periods; d++) {
@@ -100,8 +100,8 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
       }
       base = medianInPlace(scratch, count);
       if (slots) {
-        slots.values[cut + j] = base;
-        slots.known[cut + j] = 1;
+        slots.values[offset + j] = base;
+        slots.known[offset + j] = 1;
       }
     }
     if (!(base === base) || !(recentLevel === recentLevel) || !(earlierLevel === earlierLevel)) out[j] = base;
@@ -115,17 +115,25 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
  * memo computes each once per history.
  */
 class SlotMemo {
-  private readonly byPeriods = new Map<number, { values: Float64Array; known: Uint8Array }>();
-  constructor(private readonly length: number) {}
+  private readonly byPeriods = new Map<number, Slots>();
+  /** Targets are the points [offset, end): the backtest's span, not the whole history. */
+  constructor(private readonly offset: number, private readonly end: number) {}
 
-  get(periods: number): { values: Float64Array; known: Uint8Array } {
+  get(periods: number): Slots {
     let slots = this.byPeriods.get(periods);
     if (!slots) {
-      slots = { values: new Float64Array(this.length), known: new Uint8Array(this.length) };
+      slots = { offset: this.offset, values: new Float64Array(this.end - this.offset), known: new Uint8Array(this.end - this.offset) };
       this.byPeriods.set(periods, slots);
     }
     return slots;
   }
+}
+
+/** Same-slot medians of target points, at index (point − offset). */
+interface Slots {
+  offset: number;
+  values: Float64Array;
+  known: Uint8Array;
 }
 
 /** Scratch space forecastFrom needs for this config. */
@@ -148,30 +156,40 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const present = countPresent(history);
   if (present < history.length / 2) return `anchoredBaseline needs at least half of the history present; found ${present} of ${history.length}`;
   let positive = true;
-  for (const v of history) if (v === v && v <= 0) positive = false;
+  let largest = 0;
+  for (let i = 0; i < history.length; i++) {
+    const v = history[i];
+    if (v === v && v <= 0) positive = false;
+    const size = Math.abs(v);
+    if (size > largest) largest = size;
+  }
   const ratio = config.anchor === 'ratio' || (config.anchor === 'auto' && positive);
-  const magnitude = Math.max(Math.abs(medianOf(history, 0, history.length)), Number.EPSILON);
   // Backtest: one forecast per cut over the last backtestPoints cuts, each as long as the
   // horizon we may be asked about (the window, at most).
   const horizon = windowLength;
   const lastCut = history.length - horizon;
   const fromCut = Math.max(firstCut, lastCut - backtestPoints);
-  const residuals: Float64Array[] = [];
+  const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
+  const cuts = Math.max(0, Math.floor((lastCut - fromCut) / stride) + 1);
+  // Every cut's residuals in one buffer, latest cut first; the backtests are views into it.
+  const all = new Float64Array(cuts * horizon);
   const forecast = new Float64Array(horizon);
   const scratch = forecastScratch(config);
-  const memo = new SlotMemo(history.length);
-  const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
-  for (let cut = lastCut; cut >= fromCut; cut -= stride) {
+  const memo = new SlotMemo(fromCut, history.length);
+  for (let k = 0, cut = lastCut; k < cuts; k++, cut -= stride) {
     forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch, memo);
-    const r = new Float64Array(horizon);
-    for (let j = 0; j < horizon; j++) r[j] = history[cut + j] - forecast[j];
-    residuals.push(r);
+    const at = k * horizon;
+    for (let j = 0; j < horizon; j++) all[at + j] = history[cut + j] - forecast[j];
   }
-  const all = new Float64Array(residuals.length * horizon);
-  residuals.forEach((r, i) => all.set(r, i * horizon));
-  const sigma = Math.max(madOf(all, 0, all.length), config.minRelativeSigma * magnitude, 1e-12);
-  for (const r of residuals) for (let j = 0; j < r.length; j++) r[j] /= sigma;
-  return { kind: 'anchoredBaseline', period, ratio, sigma, magnitude, historyLength: history.length, backtests: residuals, nulls: new Map() };
+  const mad = madOf(all, 0, all.length);
+  // The floor is relative to the history's median magnitude, never above its largest value: the
+  // median (a selection over the whole history) is needed only when the MAD is that small.
+  const floor = config.minRelativeSigma * Math.max(largest, Number.EPSILON);
+  const magnitude = mad >= floor ? 0 : Math.max(Math.abs(medianOf(history, 0, history.length)), Number.EPSILON);
+  const sigma = Math.max(mad, config.minRelativeSigma * magnitude, 1e-12);
+  for (let i = 0; i < all.length; i++) all[i] /= sigma;
+  const backtests = Array.from({ length: cuts }, (_, k) => all.subarray(k * horizon, (k + 1) * horizon));
+  return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, backtests, nulls: new Map() };
 }
 
 function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxima {

@@ -65,6 +65,7 @@ export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction
     for (let from = 0; from + n <= z.length; from++) if (minCount <= 0) out.windows++;
     return out;
   }
+  if (z.length === n) return singleWindow(z, n, direction, minCount, out);
   const sorted = new Float64Array(n);
   let size = 0;
   const directedOf = (v: number) => (direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v));
@@ -101,6 +102,47 @@ export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction
     out.burst = Math.max(out.burst, topSum / top);
     out.spread = Math.max(out.spread, count > 1 ? Math.sqrt(m2 / (count - 1)) : 0);
   }
+  return out;
+}
+
+/**
+ * nullMaxima when `z` is exactly one window long (the backtest's windows are): a selection puts the
+ * top quarter at the end and only that part is sorted, instead of keeping all `n` values sorted by
+ * insertion (O(n²) moves). The same values are added in the same order, so the same numbers.
+ */
+function singleWindow(z: ArrayLike<number>, n: number, direction: Direction, minCount: number, out: NullMaxima): NullMaxima {
+  const directed = new Float64Array(n);
+  let count = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = z[i];
+    if (v !== v) continue;
+    directed[count++] = direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v);
+    sum += v;
+  }
+  if (count < minCount) return out;
+  out.windows = 1;
+  if (count === 0) return out;
+  const mean = sum / count;
+  let m2 = 0;
+  for (let i = 0; i < n; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
+  const top = Math.max(1, Math.ceil(count / 4));
+  const first = count - top;
+  select(directed, first, count);
+  for (let i = first + 1; i < count; i++) {
+    const v = directed[i];
+    let j = i;
+    while (j > first && directed[j - 1] > v) {
+      directed[j] = directed[j - 1];
+      j--;
+    }
+    directed[j] = v;
+  }
+  let topSum = 0;
+  for (let i = count - 1; i >= first; i--) topSum += directed[i];
+  out.shift = Math.max(0, direction === 'up' ? mean : direction === 'down' ? -mean : Math.abs(mean));
+  out.burst = Math.max(0, topSum / top);
+  out.spread = Math.max(0, count > 1 ? Math.sqrt(m2 / (count - 1)) : 0);
   return out;
 }
 
@@ -153,11 +195,27 @@ export function medianInPlace(a: Float64Array, n: number): number {
   return middleOf(a, k);
 }
 
+/** Up to this many values, middleOf sorts by insertion instead of selecting. */
+const SMALL = 12;
+
 /** Type-7 median of `a[0, k)` (all comparable), by selection. */
 function middleOf(a: Float64Array, k: number): number {
   if (k === 0) return NaN;
   const h = (k - 1) * 0.5;
   const lo = Math.floor(h);
+  if (k <= SMALL) {
+    // A few values (a same-slot median over a week of days): sorting them beats selection's calls.
+    for (let i = 1; i < k; i++) {
+      const v = a[i];
+      let j = i;
+      while (j > 0 && a[j - 1] > v) {
+        a[j] = a[j - 1];
+        j--;
+      }
+      a[j] = v;
+    }
+    return h === lo ? a[lo] : a[lo] + (h - lo) * (a[lo + 1] - a[lo]);
+  }
   const low = select(a, lo, k);
   if (h === lo) return low;
   // The next order statistic is the smallest value right of the selected one.
