@@ -26,6 +26,14 @@ const call = async (method: string, path: string, key: string, body?: unknown) =
   return { status: response.status, text, body: text.startsWith('{') ? JSON.parse(text) : null };
 };
 
+describe('the service\'s connections', () => {
+  it('are kept alive 65 s, longer than an event-loop stall of a long evaluation, so a reused one is not reset', async () => {
+    const response = await fetch(`${service.url}/v1/evaluations`, { headers: { authorization: `Bearer ${readKey}` } });
+    await response.text();
+    expect(response.headers.get('keep-alive')).toBe('timeout=65');
+  });
+});
+
 describe('POST /v1/gate/evaluate with inline series', () => {
   it('answers the verdict document with a report link, and records it', async () => {
     const bad = toCaseJson(generateCase(v1Preset, 20_000, 'level shift up'));
