@@ -69,8 +69,8 @@ export function summarize(judged: JudgedBatch, reportUrl: (id: string) => string
 }
 
 /**
- * Resolves a gate query against the metric source and judges it (recorded like every gate
- * call). A bad query or policy becomes a 400 whose field is `fieldOf(path relative to the query)`
+ * Resolves a gate query against the metric source (and the hosts' exception logs, with a log
+ * source) and judges it (recorded like every gate call). A bad query or policy becomes a 400 whose field is `fieldOf(path relative to the query)`
  * or `policyField.<path>`.
  */
 export async function judgeGateQuery(
