@@ -6,6 +6,7 @@
  * minute a deployment happened.
  */
 import type { Clock } from '../ports/clock.js';
+import { sleep } from './sleep.js';
 
 export interface AcceleratedClock extends Clock {
   /** Virtual ms per real ms (≥ 1). */
@@ -38,18 +39,6 @@ export function acceleratedClock(options: AcceleratedClockOptions): AcceleratedC
     virtualAt,
     realDuration: (virtualMs) => Math.max(0, virtualMs) / factor,
     now: () => virtualAt(realNow()),
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, Math.max(0, ms) / factor);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(signal!.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+    sleep: (ms, signal) => sleep(Math.max(0, ms) / factor, signal),
   };
 }

@@ -3,6 +3,8 @@
  * The real clock for production; the demo and tests use an accelerated or manual one, so a
  * ten-minute observation window can pass in a second without changing any other code.
  */
+import { sleep } from '../clock/sleep.js';
+
 export interface Clock {
   /** Epoch ms. */
   now(): number;
@@ -12,17 +14,5 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep,
 };

@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { HostResult } from '../../ports/agent.js';
-import { MAX_TIMEOUT_MS, commandRequestSchema, delay, fileToPushSchema, keySchema } from './common.js';
+import { MAX_TIMEOUT_MS, commandRequestSchema, fileToPushSchema, keySchema } from './common.js';
+import { sleep } from '../../clock/sleep.js';
 import { HEADER_SIGNATURE, HEADER_TIMESTAMP, NonceCache, checkHeaders, hmacHex, requestCanonical, responseCanonical, signaturesEqual } from './http-signing.js';
 import { HostJournal } from './journal.js';
 import { DEPLOYED_VERSION_FILE } from './local.js';
@@ -151,7 +152,7 @@ export async function startHttpAgentServer(options: HttpAgentServerOptions): Pro
     const running = journal.run({ key: body.key, argv: body.argv, timeoutMs: body.timeoutMs, env: body.env, requester: body.requester });
     // The command goes on after the answer; its end is recorded in the journal.
     running.catch(() => undefined);
-    const outcome = await Promise.race([running.then((result) => ({ done: true, result })), delay(body.waitMs).then(() => ({ done: false }))]);
+    const outcome = await Promise.race([running.then((result) => ({ done: true, result })), sleep(body.waitMs).then(() => ({ done: false }))]);
     return outcome;
   };
 

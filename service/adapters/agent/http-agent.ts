@@ -41,7 +41,8 @@ import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { Agent, CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
-import { Semaphore, abortable, delay, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { sleep } from '../../clock/sleep.js';
 import { MAX_WAIT_MS } from './http-agent-server.js';
 import { HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_MS, hmacHex, responseCanonical, signRequest, signaturesEqual } from './http-signing.js';
 
@@ -241,7 +242,7 @@ export function httpAgent(options: HttpAgentOptions): Agent {
           replayed: false,
         };
       }
-      await delay(backoff);
+      await sleep(backoff);
       backoff = Math.min(backoff * 2, 5000);
     }
   }

@@ -28,7 +28,8 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { HostResult, HostStatus } from '../../ports/agent.js';
-import { OUTPUT_LIMIT_BYTES, delay } from './common.js';
+import { OUTPUT_LIMIT_BYTES } from './common.js';
+import { sleep } from '../../clock/sleep.js';
 
 /** Time a timed-out command gets between SIGTERM and SIGKILL of its process group. */
 export const KILL_GRACE_MS = 1000;
@@ -368,7 +369,7 @@ export class HostJournal {
       if (recorded) return this.toResult(dir, recorded, !fresh);
       // This process's own earlier claim is gone from `inflight` only if it ended without a result.
       if (isSelf(intent.owner) || !isAlive(intent.owner)) return { ...(await this.settleOrphan(dir, intent)), replayed: !fresh };
-      await delay(POLL_MS);
+      await sleep(POLL_MS);
     }
   }
 
@@ -391,7 +392,7 @@ export class HostJournal {
             killGroup(child.pid, 'SIGTERM');
           } else if (now > termSentAt + KILL_GRACE_MS) killGroup(child.pid, 'SIGKILL');
         }
-        await delay(POLL_MS * 4);
+        await sleep(POLL_MS * 4);
       }
     }
     const existing = await readJson<Recorded>(path.join(dir, 'result.json'));

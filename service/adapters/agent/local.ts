@@ -17,7 +17,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import type { Agent, CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
-import { Semaphore, abortable, delay, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { sleep } from '../../clock/sleep.js';
 import { HostJournal, type CommandLogEntry } from './journal.js';
 
 export type { CommandLogEntry } from './journal.js';
@@ -86,7 +87,7 @@ export function localFleet(options: LocalFleetOptions): LocalFleet {
     if (closed) return unreachableResult(host, 'the local fleet is closed');
     const how = behaviour?.(host, { argv: request.argv });
     if (how && 'unreachable' in how) return unreachableResult(host, how.reason ?? `${host} is unreachable (simulated)`);
-    if (how && 'delayMs' in how) await delay(how.delayMs);
+    if (how && 'delayMs' in how) await sleep(how.delayMs);
     return slots.use(() =>
       journal.run({
         key: request.key,
@@ -143,7 +144,7 @@ export function localFleet(options: LocalFleetOptions): LocalFleet {
           const t0 = performance.now();
           if (how && 'delayMs' in how) {
             if (how.delayMs > timeoutMs) return { host, alive: false, latencyMs: null, error: `no answer within ${timeoutMs} ms` };
-            await delay(how.delayMs);
+            await sleep(how.delayMs);
           }
           const info: Record<string, string> = { agent: 'local' };
           const version = await fs.readFile(path.join(journal.dir, DEPLOYED_VERSION_FILE), 'utf8').catch(() => null);

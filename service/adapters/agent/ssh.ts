@@ -21,7 +21,8 @@ import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { Agent, CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
-import { Semaphore, abortable, delay, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import { sleep } from '../../clock/sleep.js';
 import { parseFrame, shellQuote, wrapperCommand, type WrapperFrame } from './ssh-wrapper.js';
 
 const hostSchema = z
@@ -254,7 +255,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
           stderr: `lost contact with ${host} after the command may have started (${lastError}); send key ${request.key} again to learn its result (it will not run twice)`,
         };
       }
-      await delay(backoff);
+      await sleep(backoff);
       backoff = Math.min(backoff * 2, 5000);
     }
   }
@@ -345,7 +346,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
             try {
               const answer = await Promise.race([
                 exec(host, 'echo sluice-ok', timeoutMs),
-                delay(timeoutMs).then(() => {
+                sleep(timeoutMs).then(() => {
                   throw new Error(`no answer within ${timeoutMs} ms`);
                 }),
               ]);
