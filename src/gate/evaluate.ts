@@ -318,7 +318,10 @@ function knownNoise(metric: ParsedMetric, history: MetricHistory, w: Windows, po
 }
 
 /** Which of the pooled view's statistics scored highest. */
-const strongest = (r: PooledResult): string => (r.scores.shift >= r.scores.burst && r.scores.shift >= r.scores.spread ? 'shift' : r.scores.burst >= r.scores.spread ? 'burst' : 'spread');
+const strongest = (r: PooledResult): string => {
+  const order = ['shift', 'burst', 'spread', 'dispersion'] as const;
+  return order.reduce((best, name) => (r.scores[name] > r.scores[best] ? name : best), order[0]);
+};
 
 /** At most `most` items of `items`, evenly spaced (all of them when there are no more). */
 function evenlySpaced<T>(items: readonly T[], most: number): T[] {
@@ -498,11 +501,14 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     // to the before/after view).
     let best: PooledResult | null = null;
     let worst = '';
+    // The dispersion stays off here: one or two peers, themselves released, are too few to tell a
+    // host's own noise increase from a ramp's (an increase on every released host is the usual one).
+    const peers = { ...policy.views.pooled, dispersionBand: 0 };
     for (let h = 0; h < metric.released.length; h++) {
       const hosts = [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values);
-      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, policy.views.pooled, direction, hostNoise, policy.outlierSigma);
-      const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
-      const r = pooledView(hosts, 1, w.cut, w.length, policy.views.pooled, direction, ph, 1, policy.outlierSigma);
+      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
+      const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(peers)}|${metricKey}`, make) : make();
+      const r = pooledView(hosts, 1, w.cut, w.length, peers, direction, ph, 1, policy.outlierSigma);
       if (r && (!best || r.score > best.score)) {
         best = r;
         worst = metric.released[h].host;

@@ -143,6 +143,12 @@ export const policySchema = z.object({
       burstBand: z.number().positive().default(6),
       /** Band of the pooled log roughness ratio, in its standard errors. */
       spreadBand: z.number().positive().default(3.5),
+      /**
+       * Band of the pooled dispersion (each host's log ratio of its mean absolute deviation around
+       * its own straight line, window over the `noisePoints` before; released minus the unreleased
+       * hosts' median when that is positive), in its standard errors; 0 turns the statistic off.
+       */
+      dispersionBand: z.number().min(0).default(3.5),
     }).prefault({}),
     perHost: z.object({
       enabled: z.boolean().default(true),

@@ -48,6 +48,27 @@ describe('pooledView(hosts, released, cut, length, config, direction, history)',
     expect(r.score).toBeGreaterThan(60);
   });
 
+  it('with the dispersion, finds one released host turning three times as noisy over 12 points more often than by its roughness alone', () => {
+    let bySpread = 0;
+    let byEither = 0;
+    for (let seed = 30; seed < 90; seed++) {
+      const r = judge(hosts(seed, 1, 3, (h, i, normal) => (h === 0 && i >= CUT ? 2 * Math.sqrt(8) * normal() : 0)), 1, 'both')!;
+      if (r.scores.spread >= 60) bySpread++;
+      if (r.score >= 60) byEither++;
+      // Quiet hosts of the same seed: the dispersion stays under its band.
+      expect(judge(hosts(seed + 1000, 1, 3, () => 0), 1, 'both')!.scores.dispersion).toBeLessThan(50);
+    }
+    expect(byEither).toBeGreaterThan(bySpread + 3);
+  });
+
+  it('leaves the dispersion quiet for a ramp with one slow request on a released host', () => {
+    for (let seed = 40; seed < 50; seed++) {
+      const r = judge(hosts(seed, 2, 4, (h, i) => (i >= CUT - 60 ? 0.3 * (i - CUT + 60) * (1 + 0.1 * h) : 0) + (h === 1 && i === CUT + 9 ? 60 : 0)), 2, 'both')!;
+      expect(r.dispersion).toBeLessThan(cfg.dispersionBand);
+      expect(r.scores.dispersion).toBeLessThan(50);
+    }
+  });
+
   it('scores quiet released hosts low', () => {
     for (let seed = 10; seed < 20; seed++) expect(judge(hosts(seed, 2, 4, () => 0), 2)!.score).toBeLessThan(50);
   });

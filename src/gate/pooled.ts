@@ -19,14 +19,21 @@
  *   enough), in the same units per point — spikes that hit every released host at once;
  * - spread: the released hosts' log ratio of mean absolute first difference (window over before,
  *   a lone outlier's two differences left out)
- *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction.
+ *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction;
+ * - dispersion: the same question asked of levels rather than differences — each host's log ratio
+ *   of its mean absolute deviation around its own least-squares line (Brown–Forsythe, a lone slow
+ *   request left out), window over the `noisePoints` before. A 12-point window has 12 levels but
+ *   only 11 overlapping differences, so on one to three released hosts it sees a noise increase
+ *   the roughness misses by a little (and the roughness sees some it misses: the view takes both).
+ *   The line absorbs a ramp's drift within the window. Off without unreleased hosts (peers).
  *
  * A change must be unexplained in both forms: each statistic takes the form with the smaller
  * value. Each band is the larger of a parametric one and `nullFactor` × the largest value the same
  * statistic took over windows of the same length slid across the history right before the release
  * (the hosts' own seasonality, quantisation and common events widen the band by themselves).
  *
- * Cost: O(hosts × (window + nullPoints)) for the first evaluation, O(hosts × window) afterwards
+ * Cost: O(hosts × (window + nullPoints × (1 + noisePoints / nullWindowPoints))) for the first
+ * evaluation (each history window's dispersion before it), O(hosts × window) afterwards
  * (the history part is cached by the caller).
  */
 import type { Direction } from '../core/detector.js';
@@ -48,6 +55,9 @@ export interface PooledHistory {
   nullShift: number;
   nullBurst: number;
   nullSpread: number;
+  /** Each host's dispersion around its median over the `noisePoints` before the release (see `dispersionOf`). */
+  dispersion: Float64Array;
+  nullDispersion: number;
 }
 
 export interface PooledResult {
@@ -56,8 +66,10 @@ export interface PooledResult {
   shift: number;
   burst: number;
   spread: number;
-  scores: { shift: number; burst: number; spread: number };
-  bands: { shift: number; burst: number; spread: number };
+  /** Log ratio of the released hosts' residual dispersion, window over before, in standard errors (NaN: not judged). */
+  dispersion: number;
+  scores: { shift: number; burst: number; spread: number; dispersion: number };
+  bands: { shift: number; burst: number; spread: number; dispersion: number };
 }
 
 interface Statistics {
@@ -67,6 +79,66 @@ interface Statistics {
   signedShift: number;
   burst: number;
   spread: number;
+  dispersion: number;
+}
+
+/**
+ * One point's deviation from its segment's median counts at most this many noise σ toward the
+ * dispersion: one slow request (ten σ and more) would otherwise double a 12-point window's.
+ */
+const DISPERSION_CAP = 8;
+
+/**
+ * Dispersion of a[from, to) around its own straight line: the least-squares line through the
+ * finite values is removed (a traffic ramp moves a host's level by several σ over an hour), then the
+ * mean absolute deviation of the residuals from their median (Brown–Forsythe), each deviation
+ * capped at `cap` and a lone one beyond it left out. NaN with fewer than 5 values. O(n).
+ */
+function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float64Array, cap: number): number {
+  let c = 0;
+  for (let i = from; i < to; i++) if (a[i] === a[i]) scratch[c++] = a[i];
+  if (c < 5) return NaN;
+  // A lone point beyond the cap from the median is one slow request: left out before the line is
+  // fitted (it would tilt the line and so every other residual), as in the roughness.
+  const centre = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+  let lone = -1;
+  for (let i = from; i < to; i++) {
+    if (Math.abs(a[i] - centre) > cap) {
+      if (lone >= 0) {
+        lone = -1;
+        break;
+      }
+      lone = i;
+    }
+  }
+  c = 0;
+  let si = 0;
+  let sx = 0;
+  for (let i = from; i < to; i++) {
+    if (a[i] === a[i] && i !== lone) {
+      si += i - from;
+      sx += a[i];
+      c++;
+    }
+  }
+  const mi = si / c;
+  const mx = sx / c;
+  let sii = 0;
+  let six = 0;
+  for (let i = from; i < to; i++) {
+    if (a[i] === a[i] && i !== lone) {
+      const di = i - from - mi;
+      sii += di * di;
+      six += di * (a[i] - mx);
+    }
+  }
+  const slope = sii > 0 ? six / sii : 0;
+  c = 0;
+  for (let i = from; i < to; i++) if (a[i] === a[i] && i !== lone) scratch[c++] = a[i] - mx - slope * (i - from - mi);
+  const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+  let s = 0;
+  for (let i = 0; i < c; i++) s += Math.min(cap, Math.abs(scratch[i] - median));
+  return s / c;
 }
 
 /** f of each host, into a Float64Array (a plain loop: `Float64Array.from` with a map function is slow). */
@@ -242,7 +314,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number): Statistics | null {
   const points = new Float64Array(Math.max(0, to - from));
   const m = hosts.length - k;
   const n = to - from;
@@ -348,7 +420,33 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     const perHost = 0.8 / Math.sqrt(Math.max(1, n - 1));
     if (hostsHere > 0) spread = common > 0 ? (s / hostsHere) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : (s / hostsHere + common) / (perHost * Math.sqrt(1 / hostsHere));
   }
-  return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread };
+  // Dispersion: each host's log ratio of its dispersion around its own median, window over before
+  // (a level-based Brown–Forsythe measure: on a short window it uses every point, where the
+  // roughness pairs them), the released hosts' mean minus the unreleased hosts' median when they
+  // got more dispersed too (a common event), in standard errors. The log of a mean absolute
+  // deviation over d Gaussian points varies by about 0.76 / √d.
+  let dispersion = NaN;
+  if (beforeDispersion) {
+    let c = 0;
+    for (let u = k; u < hosts.length; u++) {
+      const q = Math.log(dispersionOf(hosts[u], from, to, points, DISPERSION_CAP * noise[u]) / beforeDispersion[u]);
+      if (Number.isFinite(q)) scratch[c++] = q;
+    }
+    if (c >= minHosts && c > 0) {
+      const common = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+      let s = 0;
+      let hostsHere = 0;
+      for (let h = 0; h < k; h++) {
+        const q = Math.log(dispersionOf(hosts[h], from, to, points, DISPERSION_CAP * noise[h]) / beforeDispersion[h]);
+        if (!Number.isFinite(q)) continue;
+        s += q;
+        hostsHere++;
+      }
+      const perHost = 0.76 * Math.sqrt(1 / n + 1 / dispersionPoints);
+      if (hostsHere > 0) dispersion = common > 0 ? (s / hostsHere - common) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : s / hostsHere / (perHost * Math.sqrt(1 / hostsHere));
+    }
+  }
+  return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread, dispersion };
 }
 
 /**
@@ -364,21 +462,30 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   let nullShift = -Infinity;
   let nullBurst = -Infinity;
   let nullSpread = -Infinity;
+  let nullDispersion = -Infinity;
   const n = cfg.nullWindowPoints;
   const scratch = new Float64Array(3 * hosts.length);
+  const minHosts = Math.min(2, hosts.length - k);
+  const D = cfg.noisePoints;
+  const segment = new Float64Array(Math.max(D, 1));
+  /** Every host's dispersion over [a, b) (null when the statistic is off or the range starts before the series). */
+  const dispersionBefore = (a: number, b: number): Float64Array | null =>
+    cfg.dispersionBand > 0 && a >= 0 ? mapHosts(hosts, (v, h) => dispersionOf(v, a, b, segment, DISPERSION_CAP * noise[h])) : null;
   // Non-overlapping windows ending at the release, back over `nullPoints`.
   for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
     const from = end - n;
     const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
     const r = mapHosts(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
-    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, Math.min(2, hosts.length - k), outlierSigma);
+    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D);
     if (!s) continue;
+    if (Number.isFinite(s.dispersion)) nullDispersion = Math.max(nullDispersion, s.dispersion);
     if (Number.isFinite(s.shift)) nullShift = Math.max(nullShift, s.shift);
     if (Number.isFinite(s.burst)) nullBurst = Math.max(nullBurst, s.burst);
     if (Number.isFinite(s.spread)) nullSpread = Math.max(nullSpread, s.spread);
   }
   const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
-  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread) };
+  const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
+  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread), dispersion, nullDispersion: finite(nullDispersion) };
 }
 
 /**
@@ -387,16 +494,17 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
  */
 export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma);
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints);
   if (!s) return null;
   const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
-  const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread) };
+  const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread), dispersion: band(cfg.dispersionBand, history.nullDispersion) };
   const scores = {
     shift: s.shift > 0 ? deviationScore(s.shift, bands.shift, 'up') : 0,
     burst: s.burst > 0 ? deviationScore(s.burst, bands.burst, 'up') : 0,
     spread: Number.isFinite(s.spread) && s.spread > 0 ? deviationScore(s.spread, bands.spread, 'up') : 0,
+    dispersion: Number.isFinite(s.dispersion) && s.dispersion > 0 ? deviationScore(s.dispersion, bands.dispersion, 'up') : 0,
   };
-  const score = Math.max(scores.shift, scores.burst, scores.spread);
-  const dir: PooledResult['direction'] = scores.spread === score && score > 0 && scores.shift < score ? 'none' : s.signedShift > 0 ? 'up' : s.signedShift < 0 ? 'down' : 'none';
-  return { score, direction: dir, shift: s.shift, burst: s.burst, spread: s.spread, scores, bands };
+  const score = Math.max(scores.shift, scores.burst, scores.spread, scores.dispersion);
+  const dir: PooledResult['direction'] = (scores.spread === score || scores.dispersion === score) && score > 0 && scores.shift < score ? 'none' : s.signedShift > 0 ? 'up' : s.signedShift < 0 ? 'down' : 'none';
+  return { score, direction: dir, shift: s.shift, burst: s.burst, spread: s.spread, dispersion: s.dispersion, scores, bands };
 }
