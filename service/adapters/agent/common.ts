@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SluiceError } from '../../../src/core/errors.js';
-import type { CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
+import type { CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
 
 /** Each of stdout and stderr is kept to its last 64 KiB. */
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -112,6 +112,41 @@ export class Semaphore {
       else this.active--;
     }
   }
+}
+
+/**
+ * A key's status from each asked host's finished result, `null` where it has none yet: done when
+ * every asked host has one.
+ */
+export function statusOf(key: string, asked: readonly string[], results: ReadonlyArray<HostResult | null>): CommandStatus {
+  const done = results.filter((r): r is HostResult => r !== null);
+  return { key, done: done.length === asked.length, results: done };
+}
+
+/**
+ * Pings each host within `slots`: a host the adapter does not know is not alive; otherwise
+ * `probe` answers the host's info, or throws why it is not alive. Latency is the probe's, in ms.
+ */
+export function pingEach(
+  hosts: readonly string[],
+  slots: Semaphore,
+  isKnown: (host: string) => boolean,
+  probe: (host: string) => Promise<Record<string, string>>,
+): Promise<PingResult[]> {
+  return Promise.all(
+    hosts.map((host) =>
+      slots.use(async (): Promise<PingResult> => {
+        if (!isKnown(host)) return { host, alive: false, latencyMs: null, error: `unknown host ${host}` };
+        const t0 = performance.now();
+        try {
+          const info = await probe(host);
+          return { host, alive: true, latencyMs: performance.now() - t0, info };
+        } catch (error) {
+          return { host, alive: false, latencyMs: null, error: (error as Error).message };
+        }
+      }),
+    ),
+  );
 }
 
 /** Races a promise against an abort signal (the work itself goes on; only the wait ends). */

@@ -40,8 +40,8 @@ import https from 'node:https';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
-import type { Agent, CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
-import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import type { Agent, CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
+import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
 import { sleep } from '../../clock/sleep.js';
 import { MAX_WAIT_MS } from './http-agent-server.js';
 import { HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_MS, hmacHex, responseCanonical, signRequest, signaturesEqual } from './http-signing.js';
@@ -320,26 +320,14 @@ export function httpAgent(options: HttpAgentOptions): Agent {
           }),
         ),
       );
-      const done = results.filter((r): r is HostResult => r !== null);
-      return { key, done: done.length === hosts.length, results: done } satisfies CommandStatus;
+      return statusOf(key, hosts, results);
     },
 
     async ping(hosts, timeoutMs) {
-      return Promise.all(
-        hosts.map((host) =>
-          slots.use(async (): Promise<PingResult> => {
-            if (!(host in config.hosts)) return { host, alive: false, latencyMs: null, error: `unknown host ${host}` };
-            const t0 = performance.now();
-            try {
-              const answer = (await exchange(host, 'GET', '/v1/ping', undefined, timeoutMs)) as Record<string, unknown>;
-              const info = Object.fromEntries(Object.entries(answer).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-              return { host, alive: true, latencyMs: performance.now() - t0, info };
-            } catch (error) {
-              return { host, alive: false, latencyMs: null, error: (error as Error).message };
-            }
-          }),
-        ),
-      );
+      return pingEach(hosts, slots, (host) => host in config.hosts, async (host) => {
+        const answer = (await exchange(host, 'GET', '/v1/ping', undefined, timeoutMs)) as Record<string, unknown>;
+        return Object.fromEntries(Object.entries(answer).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      });
     },
 
     async pushFile(key: string, file: FileToPush, hosts: string[], timeoutMs: number) {

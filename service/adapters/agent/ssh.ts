@@ -20,8 +20,8 @@ import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
-import type { Agent, CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
-import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, unreachableResult } from './common.js';
+import type { Agent, CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
+import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
 import { sleep } from '../../clock/sleep.js';
 import { parseFrame, shellQuote, wrapperCommand, type WrapperFrame } from './ssh-wrapper.js';
 
@@ -333,31 +333,20 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
           }
         }),
       );
-      const done = results.filter((r): r is HostResult => r !== null);
-      return { key, done: done.length === hosts.length, results: done } satisfies CommandStatus;
+      return statusOf(key, hosts, results);
     },
 
     async ping(hosts, timeoutMs) {
-      return Promise.all(
-        hosts.map((host) =>
-          slots.use(async (): Promise<PingResult> => {
-            if (!(host in config.hosts)) return { host, alive: false, latencyMs: null, error: `unknown host ${host}` };
-            const t0 = performance.now();
-            try {
-              const answer = await Promise.race([
-                exec(host, 'echo sluice-ok', timeoutMs),
-                sleep(timeoutMs).then(() => {
-                  throw new Error(`no answer within ${timeoutMs} ms`);
-                }),
-              ]);
-              if (answer.stdout.toString().trim() !== 'sluice-ok') return { host, alive: false, latencyMs: null, error: `unexpected answer: ${answer.stdout.toString().slice(0, 100)}` };
-              return { host, alive: true, latencyMs: performance.now() - t0, info: { agent: 'ssh' } };
-            } catch (error) {
-              return { host, alive: false, latencyMs: null, error: (error as Error).message };
-            }
+      return pingEach(hosts, slots, (host) => host in config.hosts, async (host) => {
+        const answer = await Promise.race([
+          exec(host, 'echo sluice-ok', timeoutMs),
+          sleep(timeoutMs).then(() => {
+            throw new Error(`no answer within ${timeoutMs} ms`);
           }),
-        ),
-      );
+        ]);
+        if (answer.stdout.toString().trim() !== 'sluice-ok') throw new Error(`unexpected answer: ${answer.stdout.toString().slice(0, 100)}`);
+        return { agent: 'ssh' };
+      });
     },
 
     async pushFile(key: string, file: FileToPush, hosts: string[], timeoutMs: number) {
