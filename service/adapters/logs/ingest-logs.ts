@@ -7,11 +7,10 @@
  * Hosts and signatures are stored once each and referred to by number: a signature is tens of
  * bytes and a fleet logs the same few over and over.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { CaseLog } from '../../../src/datasets/case.js';
 import { logLevels, type LogLevel, type LogQuery, type LogSource } from '../../../src/sources/log-source.js';
+import { openSqlite } from '../store/open-sqlite.js';
 
 export interface LogEvent {
   host: string;
@@ -40,11 +39,7 @@ export class IngestLogs implements LogSource {
   private readonly writeMany: (events: readonly LogEvent[]) => void;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
       CREATE TABLE IF NOT EXISTS signatures (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);

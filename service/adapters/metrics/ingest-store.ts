@@ -3,12 +3,11 @@
  * (WAL, `synchronous = FULL`), so a write acknowledged to a client is on disk. One row per
  * (metric, host, t); a point re-sent for the same time replaces the earlier one, as in InfluxDB.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { regularize } from '../../../src/core/regularize.js';
 import { series } from '../../../src/core/series.js';
 import type { SeriesByHost, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
+import { openSqlite } from '../store/open-sqlite.js';
 
 export interface IngestPoint {
   metric: string;
@@ -29,11 +28,7 @@ export class IngestStore implements MetricSource {
   private readonly writeMany: (points: readonly IngestPoint[]) => void;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, host TEXT NOT NULL, UNIQUE (metric, host));
       CREATE TABLE IF NOT EXISTS points (series INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL, PRIMARY KEY (series, t)) WITHOUT ROWID;

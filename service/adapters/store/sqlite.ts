@@ -2,9 +2,8 @@
  * SQLite driver (better-sqlite3 12.x): WAL journal, `synchronous = FULL` so a committed state
  * change survives power loss, and a busy timeout so a second process waits instead of failing.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './open-sqlite.js';
 import type { SqlDriver, SqlRow, SqlValue } from './sql-driver.js';
 import { SqlStore } from './sql-store.js';
 
@@ -13,11 +12,7 @@ const toSqlite = (sql: string): string => sql.replace(/\$(\d+)/g, '@p$1');
 const bind = (params: SqlValue[]): Record<string, SqlValue> => Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
 
 export function sqliteDriver(file: string): SqlDriver {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqlite(file);
   const statements = new Map<string, Database.Statement>();
   const prepare = (sql: string): Database.Statement => {
     let s = statements.get(sql);
