@@ -4,12 +4,9 @@
  * actions. `createOrchestrator(...).start()` resumes every non-terminal release it can lease.
  */
 import { randomUUID } from 'node:crypto';
-import type { Agent } from '../ports/agent.js';
-import type { Clock } from '../ports/clock.js';
-import type { P2P } from '../ports/p2p.js';
-import type { ReleaseRecord, Store } from '../ports/store.js';
+import type { ReleaseRecord } from '../ports/store.js';
 import { actionOutcome, withTransition } from './machine.js';
-import { mutateRelease, ReleaseRunner, type CommandGuard, type Judge, type RunnerOptions } from './runner.js';
+import { mutateRelease, ReleaseRunner, type RunnerDeps, type RunnerOptions } from './runner.js';
 import { releaseStates, isTerminal, type ReleaseAction, type ReleaseSpec } from './state.js';
 
 export type { CommandGuard, Judge } from './runner.js';
@@ -26,14 +23,8 @@ export interface OrchestratorOptions extends RunnerOptions {
 
 export const defaultOrchestratorOptions: OrchestratorOptions = { pollMs: 1000, retryDelayMs: 2000, callAttempts: 3, leaseTtlMs: 30_000, scanMs: 1000 };
 
-export interface OrchestratorDeps {
-  store: Store;
-  agent: Agent;
-  p2p: P2P;
-  clock: Clock;
-  judge: Judge;
-  log: (line: string) => void;
-  safety?: CommandGuard;
+/** What a release runner needs, plus the orchestrator's own settings (all optional). */
+export interface OrchestratorDeps extends Omit<RunnerDeps, 'options'> {
   /** This process's name on leases (default: a random id). */
   owner?: string;
   options?: Partial<OrchestratorOptions>;
