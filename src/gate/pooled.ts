@@ -21,7 +21,7 @@
  *   a lone outlier's two differences left out)
  *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction;
  * - dispersion: the same question asked of levels rather than differences — each host's log ratio
- *   of its mean absolute deviation around its own least-squares line (Brown–Forsythe, a lone slow
+ *   of its mean absolute deviation around its own least-squares line (Levene, a lone slow
  *   request left out), window over the `noisePoints` before. A 12-point window has 12 levels but
  *   only 11 overlapping differences, so on one to three released hosts it sees a noise increase
  *   the roughness misses by a little (and the roughness sees some it misses: the view takes both).
@@ -91,24 +91,35 @@ const DISPERSION_CAP = 8;
 /**
  * Dispersion of a[from, to) around its own straight line: the least-squares line through the
  * finite values is removed (a traffic ramp moves a host's level by several σ over an hour), then the
- * mean absolute deviation of the residuals from their median (Brown–Forsythe), each deviation
- * capped at `cap` and a lone one beyond it left out. NaN with fewer than 5 values. O(n).
+ * mean absolute residual (Levene's form: the line already passes through the values' mean), each
+ * capped at `cap`; a lone point more than `cap` from the values' median (one slow request) is left
+ * out before the line is fitted — it would tilt the line and so every other residual. NaN with
+ * fewer than 5 values. O(n); the median only when the values span more than `cap`.
  */
 function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float64Array, cap: number): number {
   let c = 0;
-  for (let i = from; i < to; i++) if (a[i] === a[i]) scratch[c++] = a[i];
-  if (c < 5) return NaN;
-  // A lone point beyond the cap from the median is one slow request: left out before the line is
-  // fitted (it would tilt the line and so every other residual), as in the roughness.
-  const centre = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
-  let lone = -1;
+  let low = Infinity;
+  let high = -Infinity;
   for (let i = from; i < to; i++) {
-    if (Math.abs(a[i] - centre) > cap) {
-      if (lone >= 0) {
-        lone = -1;
-        break;
+    const x = a[i];
+    if (x === x) {
+      scratch[c++] = x;
+      if (x < low) low = x;
+      if (x > high) high = x;
+    }
+  }
+  if (c < 5) return NaN;
+  let lone = -1;
+  if (high - low > cap) {
+    const centre = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+    for (let i = from; i < to; i++) {
+      if (Math.abs(a[i] - centre) > cap) {
+        if (lone >= 0) {
+          lone = -1;
+          break;
+        }
+        lone = i;
       }
-      lone = i;
     }
   }
   c = 0;
@@ -133,11 +144,8 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
     }
   }
   const slope = sii > 0 ? six / sii : 0;
-  c = 0;
-  for (let i = from; i < to; i++) if (a[i] === a[i] && i !== lone) scratch[c++] = a[i] - mx - slope * (i - from - mi);
-  const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
   let s = 0;
-  for (let i = 0; i < c; i++) s += Math.min(cap, Math.abs(scratch[i] - median));
+  for (let i = from; i < to; i++) if (a[i] === a[i] && i !== lone) s += Math.min(cap, Math.abs(a[i] - mx - slope * (i - from - mi)));
   return s / c;
 }
 
@@ -420,8 +428,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     const perHost = 0.8 / Math.sqrt(Math.max(1, n - 1));
     if (hostsHere > 0) spread = common > 0 ? (s / hostsHere) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : (s / hostsHere + common) / (perHost * Math.sqrt(1 / hostsHere));
   }
-  // Dispersion: each host's log ratio of its dispersion around its own median, window over before
-  // (a level-based Brown–Forsythe measure: on a short window it uses every point, where the
+  // Dispersion: each host's log ratio of its dispersion around its own line, window over before
+  // (a level-based Levene measure: on a short window it uses every point, where the
   // roughness pairs them), the released hosts' mean minus the unreleased hosts' median when they
   // got more dispersed too (a common event), in standard errors. The log of a mean absolute
   // deviation over d Gaussian points varies by about 0.76 / √d.
