@@ -1,35 +1,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentContract, uniqueKey } from './agent.contract.js';
 import { httpAgent, startHttpAgentServer, type HttpAgentServer } from './http-agent.js';
+import { closedPort, tempRoots } from './test-fixtures.js';
 import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, hmacHex, requestCanonical, signRequest } from './http-signing.js';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
-const roots: string[] = [];
-const newRoot = () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'sluice-http-agent-'));
-  roots.push(root);
-  return root;
-};
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const newRoot = tempRoots('sluice-http-agent-');
 
 const quiet = () => undefined;
 

@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentContract, uniqueKey } from './agent.contract.js';
 import { HostJournal, isAlive, processStart } from './journal.js';
 import { DEPLOYED_VERSION_FILE, localFleet } from './local.js';
+import { tempRoots } from './test-fixtures.js';
 
-const roots: string[] = [];
-const newRoot = () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'sluice-local-fleet-'));
-  roots.push(root);
-  return root;
-};
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sluice-local-fleet-');
 
 agentContract('local', async () => {
   const fleet = localFleet({

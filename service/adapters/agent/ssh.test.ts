@@ -1,36 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shouldRun } from '../../test/servers.js';
 import { agentContract, uniqueKey } from './agent.contract.js';
 import { sshAgent, type SshHostConfig } from './ssh.js';
+import { closedPort, tempRoots } from './test-fixtures.js';
 import { SSH_TEST, checkSshd, testHostFingerprint } from './test-sshd.js';
 
 const available = shouldRun('ssh agent (loopback sshd)', await checkSshd());
 const skip = available ? undefined : 'no sshd on loopback (.ci/start-sshd starts one)';
 
-const roots: string[] = [];
-const newRoot = () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'sluice-ssh-agent-'));
-  chmodSync(root, 0o777);
-  roots.push(root);
-  return root;
-};
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// The sshd session may run as another user, so the hosts' directories are world-writable.
+const newRoot = tempRoots('sluice-ssh-agent-', 0o777);
 
 /** A host entry for the loopback sshd; `agentDir` keeps each simulated host's records apart. */
 const loopback = (agentDir: string, extra: Partial<SshHostConfig> = {}): SshHostConfig => ({
