@@ -1,16 +1,9 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { nabCorpusForTests } from './test/nab-corpus.js';
 import { parseNabCsv, parseNabTimestamp, readNabCsv, readNabLabels, windowMask } from './nab.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const nabRoot = path.resolve(repoRoot, '../shared/datasets/nab');
-const haveNab = existsSync(path.join(nabRoot, 'labels', 'combined_windows.json'));
-if (!haveNab) {
-  if (process.env.CI) throw new Error(`the NAB corpus is missing at ${nabRoot}; CI must provide it`);
-  console.warn(`skipping the NAB corpus tests: no corpus at ${nabRoot}`);
-}
+const { dir: nabRoot, present: haveNab } = nabCorpusForTests('the NAB corpus tests');
 
 describe('parseNabTimestamp(text)', () => {
   it('reads NAB stamps as UTC, with or without fractions or a zone', () => {

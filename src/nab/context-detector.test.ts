@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../core/errors.js';
+import { nabCorpusForTests } from '../datasets/test/nab-corpus.js';
 import { contextualStream } from './context-detector.js';
 import { readNabCorpus, readProfiles } from './corpus.js';
 import { scoreAllProfiles } from './runner.js';
@@ -104,16 +102,8 @@ describe('contextual(values)', () => {
   });
 });
 
-// The whole NAB corpus: the figure the defaults reach must not regress. Skipped with the reason
-// when the corpus is not next to the repository, failing instead under CI.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nabDir = resolve(repoRoot, '../shared/datasets/nab');
-const present = existsSync(resolve(nabDir, 'labels/combined_windows.json'));
-if (!present) {
-  const reason = `NAB corpus not found at ${nabDir}`;
-  if (process.env.CI) throw new Error(`${reason} (required under CI)`);
-  console.warn(`skipping the contextual detector's NAB floor: ${reason}`);
-}
+// The whole NAB corpus: the figure the defaults reach must not regress.
+const { dir: nabDir, present } = nabCorpusForTests("the contextual detector's NAB floor");
 
 describe.skipIf(!present)('contextual on the NAB corpus', () => {
   it('scores above the recorded floor on every profile (68.34 / 61.82 / 72.57 when recorded)', () => {

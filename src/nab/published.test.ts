@@ -4,21 +4,13 @@
  * score files. Needs the corpus next to the repository; skipped with a reason when it is absent,
  * and failing instead under CI.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { nabCorpusForTests } from '../datasets/test/nab-corpus.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCsvColumns, readNabCorpus, readProfiles, readPublishedScoreboard, readThresholds, type NabSeries } from './corpus.js';
 import { readResultTree, scoreAllProfiles, type DetectorScores } from './runner.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nabDir = resolve(repoRoot, '../shared/datasets/nab');
-const present = existsSync(resolve(nabDir, 'labels/combined_windows.json'));
-if (!present) {
-  const reason = `NAB corpus not found at ${nabDir}`;
-  if (process.env.CI) throw new Error(`${reason} (required under CI)`);
-  console.warn(`skipping NAB re-scoring: ${reason}`);
-}
+const { dir: nabDir, present } = nabCorpusForTests('NAB re-scoring');
 
 const DETECTORS = ['windowedGaussian', 'numenta', 'ARTime'] as const;
 
