@@ -21,7 +21,7 @@ import { insufficientData, type DetectorInput, type DetectorModule, type Detecto
 import { forecastBandPlot } from '../../src/core/forecast-judgement.js';
 import { deviationScore } from '../../src/core/score.js';
 import { countPresent } from '../../src/core/series.js';
-import { madOf, medianInPlace, medianOf, nullMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
+import { madOf, medianInPlace, medianOf, oneWindowMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
 
 export const anchoredBaselineConfigSchema = z.object({
   /** Season length in points; default: `input.period` (one day at the series' step). */
@@ -60,8 +60,12 @@ interface Prepared {
   ratio: boolean;
   sigma: number;
   historyLength: number;
-  /** Backtest residuals/σ by cut, kept so nulls for any window length can be computed on demand. */
-  backtests: Float64Array[];
+  /**
+   * Backtest residuals/σ, one forecast `horizon` long per cut (latest cut first) side by side,
+   * kept so nulls for any window length can be computed on demand.
+   */
+  backtests: Float64Array;
+  horizon: number;
   /** Memo of null maxima by window length and direction (pure: same inputs, same values). */
   nulls: Map<string, NullMaxima>;
 }
@@ -171,7 +175,7 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const fromCut = Math.max(firstCut, lastCut - backtestPoints);
   const stride = Math.max(1, Math.floor((lastCut - fromCut + 1) / config.backtestCuts));
   const cuts = Math.max(0, Math.floor((lastCut - fromCut) / stride) + 1);
-  // Every cut's residuals in one buffer, latest cut first; the backtests are views into it.
+  // Every cut's residuals side by side in one buffer, latest cut first.
   const all = new Float64Array(cuts * horizon);
   const forecast = new Float64Array(horizon);
   const scratch = forecastScratch(config);
@@ -188,8 +192,7 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const magnitude = mad >= floor ? 0 : Math.max(Math.abs(medianOf(history, 0, history.length)), Number.EPSILON);
   const sigma = Math.max(mad, config.minRelativeSigma * magnitude, 1e-12);
   for (let i = 0; i < all.length; i++) all[i] /= sigma;
-  const backtests = Array.from({ length: cuts }, (_, k) => all.subarray(k * horizon, (k + 1) * horizon));
-  return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, backtests, nulls: new Map() };
+  return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, backtests: all, horizon, nulls: new Map() };
 }
 
 function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxima {
@@ -197,8 +200,12 @@ function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxi
   let nulls = prepared.nulls.get(key);
   if (!nulls) {
     nulls = { windows: 0, shift: 0, burst: 0, spread: 0 };
-    for (const r of prepared.backtests) {
-      const m = nullMaxima(r.subarray(0, Math.min(n, r.length)), Math.min(n, r.length), direction, Math.ceil(Math.min(n, r.length) / 2));
+    // Each backtest forecast gives one window: its first min(n, horizon) residuals.
+    const { backtests, horizon } = prepared;
+    const length = Math.min(n, horizon);
+    const scratch = new Float64Array(length);
+    for (let at = 0; at < backtests.length; at += horizon) {
+      const m = oneWindowMaxima(backtests, at, at + length, direction, Math.ceil(length / 2), scratch);
       nulls.windows += m.windows;
       nulls.shift = Math.max(nulls.shift, m.shift);
       nulls.burst = Math.max(nulls.burst, m.burst);
@@ -219,7 +226,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const windowPresent = countPresent(window);
   if (windowPresent === 0) return insufficientData(identity, 'anchoredBaseline found no observed point in the window');
   const horizon = Math.max(n, config.backtestHorizon);
-  const prepared = isPrepared(input.prepared) && input.prepared.backtests[0]?.length === horizon ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
+  const prepared = isPrepared(input.prepared) && input.prepared.horizon === horizon && input.prepared.backtests.length > 0 ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
   if (typeof prepared === 'string') return insufficientData(identity, prepared);
   const history = input.history!.values;
   // A window no longer than a period is forecast from history alone; only longer ones need the

@@ -1,17 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './detector.js';
-import { nanMedian } from './stats.js';
-import { medianInPlace, nullMaxima, windowStatistics } from './window-stats.js';
+import { nanMad, nanMedian } from './stats.js';
+import { madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
 
 const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(NaN, NaN, 0, -0, 1, 1, 2, 5, Infinity));
+
+/** The null maxima of a single window, from windowStatistics (which sorts the window afresh). */
+function oneWindowByDefinition(z: number[], direction: Direction, minCount: number) {
+  const stats = windowStatistics(z, 0, z.length, direction);
+  if (stats.count < minCount) return { windows: 0, shift: 0, burst: 0, spread: 0 };
+  return { windows: 1, shift: Math.max(0, stats.shift), burst: Math.max(0, stats.burst), spread: Math.max(0, stats.spread) };
+}
 
 describe('window statistics', () => {
   it('nullMaxima(z, z.length, direction, minCount) of one window equals windowStatistics of it', () => {
     fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 90 }), fc.constantFrom<Direction>('up', 'down', 'both'), fc.nat(60), (z, direction, minCount) => {
-      const stats = windowStatistics(z, 0, z.length, direction);
-      const expected = stats.count < minCount ? { windows: 0, shift: 0, burst: 0, spread: 0 } : { windows: 1, shift: Math.max(0, stats.shift), burst: Math.max(0, stats.burst), spread: Math.max(0, stats.spread) };
-      expect(nullMaxima(z, z.length, direction, minCount)).toEqual(expected);
+      expect(nullMaxima(z, z.length, direction, minCount)).toEqual(oneWindowByDefinition(z, direction, minCount));
+    }), { numRuns: 1000 });
+  });
+
+  it('oneWindowMaxima(z, from, to, …) equals nullMaxima of z[from, to) as one window, reusing a scratch', () => {
+    const scratch = new Float64Array(200);
+    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 150 }), fc.nat(150), fc.nat(150), fc.constantFrom<Direction>('up', 'down', 'both'), fc.nat(40), (z, a, b, direction, minCount) => {
+      const from = Math.min(a, b, z.length);
+      const to = Math.min(Math.max(a, b), z.length);
+      fc.pre(to > from);
+      expect(oneWindowMaxima(z, from, to, direction, minCount, scratch)).toEqual(oneWindowByDefinition(z.slice(from, to), direction, minCount));
     }), { numRuns: 1000 });
   });
 
@@ -27,5 +42,22 @@ describe('window statistics', () => {
       const actual = medianInPlace(Float64Array.from(values), values.length);
       expect(Object.is(actual, expected) || actual === expected).toBe(true);
     }), { numRuns: 2000 });
+  });
+
+  it('medianOf and madOf of long spans (selection on a sample first) equal nanMedian and nanMad', () => {
+    // Few distinct values make many ties, the hard case for a partition.
+    // Zero's sign is not an order statistic's business: 0 and −0 compare equal (===).
+    const long = fc.array(fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.integer({ min: -3, max: 3 }), fc.constant(NaN)), { minLength: 601, maxLength: 2000 });
+    fc.assert(fc.property(long, (values) => {
+      expect(medianOf(values, 0, values.length) === nanMedian(values)).toBe(true);
+      expect(madOf(values, 0, values.length) === nanMad(values)).toBe(true);
+    }), { numRuns: 60, endOnFailure: true });
+  });
+
+  it('medianOf of 100 000 sorted, reversed and constant values is their middle', () => {
+    const up = Float64Array.from({ length: 100_000 }, (_, i) => i);
+    expect(medianOf(up, 0, up.length)).toBe(49_999.5);
+    expect(medianOf(up.slice().reverse(), 0, up.length)).toBe(49_999.5);
+    expect(medianOf(new Float64Array(100_001).fill(7), 0, 100_001)).toBe(7);
   });
 });

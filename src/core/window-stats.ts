@@ -65,7 +65,7 @@ export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction
     for (let from = 0; from + n <= z.length; from++) if (minCount <= 0) out.windows++;
     return out;
   }
-  if (z.length === n) return singleWindow(z, n, direction, minCount, out);
+  if (z.length === n) return oneWindowMaxima(z, 0, n, direction, minCount);
   const sorted = new Float64Array(n);
   let size = 0;
   const directedOf = (v: number) => (direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v));
@@ -106,15 +106,18 @@ export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction
 }
 
 /**
- * nullMaxima when `z` is exactly one window long (the backtest's windows are): a selection puts the
- * top quarter at the end and only that part is sorted, instead of keeping all `n` values sorted by
- * insertion (O(n²) moves). The same values are added in the same order, so the same numbers.
+ * nullMaxima of the one window `z[from, to)` — what `nullMaxima(z.subarray(from, to), to − from, …)`
+ * gives — without a view per window: a backtest keeps its windows side by side in one buffer. A
+ * selection puts the top quarter at the end and only that part is sorted, instead of keeping all
+ * values sorted by insertion (O(n²) moves); the same values are added in the same order, so the
+ * same numbers. `scratch` (at least `to − from` long) saves an allocation in loops. O(n) expected.
  */
-function singleWindow(z: ArrayLike<number>, n: number, direction: Direction, minCount: number, out: NullMaxima): NullMaxima {
-  const directed = new Float64Array(n);
+export function oneWindowMaxima(z: ArrayLike<number>, from: number, to: number, direction: Direction, minCount: number, scratch: Float64Array = new Float64Array(Math.max(0, to - from))): NullMaxima {
+  const out: NullMaxima = { windows: 0, shift: 0, burst: 0, spread: 0 };
+  const directed = scratch;
   let count = 0;
   let sum = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const v = z[i];
     if (v !== v) continue;
     directed[count++] = direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v);
@@ -125,7 +128,7 @@ function singleWindow(z: ArrayLike<number>, n: number, direction: Direction, min
   if (count === 0) return out;
   const mean = sum / count;
   let m2 = 0;
-  for (let i = 0; i < n; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
+  for (let i = from; i < to; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
   const top = Math.max(1, Math.ceil(count / 4));
   const first = count - top;
   select(directed, first, count);
@@ -246,6 +249,10 @@ export function madOf(values: ArrayLike<number>, from: number, to: number, scrat
  * it: Hoare's FIND with the middle element as pivot (N. Wirth, Algorithms + Data Structures).
  */
 function select(a: Float64Array, k: number, n: number): number {
+  if (n > SAMPLED_ABOVE) {
+    floydRivest(a, k, 0, n - 1);
+    return a[k];
+  }
   let left = 0;
   let right = n - 1;
   while (left < right) {
@@ -267,4 +274,51 @@ function select(a: Float64Array, k: number, n: number): number {
     if (k < i) right = j;
   }
   return a[k];
+}
+
+/** Above this many values, select narrows the range around `k` on a sample first. */
+const SAMPLED_ABOVE = 600;
+
+/**
+ * Floyd and Rivest's SELECT (CACM 18(3), 1975, algorithm 489): on a long range, first select
+ * within a sample-sized sub-range around `k`, whose value then splits the range close to `k` —
+ * about n + min(k, n − k) comparisons instead of Hoare's ~3.4 n for a median. Same contract as
+ * select: `a[k]` the k-th smallest of `a[left, right]`, smaller ones left of it, larger right.
+ */
+function floydRivest(a: Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    if (right - left > SAMPLED_ABOVE) {
+      const n = right - left + 1;
+      const m = k - left + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (m - n / 2 < 0 ? -1 : 1);
+      floydRivest(a, k, Math.max(left, Math.floor(k - (m * s) / n + sd)), Math.min(right, Math.floor(k + ((n - m) * s) / n + sd)));
+    }
+    const pivot = a[k];
+    let i = left;
+    let j = right;
+    swap(a, left, k);
+    if (a[right] > pivot) swap(a, left, right);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+    }
+    if (a[left] === pivot) swap(a, left, j);
+    else {
+      j++;
+      swap(a, j, right);
+    }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }
