@@ -2,6 +2,7 @@
  * What every agent adapter shares: validating a `CommandRequest` at the port's boundary, the
  * output cap, the `unreachable` result, and bounded parallelism over hosts.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { CommandRequest, CommandStatus, FileToPush, HostResult, PingResult } from '../../ports/agent.js';
@@ -111,6 +112,33 @@ export class Semaphore {
       if (wake) wake();
       else this.active--;
     }
+  }
+}
+
+/** A requester id used once: a second call with the same key is then a replay, as on every adapter. */
+export const freshRequester = (): string => randomBytes(12).toString('base64url');
+
+/**
+ * One requester id per (key, host) for a client's life, so the client's own re-sends of a key are
+ * never reported as replays. Past 100 000 pairs the oldest is forgotten.
+ */
+export class Requesters {
+  private readonly ids = new Map<string, string>();
+
+  /** The id this client uses for `key` on `host`. */
+  of(key: string, host: string): string {
+    const id = `${key}\n${host}`;
+    let requester = this.ids.get(id);
+    if (!requester) {
+      requester = freshRequester();
+      this.ids.set(id, requester);
+      if (this.ids.size > 100_000) this.ids.delete(this.ids.keys().next().value!);
+    }
+    return requester;
+  }
+
+  clear(): void {
+    this.ids.clear();
   }
 }
 

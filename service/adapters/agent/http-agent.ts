@@ -34,14 +34,13 @@
  * `unreachable`; if contact was lost after the request may have arrived it reports `failed`
  * with "lost contact" — re-sending the key later learns the real result, never runs it twice.
  */
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { Agent, CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
-import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
+import { Requesters, Semaphore, abortable, freshRequester, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
 import { sleep } from '../../clock/sleep.js';
 import { MAX_WAIT_MS } from './http-agent-server.js';
 import { HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_MS, hmacHex, responseCanonical, signRequest, signaturesEqual } from './http-signing.js';
@@ -169,7 +168,8 @@ export function httpAgent(options: HttpAgentOptions): Agent {
     });
   }
   const startedUnreachable = new Map<string, Map<string, HostResult>>();
-  const requesters = new Map<string, string>();
+  // One per (key, host): this client's own re-sends are never "replayed".
+  const requesters = new Requesters();
 
   /** One signed exchange; resolves with the verified JSON answer or throws an `ExchangeError`. */
   async function exchange(host: string, method: 'GET' | 'POST', pathWithQuery: string, payload: unknown, timeoutMs: number): Promise<unknown> {
@@ -247,22 +247,10 @@ export function httpAgent(options: HttpAgentOptions): Agent {
     }
   }
 
-  const requesterFor = (key: string, host: string) => {
-    // One requester per (key, host) for this client's life: its own re-sends are never "replayed".
-    const id = `${key}\n${host}`;
-    let requester = requesters.get(id);
-    if (!requester) {
-      requester = randomBytes(12).toString('base64url');
-      requesters.set(id, requester);
-      if (requesters.size > 100_000) requesters.delete(requesters.keys().next().value!);
-    }
-    return requester;
-  };
-
   async function runOnHost(request: CommandRequest, host: string, waitMs: number, fresh: boolean): Promise<HostResult | null> {
     if (!(host in config.hosts)) return unreachableResult(host, `unknown host ${host}: no agent URL configured`);
     // A fresh requester per call: a second call with the same key is a replay, as on the other adapters.
-    const requester = fresh ? randomBytes(12).toString('base64url') : requesterFor(request.key, host);
+    const requester = fresh ? freshRequester() : requesters.of(request.key, host);
     const body = { key: request.key, argv: request.argv, timeoutMs: request.timeoutMs, env: request.env, requester, waitMs };
     if (waitMs === 0) {
       // start: one request that registers the run; its answer may already be final.
@@ -311,7 +299,7 @@ export function httpAgent(options: HttpAgentOptions): Agent {
             if (early) return early;
             if (!(host in config.hosts)) return null;
             try {
-              const query = `/v1/commands/${encodeURIComponent(key)}?requester=${requesterFor(key, host)}`;
+              const query = `/v1/commands/${encodeURIComponent(key)}?requester=${requesters.of(key, host)}`;
               const answer = answerSchema.parse(await exchange(host, 'GET', query, undefined, 15_000));
               return answer.done && answer.result ? { ...answer.result, host } : null;
             } catch {
@@ -337,7 +325,7 @@ export function httpAgent(options: HttpAgentOptions): Agent {
         hosts.map((host) =>
           slots.use(async () => {
             if (!(host in config.hosts)) return unreachableResult(host, `unknown host ${host}: no agent URL configured`);
-            const body = { key, path: file.path, mode: file.mode ?? 0o644, contentBase64, requester: randomBytes(12).toString('base64url') };
+            const body = { key, path: file.path, mode: file.mode ?? 0o644, contentBase64, requester: freshRequester() };
             return untilDone(host, key, () => exchange(host, 'POST', '/v1/files', body, timeoutMs), timeoutMs + config.lostContactGraceMs);
           }),
         ),

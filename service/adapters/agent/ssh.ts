@@ -11,7 +11,7 @@
  * Argv is sent as separate single-quoted words to the host's login shell, which must be a POSIX
  * shell (sh, bash, dash, ksh, zsh); the wrapper passes them on as "$@", never re-parsed.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../../src/core/config.js';
 import { SluiceError } from '../../../src/core/errors.js';
 import type { Agent, CommandRequest, FileToPush, HostResult } from '../../ports/agent.js';
-import { Semaphore, abortable, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
+import { Requesters, Semaphore, abortable, freshRequester, hostNameSchema, parseCommandRequest, parsePush, pingEach, statusOf, unreachableResult } from './common.js';
 import { sleep } from '../../clock/sleep.js';
 import { parseFrame, shellQuote, wrapperCommand, type WrapperFrame } from './ssh-wrapper.js';
 
@@ -107,7 +107,8 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
   const slots = new Semaphore(config.parallelism);
   const pool = new Map<string, Promise<Connection>>();
   const startedResults = new Map<string, Map<string, HostResult>>();
-  const requesters = new Map<string, string>();
+  // One per (key, host): this client's own re-sends are never "replayed".
+  const requesters = new Requesters();
 
   /** Why a presented host key is refused, or null when it is accepted. */
   function checkHostKey(name: string, presented: string): string | null {
@@ -260,17 +261,6 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
     }
   }
 
-  const requesterFor = (key: string, host: string) => {
-    const id = `${key}\n${host}`;
-    let requester = requesters.get(id);
-    if (!requester) {
-      requester = randomBytes(12).toString('base64url');
-      requesters.set(id, requester);
-      if (requesters.size > 100_000) requesters.delete(requesters.keys().next().value!);
-    }
-    return requester;
-  };
-
   function sftpSession(connection: Connection): Promise<SFTPWrapper> {
     return new Promise((resolve, reject) => connection.client.sftp((error, sftp) => (error ? reject(new NotConnected(error.message)) : resolve(sftp))));
   }
@@ -294,7 +284,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
 
     async run(request: CommandRequest, signal?: AbortSignal) {
       const valid = parseCommandRequest(request);
-      const all = Promise.all(valid.hosts.map((host) => slots.use(() => runKeyed(host, valid, randomBytes(12).toString('base64url')))));
+      const all = Promise.all(valid.hosts.map((host) => slots.use(() => runKeyed(host, valid, freshRequester()))));
       return abortable(all, signal);
     },
 
@@ -305,7 +295,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
       if (startedResults.size > 10_000) startedResults.delete(startedResults.keys().next().value!);
       for (const host of valid.hosts) {
         // The wrapper records the run on the host; status reads it back through the same key.
-        void slots.use(() => runKeyed(host, valid, requesterFor(valid.key, host))).then(
+        void slots.use(() => runKeyed(host, valid, requesters.of(valid.key, host))).then(
           (result) => early.set(host, result),
           (error: unknown) => early.set(host, unreachableResult(host, `not started: ${(error as Error).message}`)),
         );
@@ -325,7 +315,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
           try {
             const probe = await exec(host, `test -f ${base}/${shellQuote(key)}/exit && echo done`, 15_000);
             if (probe.stdout.toString().trim() !== 'done') return null;
-            const requester = requesterFor(key, host);
+            const requester = requesters.of(key, host);
             // The record exists, so the wrapper answers from it without running anything.
             return await runKeyed(host, { key, argv: await recordedArgv(host, base, key), timeoutMs: 15_000 }, requester);
           } catch {
@@ -369,7 +359,7 @@ export function sshAgent(options: SshAgentOptions): Agent & { closeHost(host: st
               return { host, status: 'failed', exitCode: null, stdout: '', stderr: `upload failed: ${(error as Error).message}`, startedAt: now, finishedAt: now, replayed: false };
             }
             // The rename is the keyed step: once per key, atomic on the host's filesystem.
-            const result = await runKeyed(host, { key, argv: ['mv', '-f', '--', temp, target], timeoutMs }, randomBytes(12).toString('base64url'));
+            const result = await runKeyed(host, { key, argv: ['mv', '-f', '--', temp, target], timeoutMs }, freshRequester());
             if (result.replayed) await exec(host, `rm -f -- ${shellQuote(temp)}`, timeoutMs).catch(() => undefined);
             return result;
           }),
