@@ -41,6 +41,17 @@ async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   }
 }
 
+/** Has a child process run `argv` on host `h1` of a fresh fleet and waits until the command runs; the command's pid is read from its record. */
+async function startedByChild(keyPrefix: string, argv: string[]) {
+  const root = newRoot();
+  const key = uniqueKey(keyPrefix);
+  const child = crashChild(root, 'h1', key, argv);
+  const childFile = path.join(root, 'h1', '.sluice-agent', 'runs', key, 'child.json');
+  await until(() => existsSync(childFile));
+  const { pid } = JSON.parse(readFileSync(childFile, 'utf8')) as { pid: number };
+  return { root, key, child, pid };
+}
+
 describe('localFleet', () => {
   it('commandLog(host) lists each execution once, with key, argv, times and exit code', async () => {
     const fleet = localFleet({ root: newRoot(), hosts: ['a', 'b'] });
@@ -130,15 +141,10 @@ describe('localFleet', () => {
 
   describe('crash: the calling process is SIGKILLed while the command runs', () => {
     it('a new process waits for the still-running command and reports it interrupted — it never runs it again', async () => {
-      const root = newRoot();
-      const key = uniqueKey('crash-alive');
       const argv = ['sh', '-c', 'echo run >> counter; sleep 1.5; echo finished >> counter'];
-      const child = crashChild(root, 'h1', key, argv);
-      const childFile = path.join(root, 'h1', '.sluice-agent', 'runs', key, 'child.json');
-      await until(() => existsSync(childFile));
+      const { root, key, child, pid } = await startedByChild('crash-alive', argv);
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-      const { pid } = JSON.parse(readFileSync(childFile, 'utf8')) as { pid: number };
       expect(isAlive({ pid, start: processStart(pid) })).toBe(true);
 
       const fleet = localFleet({ root, hosts: ['h1'] });
@@ -156,13 +162,8 @@ describe('localFleet', () => {
     });
 
     it('when the command died with its caller, a new process reports interrupted at once and runs nothing', async () => {
-      const root = newRoot();
-      const key = uniqueKey('crash-dead');
       const argv = ['sh', '-c', 'echo run >> counter; sleep 30'];
-      const child = crashChild(root, 'h1', key, argv);
-      const childFile = path.join(root, 'h1', '.sluice-agent', 'runs', key, 'child.json');
-      await until(() => existsSync(childFile));
-      const { pid } = JSON.parse(readFileSync(childFile, 'utf8')) as { pid: number };
+      const { root, key, child, pid } = await startedByChild('crash-dead', argv);
       child.kill('SIGKILL');
       process.kill(-pid, 'SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
