@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { acceleratedClock } from './accelerated.js';
 import { sleep } from './sleep.js';
 
 describe('sleep', () => {
@@ -20,14 +19,5 @@ describe('sleep', () => {
 
   it('rejects at once when the signal has already aborted', async () => {
     await expect(sleep(10_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
-  });
-
-  it('an accelerated clock sleeps its virtual time scaled down', async () => {
-    const clock = acceleratedClock({ factor: 1000 });
-    const t0 = performance.now();
-    await clock.sleep(60_000);
-    const real = performance.now() - t0;
-    expect(real).toBeGreaterThanOrEqual(55);
-    expect(real).toBeLessThan(5_000);
   });
 });
