@@ -84,13 +84,19 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
   }
   const recentLevel = medianInPlace(scratch, count);
   count = 0;
-  for (let i = cut - config.anchorPoints; i < cut; i++) {
-    for (let d = 1; d <= periods; d++) {
-      const e = x[i - d * period];
+  // Period by period, so each period's anchor points are read contiguously (a median ignores order).
+  for (let d = 1; d <= periods; d++) {
+    for (let i = cut - config.anchorPoints - d * period, end = cut - d * period; i < end; i++) {
+      const e = x[i];
       if (e === e) scratch[count++] = e;
     }
   }
   const earlierLevel = medianInPlace(scratch, count);
+  // The anchor is the same for every point of this forecast.
+  const anchored = recentLevel === recentLevel && earlierLevel === earlierLevel;
+  const byRatio = ratio && earlierLevel > 0;
+  const factor = recentLevel / earlierLevel;
+  const move = recentLevel - earlierLevel;
   const slots = memo?.get(periods);
   const offset = slots ? cut - slots.offset : 0;
   for (let j = 0; j < n; j++) {
@@ -108,8 +114,8 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
         slots.known[offset + j] = 1;
       }
     }
-    if (!(base === base) || !(recentLevel === recentLevel) || !(earlierLevel === earlierLevel)) out[j] = base;
-    else out[j] = ratio && earlierLevel > 0 ? base * (recentLevel / earlierLevel) : base + (recentLevel - earlierLevel);
+    if (!(base === base) || !anchored) out[j] = base;
+    else out[j] = byRatio ? base * factor : base + move;
   }
 }
 
