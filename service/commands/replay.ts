@@ -96,7 +96,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!['all', 'train', 'test'].includes(which)) throw new Error(`--split must be all, train or test, got '${which}'`);
   if (which !== 'all' && !split) throw new Error(`--split ${which}: ${dir} has no split.json`);
   const chosen: ParsedCase[] = which === 'all' ? cases : cases.filter((c) => new Set(split![which as 'train' | 'test']).has(c.id));
-  log(`${dir}: ${cases.length} cases (${encoding}), ${errors.length} skipped; replaying ${chosen.length} (${which})`);
+  // One bad file can carry several issues; what is skipped is the file.
+  const skipped = new Set(errors.map((e) => e.file)).size;
+  log(`${dir}: ${cases.length} cases (${encoding}), ${skipped} skipped; replaying ${chosen.length} (${which})`);
 
   const workers = optionString(args, 'workers') ? Number(optionString(args, 'workers')) : undefined;
   const results: { config: ReplayConfig; outcomes: CaseOutcome[] }[] = [];
