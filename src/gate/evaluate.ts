@@ -110,6 +110,8 @@ const directed = (r: DetectorResult, direction: Direction): number => {
   return r.score;
 };
 
+let noiseScratch = new Float64Array(0);
+
 /**
  * Robust noise of one host's series over [from, to): σ of its first differences / √2 (slow
  * seasonality cancels in differences), from the MAD or the mean absolute difference, whichever is
@@ -117,7 +119,11 @@ const directed = (r: DetectorResult, direction: Direction): number => {
  */
 function hostNoise(values: Float64Array, from: number, to: number): number {
   const start = Math.max(1, from);
-  const buffer = new Float64Array(2 * Math.max(0, to - start));
+  // One scratch for every call (hundreds of hosts per metric); madOf compacts it in place (its
+  // copy of the i-th value goes to an index ≤ i), so it needs no second half.
+  const size = Math.max(0, to - start);
+  if (noiseScratch.length < size) noiseScratch = new Float64Array(size);
+  const buffer = noiseScratch;
   let n = 0;
   let sumAbs = 0;
   for (let i = start; i < to; i++) {
@@ -128,7 +134,7 @@ function hostNoise(values: Float64Array, from: number, to: number): number {
     }
   }
   if (n < 3) return NaN;
-  return Math.max(madOf(buffer, 0, n, buffer.subarray(n)), 1.2533 * (sumAbs / n)) / Math.SQRT2;
+  return Math.max(madOf(buffer, 0, n, buffer), 1.2533 * (sumAbs / n)) / Math.SQRT2;
 }
 
 /**

@@ -100,10 +100,16 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
   let c = 0;
   let low = Infinity;
   let high = -Infinity;
+  // The line's sums over every finite value, in the same order as below: without a lone point
+  // (the usual case) they are the ones the line needs, bit for bit.
+  let si = 0;
+  let sx = 0;
   for (let i = from; i < to; i++) {
     const x = a[i];
     if (x === x) {
       scratch[c++] = x;
+      si += i - from;
+      sx += x;
       if (x < low) low = x;
       if (x > high) high = x;
     }
@@ -122,14 +128,16 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
       }
     }
   }
-  c = 0;
-  let si = 0;
-  let sx = 0;
-  for (let i = from; i < to; i++) {
-    if (a[i] === a[i] && i !== lone) {
-      si += i - from;
-      sx += a[i];
-      c++;
+  if (lone >= 0) {
+    c = 0;
+    si = 0;
+    sx = 0;
+    for (let i = from; i < to; i++) {
+      if (a[i] === a[i] && i !== lone) {
+        si += i - from;
+        sx += a[i];
+        c++;
+      }
     }
   }
   const mi = si / c;
