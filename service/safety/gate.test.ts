@@ -135,6 +135,8 @@ describe('CommandGate', () => {
     expect(outcome).toMatchObject({ allowed: false, code: 'high_risk' });
     expect(!outcome.allowed && outcome.reason).toMatch(/rm-recursive-system-path/);
     expect(calls).toHaveLength(0);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ keyId: 'release-bot', action: 'command.run', target: 'k3', result: 'denied' });
     expect(JSON.parse(entries[0].detail)).toMatchObject({ code: 'high_risk', risk: 'high', rules: ['rm-recursive-system-path', 'rm-no-preserve-root'], argv: ['sh', '-c', 'rm -rf / --no-preserve-root', 'sluice-script', 'rm -rf / --no-preserve-root'] });
   });
 
