@@ -83,6 +83,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
   const artifacts = join(tmpdir(), `sluice-web-screenshots-${process.pid}`);
   const releaseId = 'rel-web-ui-1';
   let evaluationId: string;
+  let releaseApp: string;
   let verdict: Verdict;
   const problems: string[] = [];
 
@@ -108,6 +109,7 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     const points = Object.values(generated.metrics[0].released)[0].length;
     const shift = Math.floor((Date.now() - (generated.start + points * generated.step)) / generated.step) * generated.step;
     const bad = { ...generated, start: generated.start + shift, release: { ...generated.release, deployedAt: generated.release.deployedAt + shift }, logs: generated.logs?.map((l) => ({ ...l, t: l.t + shift })) };
+    releaseApp = bad.app;
     const released = Object.keys(bad.metrics[0].released);
     const unreleased = Object.keys(bad.metrics[0].unreleased);
     const order = {
@@ -188,6 +190,13 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     await page.locator('#filters button[type="submit"]').click();
     await page.locator('#no-releases').waitFor();
     expect(page.url()).toContain('state=succeeded');
+    // The app filter: another app's name hides the release, its own shows it again.
+    await page.goto(`${service.url}/ui?app=no-such-app`);
+    await page.locator('#no-releases').waitFor();
+    await page.locator('#filters input[name="app"]').fill(String(releaseApp));
+    await page.locator('#filters button[type="submit"]').click();
+    await page.locator(`tr[data-release="${releaseId}"]`).waitFor();
+    expect(page.url()).toContain(`app=${encodeURIComponent(String(releaseApp))}`);
 
     await page.goto(`${service.url}/ui/releases/${releaseId}`);
     await page.locator('svg.timeline').waitFor();
