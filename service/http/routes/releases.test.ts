@@ -100,6 +100,20 @@ describe('release orders, actions and events (SQLite)', () => {
     expect(done.progress.transitions.filter((t: { by: string }) => t.by !== 'orchestrator').map((t: { to: string }) => t.to)).toEqual(['deploying', 'rolling_back']);
   });
 
+  it('pause and abort through the API: operate scope only, each audited, and no host is touched', async () => {
+    // Scheduled a virtual day ahead, so it is still planned while the operator acts.
+    const created = await call(service.url, 'POST', '/v1/releases', operate, order('ledger', { id: 'rel-ledger-1', previousVersion: '1.2.2', scheduledAt: Date.now() + 86_400_000 }));
+    expect(created).toMatchObject({ status: 201, body: { state: 'planned' } });
+    expect((await call(service.url, 'POST', '/v1/releases/rel-ledger-1/actions', read, { action: 'abort' })).status).toBe(403);
+    expect((await call(service.url, 'POST', '/v1/releases/rel-ledger-1/actions', operate, { action: 'pause', reason: 'freeze' })).body.state).toBe('paused');
+    const aborted = await call(service.url, 'POST', '/v1/releases/rel-ledger-1/actions', operate, { action: 'abort', reason: 'wrong build' });
+    expect(aborted).toMatchObject({ status: 200, body: { state: 'aborted' } });
+    expect((await call(service.url, 'POST', '/v1/releases/rel-ledger-1/actions', operate, { action: 'approve' })).status).toBe(409);
+    const audit = (await service.store.listAudit({ target: 'release:rel-ledger-1' })).map((a) => `${a.action}:${a.result}`);
+    expect(audit).toEqual(expect.arrayContaining(['release.create:ok', 'release.pause:ok', 'release.abort:ok', 'release.approve:error']));
+    expect(agent.keys('h1').filter((k) => k.startsWith('rel-ledger-1'))).toEqual([]);
+  });
+
   it('applies an event once: a replayed event id changes nothing', async () => {
     const event = { eventId: 'e-1', type: 'hosts_done', batch: 1, hosts: ['h1'] };
     const first = await call(service.url, 'POST', '/v1/releases/rel-cart-1/events', operate, event);
