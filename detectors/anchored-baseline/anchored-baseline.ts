@@ -154,6 +154,9 @@ function resolvePeriod(input: Pick<DetectorInput, 'period'>, config: AnchoredBas
   return p !== undefined && Number.isInteger(p) && p >= 2 ? p : null;
 }
 
+/** madOf's working copy of the backtest residuals, kept between prepares (one per metric and group). */
+let madScratch = new Float64Array(0);
+
 /** Backtests the forecast on the history; null when the history is too short. */
 export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | 'period'>, config: AnchoredBaselineConfig, windowLength = config.backtestHorizon): Prepared | string {
   const history = input.history?.values;
@@ -191,7 +194,8 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
     const at = k * horizon;
     for (let j = 0; j < horizon; j++) all[at + j] = history[cut + j] - forecast[j];
   }
-  const mad = madOf(all, 0, all.length);
+  if (madScratch.length < all.length) madScratch = new Float64Array(all.length);
+  const mad = madOf(all, 0, all.length, madScratch);
   // The floor is relative to the history's median magnitude, never above its largest value: the
   // median (a selection over the whole history) is needed only when the MAD is that small.
   const floor = config.minRelativeSigma * Math.max(largest, Number.EPSILON);
