@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCase, v1Preset } from '../../../datasets/generator/index.js';
@@ -80,7 +80,8 @@ const browserCheck = { available: existsSync(CHROMIUM), reason: `no Chromium at 
 describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
-  const artifacts = join(tmpdir(), `sluice-web-screenshots-${process.pid}`);
+  // Screenshots go where CI keeps them (SLUICE_ARTIFACTS), else to .sluice/artifacts in the checkout.
+  const artifacts = resolve(process.env.SLUICE_ARTIFACTS ?? join('.sluice', 'artifacts'), 'web');
   const releaseId = 'rel-web-ui-1';
   let evaluationId: string;
   let releaseApp: string;
