@@ -31,7 +31,6 @@ import { z } from 'zod';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
 import { deviationScore } from '../../src/core/score.js';
 import { alignTo } from '../../src/core/compare.js';
-import { nanMad, nanMedian } from '../../src/core/stats.js';
 import { toJsonValues, type Series } from '../../src/core/series.js';
 import { madOf, medianOf, nullMaxima, windowStatistics } from '../../src/core/window-stats.js';
 
@@ -157,7 +156,7 @@ function buildBaseline(treated: Float64Array, control: Float64Array, config: Did
   const difference = relation(treated, control, false);
   let count = 0;
   for (const v of difference) if (v === v) count++;
-  const magnitude = Math.max(Math.abs(nanMedian(treated)), Math.abs(nanMedian(control)), Number.EPSILON);
+  const magnitude = Math.max(Math.abs(medianOf(treated, 0, treated.length)), Math.abs(medianOf(control, 0, control.length)), Number.EPSILON);
   return {
     treated: treated.slice(), control: control.slice(), configKey: JSON.stringify(config), count, magnitude,
     positive: allPositive(treated) && allPositive(control),
@@ -254,7 +253,7 @@ function spreadAnalysis(baseline: Baseline, treatedWindow: Float64Array, control
       const r = noiseRatio(baseline.treated, baseline.control, from, from + n);
       if (Number.isFinite(r)) values.push(r);
     }
-    const typical = values.length < 4 ? NaN : nanMedian(Float64Array.from(values));
+    const typical = values.length < 4 ? NaN : medianOf(values, 0, values.length);
     let largest = 0;
     for (const r of values) largest = Math.max(largest, r - typical);
     nulls = { nulls: values.length, typical, largest };
@@ -298,8 +297,8 @@ function regressionLine(treatedHistory: Float64Array, controlHistory: Float64Arr
   const first = fit(() => true);
   if (!first) return null;
   const r0 = residuals(first, treatedHistory, controlHistory);
-  const centre = nanMedian(r0);
-  const spread = nanMad(r0);
+  const centre = medianOf(r0, 0, r0.length);
+  const spread = madOf(r0, 0, r0.length);
   return spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
 }
 
