@@ -154,8 +154,17 @@ function resolvePeriod(input: Pick<DetectorInput, 'period'>, config: AnchoredBas
   return p !== undefined && Number.isInteger(p) && p >= 2 ? p : null;
 }
 
-/** madOf's working copy of the backtest residuals, kept between prepares (one per metric and group). */
-let madScratch = new Float64Array(0);
+let workBuffer = new Float64Array(0);
+
+/**
+ * madOf's and medianOf's working copy (at least n values), kept between prepares: their default
+ * is a fresh copy of the backtest residuals or of the history, one per metric and group, garbage
+ * right after. They run to completion and never nest, so one buffer serves every call.
+ */
+function work(n: number): Float64Array {
+  if (workBuffer.length < n) workBuffer = new Float64Array(n);
+  return workBuffer;
+}
 
 /** Backtests the forecast on the history; null when the history is too short. */
 export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | 'period'>, config: AnchoredBaselineConfig, windowLength = config.backtestHorizon): Prepared | string {
@@ -194,12 +203,11 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
     const at = k * horizon;
     for (let j = 0; j < horizon; j++) all[at + j] = history[cut + j] - forecast[j];
   }
-  if (madScratch.length < all.length) madScratch = new Float64Array(all.length);
-  const mad = madOf(all, 0, all.length, madScratch);
+  const mad = madOf(all, 0, all.length, work(all.length));
   // The floor is relative to the history's median magnitude, never above its largest value: the
   // median (a selection over the whole history) is needed only when the MAD is that small.
   const floor = config.minRelativeSigma * Math.max(largest, Number.EPSILON);
-  const magnitude = mad >= floor ? 0 : Math.max(Math.abs(medianOf(history, 0, history.length)), Number.EPSILON);
+  const magnitude = mad >= floor ? 0 : Math.max(Math.abs(medianOf(history, 0, history.length, work(history.length))), Number.EPSILON);
   const sigma = Math.max(mad, config.minRelativeSigma * magnitude, 1e-12);
   for (let i = 0; i < all.length; i++) all[i] /= sigma;
   return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, backtests: all, horizon, nulls: new Map() };

@@ -124,9 +124,21 @@ interface FormBaseline {
   nulls: Map<string, { shift: number; burst: number }>;
 }
 
+let workBuffer = new Float64Array(0);
+
+/**
+ * A working copy of at least n values for medianOf and madOf, kept between calls: their default is
+ * a fresh copy of a week of minutes each time, several per metric, all garbage right after.
+ * (They run to completion and never nest, so one buffer serves every call.)
+ */
+function work(n: number): Float64Array {
+  if (workBuffer.length < n) workBuffer = new Float64Array(n);
+  return workBuffer;
+}
+
 function formBaseline(baseline: Float64Array, magnitude: number, config: DidConfig): FormBaseline {
-  const centre = medianOf(baseline, 0, baseline.length);
-  const sigma = Math.max(madOf(baseline, 0, baseline.length), config.minRelativeSigma * magnitude, 1e-12);
+  const centre = medianOf(baseline, 0, baseline.length, work(baseline.length));
+  const sigma = Math.max(madOf(baseline, 0, baseline.length, work(baseline.length)), config.minRelativeSigma * magnitude, 1e-12);
   const rho = Math.min(config.maxAutocorrelation, Math.max(0, lagOneAutocorrelation(baseline, centre)));
   const z = new Float64Array(baseline.length);
   for (let i = 0; i < baseline.length; i++) z[i] = (baseline[i] - centre) / sigma;
@@ -156,7 +168,7 @@ function buildBaseline(treated: Float64Array, control: Float64Array, config: Did
   const difference = relation(treated, control, false);
   let count = 0;
   for (const v of difference) if (v === v) count++;
-  const magnitude = Math.max(Math.abs(medianOf(treated, 0, treated.length)), Math.abs(medianOf(control, 0, control.length)), Number.EPSILON);
+  const magnitude = Math.max(Math.abs(medianOf(treated, 0, treated.length, work(treated.length))), Math.abs(medianOf(control, 0, control.length, work(control.length))), Number.EPSILON);
   return {
     treated: treated.slice(), control: control.slice(), configKey: JSON.stringify(config), count, magnitude,
     positive: allPositive(treated) && allPositive(control),
@@ -253,7 +265,7 @@ function spreadAnalysis(baseline: Baseline, treatedWindow: Float64Array, control
       const r = noiseRatio(baseline.treated, baseline.control, from, from + n);
       if (Number.isFinite(r)) values.push(r);
     }
-    const typical = values.length < 4 ? NaN : medianOf(values, 0, values.length);
+    const typical = values.length < 4 ? NaN : medianOf(values, 0, values.length, work(values.length));
     let largest = 0;
     for (const r of values) largest = Math.max(largest, r - typical);
     nulls = { nulls: values.length, typical, largest };
@@ -297,8 +309,8 @@ function regressionLine(treatedHistory: Float64Array, controlHistory: Float64Arr
   const first = fit(() => true);
   if (!first) return null;
   const r0 = residuals(first, treatedHistory, controlHistory);
-  const centre = medianOf(r0, 0, r0.length);
-  const spread = madOf(r0, 0, r0.length);
+  const centre = medianOf(r0, 0, r0.length, work(r0.length));
+  const spread = madOf(r0, 0, r0.length, work(r0.length));
   return spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
 }
 
