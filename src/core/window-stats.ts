@@ -180,9 +180,13 @@ function removeSorted(sorted: Float64Array, size: number, v: number): number {
  * full sort, in `scratch` (at least `to − from` long) so loops allocate nothing. O(n) expected.
  */
 export function medianOf(values: ArrayLike<number>, from: number, to: number, scratch: Float64Array = new Float64Array(Math.max(0, to - from))): number {
+  // Only the finite values are copied, so the selection needs no second pass to drop the others.
   let n = 0;
-  for (let i = from; i < to; i++) scratch[n++] = values[i];
-  return medianInPlace(scratch, n);
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v === v && v !== Infinity && v !== -Infinity) scratch[n++] = v;
+  }
+  return middleOf(scratch, n);
 }
 
 /**
@@ -238,7 +242,7 @@ export function madOf(values: ArrayLike<number>, from: number, to: number, scrat
     if (v === v && v !== Infinity && v !== -Infinity) scratch[n++] = v;
   }
   if (n === 0) return NaN;
-  const centre = medianInPlace(scratch, n);
+  const centre = middleOf(scratch, n);
   for (let i = 0; i < n; i++) scratch[i] = Math.abs(scratch[i] - centre);
   // Deviations of finite values may still overflow to Infinity; nanMad keeps those, so do we.
   return 1.4826 * middleOf(scratch, n);
