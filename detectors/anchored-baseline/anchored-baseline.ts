@@ -21,7 +21,7 @@ import { insufficientData, type DetectorInput, type DetectorModule, type Detecto
 import { forecastBandPlot } from '../../src/core/forecast-judgement.js';
 import { deviationScore } from '../../src/core/score.js';
 import { countPresent } from '../../src/core/series.js';
-import { madOf, medianInPlace, medianOf, oneWindowMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
+import { finiteMedianInPlace, madOf, medianOf, oneWindowMaxima, windowStatistics, type NullMaxima } from '../../src/core/window-stats.js';
 
 export const anchoredBaselineConfigSchema = z.object({
   /** Season length in points; default: `input.period` (one day at the series' step). */
@@ -80,18 +80,18 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
   let count = 0;
   for (let i = cut - config.anchorPoints; i < cut; i++) {
     const v = x[i];
-    if (v === v) scratch[count++] = v;
+    if (v === v && v !== Infinity && v !== -Infinity) scratch[count++] = v;
   }
-  const recentLevel = medianInPlace(scratch, count);
+  const recentLevel = finiteMedianInPlace(scratch, count);
   count = 0;
   // Period by period, so each period's anchor points are read contiguously (a median ignores order).
   for (let d = 1; d <= periods; d++) {
     for (let i = cut - config.anchorPoints - d * period, end = cut - d * period; i < end; i++) {
       const e = x[i];
-      if (e === e) scratch[count++] = e;
+      if (e === e && e !== Infinity && e !== -Infinity) scratch[count++] = e;
     }
   }
-  const earlierLevel = medianInPlace(scratch, count);
+  const earlierLevel = finiteMedianInPlace(scratch, count);
   // The anchor is the same for every point of this forecast.
   const anchored = recentLevel === recentLevel && earlierLevel === earlierLevel;
   const byRatio = ratio && earlierLevel > 0;
@@ -106,9 +106,9 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
       count = 0;
       for (let d = 1; d <= periods; d++) {
         const v = x[cut + j - d * period];
-        if (v === v) scratch[count++] = v;
+        if (v === v && v !== Infinity && v !== -Infinity) scratch[count++] = v;
       }
-      base = medianInPlace(scratch, count);
+      base = finiteMedianInPlace(scratch, count);
       if (slots) {
         slots.values[offset + j] = base;
         slots.known[offset + j] = 1;

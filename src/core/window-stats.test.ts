@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './detector.js';
 import { nanMad, nanMedian } from './stats.js';
-import { madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
+import { finiteMedianInPlace, madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
 
 const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(NaN, NaN, 0, -0, 1, 1, 2, 5, Infinity));
 
@@ -42,6 +42,15 @@ describe('window statistics', () => {
       const actual = medianInPlace(Float64Array.from(values), values.length);
       expect(Object.is(actual, expected) || actual === expected).toBe(true);
     }), { numRuns: 2000 });
+  });
+
+  it('finiteMedianInPlace(a, n) of finite values, a few or many, equals nanMedian and medianInPlace', () => {
+    const finite = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 }));
+    fc.assert(fc.property(fc.array(finite, { maxLength: 120 }), (values) => {
+      const actual = finiteMedianInPlace(Float64Array.from(values), values.length);
+      expect(actual === nanMedian(values) || (values.length === 0 && Number.isNaN(actual))).toBe(true);
+      expect(Object.is(actual, medianInPlace(Float64Array.from(values), values.length))).toBe(true);
+    }), { numRuns: 1000 });
   });
 
   it('medianOf and madOf of long spans (selection on a sample first) equal nanMedian and nanMad', () => {
