@@ -100,22 +100,23 @@ function forecastFrom(x: Float64Array, cut: number, n: number, period: number, c
   const slots = memo?.get(periods);
   const offset = slots ? cut - slots.offset : 0;
   for (let j = 0; j < n; j++) {
-    let base: number;
-    if (slots && slots.known[offset + j] === 1) base = slots.values[offset + j];
+    // The same-slot median goes through out[j]: a local joining the memo's number with the
+    // median's would be boxed at every point (a heap number each, most of a first evaluation's garbage).
+    if (slots && slots.known[offset + j] === 1) out[j] = slots.values[offset + j];
     else {
       count = 0;
       for (let d = 1; d <= periods; d++) {
         const v = x[cut + j - d * period];
         if (v === v && v !== Infinity && v !== -Infinity) scratch[count++] = v;
       }
-      base = finiteMedianInPlace(scratch, count);
+      out[j] = finiteMedianInPlace(scratch, count);
       if (slots) {
-        slots.values[offset + j] = base;
+        slots.values[offset + j] = out[j];
         slots.known[offset + j] = 1;
       }
     }
-    if (!(base === base) || !anchored) out[j] = base;
-    else out[j] = byRatio ? base * factor : base + move;
+    const base = out[j];
+    if (base === base && anchored) out[j] = byRatio ? base * factor : base + move;
   }
 }
 
