@@ -314,7 +314,12 @@ function regressionLine(treatedHistory: Float64Array, controlHistory: Float64Arr
   return spread > 0 ? (fit((i) => Math.abs(r0[i] - centre) <= 4 * spread) ?? first) : first;
 }
 
-const residuals = (line: Line, t: Float64Array, c: Float64Array) => Float64Array.from(t, (y, i) => y - (line.intercept + line.slope * c[i]));
+/** t − (intercept + slope · c), point by point (a plain loop: `Float64Array.from` with a map function boxes every value). */
+function residuals(line: Line, t: Float64Array, c: Float64Array): Float64Array {
+  const out = new Float64Array(t.length);
+  for (let i = 0; i < t.length; i++) out[i] = t[i] - (line.intercept + line.slope * c[i]);
+  return out;
+}
 
 /** Runs the difference-in-differences check; see the module comment. */
 export function didDetect(input: DetectorInput, config: DidConfig): DetectorResult {
