@@ -85,9 +85,14 @@ export function createApp(options: AppOptions): express.Express {
       try {
         let key = null;
         if (spec.scope) {
-          const presented = presentedKey(req);
-          const auth = await authenticate(store, presented, spec.scope);
-          if (!auth.ok) throw new HttpError(auth.status, auth.code, 'authorization', auth.reason);
+          const fromHeader = presentedKey(req);
+          const fromBody = fromHeader === undefined && spec.keyInBody ? spec.keyInBody.read(req.body) : undefined;
+          const auth = await authenticate(store, fromHeader ?? fromBody, spec.scope);
+          if (!auth.ok) {
+            if (fromBody !== undefined) throw new HttpError(auth.status, auth.code, spec.keyInBody!.field, auth.reason);
+            const reason = fromHeader === undefined && spec.keyInBody ? `an API key is required: Authorization: Bearer <key>, or ${spec.keyInBody.field}` : auth.reason;
+            throw new HttpError(auth.status, auth.code, 'authorization', reason);
+          }
           key = auth.key;
           keyId = key.id;
           const wait = limiter.take(key.id, now());

@@ -39,6 +39,12 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   response?: z.ZodType;
   /** Audit action name; every non-GET route is audited, under this name or `METHOD path`. */
   audit?: string;
+  /**
+   * For tools that cannot set headers (Flagger webhooks, Kayenta's remote judge): where their
+   * request body carries the API key, read when no header presents one. Authentication, scope,
+   * rate limit and audit stay the pipeline's; `field` names the key in errors.
+   */
+  keyInBody?: { field: string; read: (body: unknown) => string | undefined };
   /** Raw body instead of JSON (e.g. line protocol). */
   rawBody?: boolean;
   handler: (ctx: HandlerContext<z.output<B>, z.output<Q>>) => Promise<HandlerResult> | HandlerResult;

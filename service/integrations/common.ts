@@ -1,20 +1,18 @@
 /**
  * What the deployment-tool integrations share: their dependencies, judging a gate query with
- * errors that name the caller's field, the compact verdict summary they answer with, and
- * authentication for tools that cannot set an `Authorization` header.
+ * errors that name the caller's field and the compact verdict summary they answer with. (Tools
+ * that cannot set an `Authorization` header declare where their body carries the key:
+ * `keyInBody` on the route.)
  */
-import type { Request } from 'express';
 import { z } from 'zod';
 import { SluiceError } from '../../src/core/errors.js';
 import type { GateCache } from '../../src/gate/cache.js';
 import type { Decision } from '../../src/gate/verdict.js';
 import type { LogSource } from '../../src/sources/log-source.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
-import { authenticate } from '../auth/api-keys.js';
 import { caseFromQueries, judgeCase, type GateQuery, type JudgedBatch } from '../gate/judge.js';
 import { HttpError } from '../http/errors.js';
-import type { RateLimiter, RateLimitOptions } from '../http/rate-limit.js';
-import type { ApiKeyRecord, Store } from '../ports/store.js';
+import type { Store } from '../ports/store.js';
 
 export interface IntegrationDeps {
   store: Store;
@@ -25,17 +23,11 @@ export interface IntegrationDeps {
   logs?: LogSource;
   /** Base URL of reports, for the `report` link in answers (default: relative links). */
   reportBase?: string;
-  /**
-   * Per-key limit of the routes that authenticate themselves (Flagger, Kayenta); the app's own
-   * limiter guards the others. Default: the app's default, 200/s with bursts of 400.
-   */
-  rateLimit?: RateLimitOptions;
 }
 
 /** The shared state every integration route of one service uses. */
 export interface IntegrationContext extends IntegrationDeps {
   cache: GateCache;
-  limiter: RateLimiter;
   reportUrl: (evaluationId: string) => string;
 }
 
@@ -92,29 +84,4 @@ export async function judgeGateQuery(
     if (error instanceof SluiceError) throw new HttpError(400, error.code, error.path ? `${fields.policyField}.${error.path}` : fields.policyField, error.message);
     throw error;
   }
-}
-
-/** The key in `Authorization: Bearer <key>` (or `X-API-Key`), if any. */
-export function headerKey(req: Request): string | undefined {
-  const header = req.header('authorization') ?? '';
-  const match = /^bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : (req.header('x-api-key') ?? undefined);
-}
-
-/**
- * Authenticates a tool that cannot always set headers (Flagger webhooks, Kayenta's remote judge):
- * the header key when present, otherwise the key the tool carries in its request body. Needs the
- * `gate` scope, and takes a token of the key's rate limit. Throws the 401/403/429 the API answers
- * everywhere.
- */
-export async function authorizeGate(context: IntegrationContext, req: Request, bodyKey: string | undefined, bodyKeyField: string): Promise<ApiKeyRecord> {
-  const fromHeader = headerKey(req);
-  const auth = await authenticate(context.store, fromHeader ?? bodyKey, 'gate');
-  if (!auth.ok) {
-    const reason = fromHeader || bodyKey ? auth.reason : `an API key is required: Authorization: Bearer <key>, or ${bodyKeyField}`;
-    throw new HttpError(auth.status, auth.code, fromHeader || !bodyKey ? 'authorization' : bodyKeyField, reason);
-  }
-  const wait = context.limiter.take(auth.key.id, context.now());
-  if (wait > 0) throw new HttpError(429, 'rate_limited', '', `rate limit exceeded for key ${auth.key.id}; retry in ${wait} ms`, undefined, { 'retry-after': String(Math.ceil(wait / 1000)) });
-  return auth.key;
 }

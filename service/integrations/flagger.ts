@@ -27,7 +27,7 @@ import type { Verdict } from '../../src/gate/verdict.js';
 import { route, type RouteSpec } from '../http/route.js';
 import type { EvaluationRecord, Store } from '../ports/store.js';
 import { batchRequest } from './batch-params.js';
-import { authorizeGate, judgeGateQuery, summarize, verdictSummarySchema, type IntegrationContext, type VerdictSummary } from './common.js';
+import { judgeGateQuery, summarize, verdictSummarySchema, type IntegrationContext, type VerdictSummary } from './common.js';
 
 export const flaggerHooks = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback'] as const;
 export type FlaggerHook = (typeof flaggerHooks)[number];
@@ -109,13 +109,19 @@ export function hookAnswer(hook: FlaggerHook, canary: string, verdict: VerdictSu
   return { status: proceed ? 200 : 412, body: { hook, canary, proceed, reason: proceed ? `proceed: ${why}` : `halt: ${why}`, verdict } };
 }
 
+/** Flagger webhooks cannot set headers: the key may ride in the Canary's webhook metadata. */
+const metadataKey = (body: unknown): string | undefined => {
+  const apiKey = (body as { metadata?: { apiKey?: unknown } } | null)?.metadata?.apiKey;
+  return typeof apiKey === 'string' ? apiKey : undefined;
+};
+
 export function flaggerRoutes(context: IntegrationContext): RouteSpec[] {
   return flaggerHooks.map((hook) =>
     route({
-      method: 'post', path: `/v1/integrations/flagger/${hook}`, summary: `Flagger ${hook} webhook: gate the canary on Sluice's verdict, answered by HTTP status (gate key: Authorization header or metadata.apiKey)`, tag: 'integrations', scope: null, audit: `flagger.${hook}`,
+      method: 'post', path: `/v1/integrations/flagger/${hook}`, summary: `Flagger ${hook} webhook: gate the canary on Sluice's verdict, answered by HTTP status (gate key: Authorization header or metadata.apiKey)`, tag: 'integrations', scope: 'gate', audit: `flagger.${hook}`,
+      keyInBody: { field: 'body.metadata.apiKey', read: metadataKey },
       body: flaggerPayloadSchema, response: answerSchema,
-      handler: async ({ body, req }) => {
-        const key = await authorizeGate(context, req, body.metadata?.apiKey, 'body.metadata.apiKey');
+      handler: async ({ body, key }) => {
         const { apiKey: _key, ...metadata } = body.metadata ?? {};
         const canary = `${body.namespace}/${body.name}`;
         let verdict: VerdictSummary | null;
@@ -131,7 +137,7 @@ export function flaggerRoutes(context: IntegrationContext): RouteSpec[] {
           source = found.source;
         }
         const answer = hookAnswer(hook, canary, verdict, source);
-        return { ...answer, target: `canary:${canary}${verdict ? ` evaluation:${verdict.evaluation}` : ''} key:${key.id}` };
+        return { ...answer, target: `canary:${canary}${verdict ? ` evaluation:${verdict.evaluation}` : ''} key:${key!.id}` };
       },
     }),
   );

@@ -30,7 +30,7 @@ import { SluiceError } from '../../src/core/errors.js';
 import { judgeCase } from '../gate/judge.js';
 import { HttpError } from '../http/errors.js';
 import { route, type RouteSpec } from '../http/route.js';
-import { authorizeGate, type IntegrationContext } from './common.js';
+import type { IntegrationContext } from './common.js';
 
 /** Jackson writes NaN as the string "NaN"; missing points may also be null. */
 const point = z.union([z.number(), z.null(), z.literal('NaN')]);
@@ -256,15 +256,20 @@ export function judgeResult(request: RemoteJudgeRequest, pairCase: PairCase, ver
   };
 }
 
+/** Kayenta's remote-judge client sends no headers of ours: the key may ride in the judge's configuration. */
+const judgeConfigurationKey = (body: unknown): string | undefined => {
+  const apiKey = (body as { canaryConfig?: { judge?: { judgeConfigurations?: { apiKey?: unknown } } } } | null)?.canaryConfig?.judge?.judgeConfigurations?.apiKey;
+  return typeof apiKey === 'string' ? apiKey : undefined;
+};
+
 export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
   return [
     route({
-      method: 'post', path: '/v1/integrations/kayenta/judge', summary: 'Kayenta remote judge: RemoteJudgeRequest in, CanaryJudgeResult out; remote judge baseUrl …/v1/integrations/kayenta/ (gate key: Authorization header or canaryConfig.judge.judgeConfigurations.apiKey)', tag: 'integrations', scope: null, audit: 'kayenta.judge',
+      method: 'post', path: '/v1/integrations/kayenta/judge', summary: 'Kayenta remote judge: RemoteJudgeRequest in, CanaryJudgeResult out; remote judge baseUrl …/v1/integrations/kayenta/ (gate key: Authorization header or canaryConfig.judge.judgeConfigurations.apiKey)', tag: 'integrations', scope: 'gate', audit: 'kayenta.judge',
+      keyInBody: { field: 'body.canaryConfig.judge.judgeConfigurations.apiKey', read: judgeConfigurationKey },
       body: remoteJudgeRequestSchema,
-      handler: async ({ body, req }) => {
+      handler: async ({ body, key }) => {
         const judgeConfig = body.canaryConfig.judge?.judgeConfigurations ?? {};
-        const bodyKey = typeof judgeConfig.apiKey === 'string' ? judgeConfig.apiKey : undefined;
-        const key = await authorizeGate(context, req, bodyKey, 'body.canaryConfig.judge.judgeConfigurations.apiKey');
         const policy = judgeConfig.policy ?? {};
         if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw bad('body.canaryConfig.judge.judgeConfigurations.policy', 'must be an object (a gate policy)');
         const pairCase = caseFromPairs(body, `kayenta-${randomUUID()}`);
@@ -275,7 +280,7 @@ export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
           if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.canaryConfig.judge.judgeConfigurations.policy${error.path ? `.${error.path}` : ''}`, error.message);
           throw error;
         }
-        return { body: judgeResult(body, pairCase, judged.verdict, judged.id), target: `evaluation:${judged.id} key:${key.id}` };
+        return { body: judgeResult(body, pairCase, judged.verdict, judged.id), target: `evaluation:${judged.id} key:${key!.id}` };
       },
     }),
   ];

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { IngestStore } from '../../adapters/metrics/ingest-store.js';
 import { sqliteStore } from '../../adapters/store/sqlite.js';
 import { createKey } from '../../auth/api-keys.js';
-import { createApp } from '../../http/app.js';
+import { createApp, type AppOptions } from '../../http/app.js';
 import { listen, type TestServer } from '../../http/test-server.js';
 import type { Store } from '../../ports/store.js';
-import { integrationRoutes, type IntegrationDeps } from '../index.js';
+import { integrationRoutes } from '../index.js';
 
 export const STEP = 60_000;
 export const DEPLOYED_AT = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -31,7 +31,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: Pick<IntegrationDeps, 'rateLimit'> = {}): Promise<Harness> {
+export async function startHarness(options: Pick<AppOptions, 'rateLimit'> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-integrations-'));
   const store = sqliteStore(join(dir, 'state.db'));
   await store.migrate();
@@ -49,7 +49,7 @@ export async function startHarness(options: Pick<IntegrationDeps, 'rateLimit'> =
   ingest.write(points);
   let clock = NOW;
   const now = () => clock;
-  const app = createApp({ store, routes: integrationRoutes({ store, source: ingest, now, ...options }), now });
+  const app = createApp({ store, routes: integrationRoutes({ store, source: ingest, now }), now, ...options });
   const server = await listen(app);
   const gateKey = (await createKey(store, 'deployer', ['gate'], 0)).key;
   const readKey = (await createKey(store, 'viewer', ['read'], 0)).key;
