@@ -87,6 +87,30 @@ describe('evaluate(case, policy): bad changes', () => {
     expect(metric.views.comparison).toEqual([]);
     expect(metric.views.beforeAfter[0].status).toBe('ok');
   });
+  it('without unreleased hosts, small shifts on every released host are caught against their own past, healthy batches pass', () => {
+    // Before the own-past view, before/after alone caught 4 of these 24.
+    const small = (['small level shift', 'small latency regression'] as const).flatMap((kind) => cases(kind, 12)).map(withoutControl);
+    const caught = small.filter((c) => evaluate(c).decision === 'FAIL').length;
+    expect(caught).toBeGreaterThanOrEqual(12);
+    const own = small.map((c) => evaluate(c)).filter((v) => v.metrics.some((m) => m.anomalous && m.reasons[0]?.startsWith('released hosts against their own past')));
+    expect(own.length).toBeGreaterThan(0);
+    for (const c of cases('normal', 30).map(withoutControl)) expect(evaluate(c).decision, c.id).toBe('PASS');
+  });
+  it('an event that moves every host a little does not excuse a release that moves its own hosts far more', () => {
+    const c = cases('normal', 1)[0];
+    const cut = cutIndex(c);
+    const target = c.metrics.find((m) => m.name === 'middleware.hsf.provider.qps')!;
+    const scaled = (values: Float64Array, by: number) => Float64Array.from(values, (x, i) => (i >= cut ? x * by : x));
+    // Every host loses 15 % (the event), the released hosts half of what is left (the release).
+    const hit: ParsedCase = {
+      ...c,
+      metrics: c.metrics.map((m) => (m !== target ? m : { ...m, released: m.released.map((h) => ({ host: h.host, values: scaled(h.values, 0.85 * 0.5) })), unreleased: m.unreleased.map((h) => ({ host: h.host, values: scaled(h.values, 0.85) })) })),
+    };
+    const v = evaluate(hit);
+    expect(v.decision).toBe('FAIL');
+    const metric = v.metrics.find((m) => m.name === target.name)!;
+    expect(metric.reasons.join('\n')).toMatch(/the unreleased hosts moved too \(\d+\.\d, \d+ % of the released hosts' change\)/);
+  });
   it('a case with no usable history is judged on released vs unreleased alone', () => {
     const c = cases('level shift up', 1)[0];
     const cut = cutIndex(c);

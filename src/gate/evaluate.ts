@@ -384,6 +384,24 @@ function sparseSurprise(history: MetricHistory, observed: Float64Array): { away:
   return { away, present, p: binomialUpper(away, present, rate) };
 }
 
+/**
+ * How much of the released aggregate's relative change over the window (against its mean over the
+ * last `points` before the release) the unreleased aggregate's relative change explains, in [0, 1]:
+ * 1 when they moved as far the same way (an event on every host) or the released hosts barely
+ * moved, 0 when the unreleased hosts did not move their way. Relative, because the two aggregates
+ * differ in level (a sum over more hosts). O(window + points).
+ */
+function explainedShare(treatedHistory: Float64Array, treatedWindow: Float64Array, controlHistory: Float64Array, controlWindow: Float64Array, points: number): number {
+  const relative = (h: Float64Array, w: Float64Array): number => {
+    const level = mean(h, h.length - points, h.length);
+    return (mean(w, 0, w.length) - level) / Math.abs(level);
+  };
+  const released = relative(treatedHistory, treatedWindow);
+  const unreleased = relative(controlHistory, controlWindow);
+  if (!Number.isFinite(released) || !Number.isFinite(unreleased) || Math.abs(released) < 1e-9) return 1;
+  return Math.max(0, Math.min(1, unreleased / released));
+}
+
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
@@ -461,9 +479,12 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   // When the unreleased hosts themselves left their forecast (a peak that saturates every host, an
   // outage), the groups' usual relation no longer holds and the comparisons see the release where
   // there is only the event: their scores are discounted by how far the unreleased hosts moved.
+  // Only the share of the released hosts' move that the unreleased hosts' own move explains is
+  // discounted: a release that halves orders while an event takes 10 % off everywhere is not excused.
   const controlMove = Math.max(0, ...ok(base.views.beforeAfterControl).map((r) => r.score));
-  const environment = controlMove >= policy.environmentThreshold ? 1 - controlMove / 100 : 1;
-  if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
+  const explained = controlMove >= policy.environmentThreshold && history.control && controlWindow ? explainedShare(history.treated, observed, history.control, controlWindow, policy.alignmentPoints) : 1;
+  const environment = controlMove >= policy.environmentThreshold ? 1 - (controlMove / 100) * explained : 1;
+  if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}, ${(explained * 100).toFixed(0)} % of the released hosts' change): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
 
   // 2. released vs unreleased over the same minutes, control level aligned first.
   if (history.aligned && controlWindow && countPresent(controlWindow) >= policy.minData.observedPoints) {
@@ -501,16 +522,16 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     const pooled = pooledView(pooledHosts, metric.released.length, w.cut, w.length, policy.views.pooled, direction, ph, policy.views.pooled.minControlHosts, policy.outlierSigma);
     base.views.pooled = pooled;
     if (pooled) consider(pooled.score * environment, pooled.direction, `released hosts pooled against the unreleased hosts (${strongest(pooled)})`);
-  } else if (policy.views.pooled.enabled && policy.views.pooled.peers && metric.released.length >= 2 && metric.unreleased.length === 0) {
+  } else if (policy.views.pooled.enabled && metric.released.length >= 1 && metric.unreleased.length === 0) {
     // No unreleased hosts: each released host against the other released hosts, so a few of them
-    // going bad is seen even when their aggregate hides it (a release that hits all alike is left
-    // to the before/after view).
+    // going bad is seen even when their aggregate hides it, and all of them against their own past
+    // (below), for a release that hits them alike.
     let best: PooledResult | null = null;
     let worst = '';
     // The dispersion stays off here: one or two peers, themselves released, are too few to tell a
     // host's own noise increase from a ramp's (an increase on every released host is the usual one).
     const peers = { ...policy.views.pooled, dispersionBand: 0 };
-    for (let h = 0; h < metric.released.length; h++) {
+    for (let h = 0; policy.views.pooled.peers && metric.released.length >= 2 && h < metric.released.length; h++) {
       const hosts = [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values);
       const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
       const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(peers)}|${metricKey}`, make) : make();
@@ -520,8 +541,19 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
         worst = metric.released[h].host;
       }
     }
+    // And the released hosts together against their own past (each in units of its noise, pooled;
+    // bands from the same statistic over the history's windows): the only per-host view of a
+    // change that hits every released host alike.
+    const own = metric.released.map((x) => x.values);
+    const makeOwn = (): PooledHistory => pooledHistory(own, own.length, w.cut, policy.views.pooled, direction, hostNoise, policy.outlierSigma, period);
+    const oh = cache ? cache.get(`own|${JSON.stringify(policy.views.pooled)}|${metricKey}`, makeOwn) : makeOwn();
+    const self = pooledView(own, own.length, w.cut, w.length, policy.views.pooled, direction, oh, 0, policy.outlierSigma);
+    if (self && (!best || self.score > best.score)) {
+      best = self;
+      worst = '';
+    }
     base.views.pooled = best;
-    if (best) consider(best.score, best.direction, `host ${worst} against the other released hosts (${strongest(best)})`);
+    if (best) consider(best.score, best.direction, worst ? `host ${worst} against the other released hosts (${strongest(best)})` : `released hosts against their own past (${strongest(best)})`);
   }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;

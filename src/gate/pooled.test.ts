@@ -26,7 +26,8 @@ function hosts(seed: number, released: number, unreleased: number, change: (h: n
 
 function judge(values: Float64Array[], released: number, direction: 'up' | 'down' | 'both' = 'up') {
   const history = pooledHistory(values, released, CUT, cfg, direction, noiseOf);
-  return pooledView(values, released, CUT, LENGTH, cfg, direction, history);
+  // Without unreleased hosts the view needs none (the gate calls it so for the own-past view).
+  return pooledView(values, released, CUT, LENGTH, cfg, direction, history, values.length === released ? 0 : cfg.minControlHosts);
 }
 
 describe('pooledView(hosts, released, cut, length, config, direction, history)', () => {
@@ -71,6 +72,41 @@ describe('pooledView(hosts, released, cut, length, config, direction, history)',
 
   it('scores quiet released hosts low', () => {
     for (let seed = 10; seed < 20; seed++) expect(judge(hosts(seed, 2, 4, () => 0), 2)!.score).toBeLessThan(50);
+  });
+
+  it('without unreleased hosts, judges the released hosts against their own past: a 2 σ shift on all of them, not quiet ones', () => {
+    let caught = 0;
+    for (let seed = 50; seed < 60; seed++) {
+      const r = judge(hosts(seed, 3, 0, (_, i) => (i >= CUT ? 4 : 0)), 3)!;
+      if (r.score >= 60) caught++;
+      expect(judge(hosts(seed + 1000, 3, 0, () => 0), 3)!.score).toBeLessThan(50);
+    }
+    expect(caught).toBeGreaterThanOrEqual(9);
+  });
+
+  it('against their own past, a steady ramp is the shift statistic\'s question, not a burst', () => {
+    // From the release on the level climbs 0.5 σ per point: a drift, not minutes that spike.
+    for (let seed = 60; seed < 70; seed++) {
+      const r = judge(hosts(seed, 2, 0, (_, i) => (i >= CUT ? i - CUT : 0)), 2)!;
+      expect(r.burst).toBeLessThan(r.bands.burst);
+      expect(r.shift).toBeGreaterThan(r.bands.shift);
+    }
+  });
+
+  it('counts each minute with the hosts that reported in it: half a window missing on one of two released hosts widens the shift\'s standard error', () => {
+    // Two identical released hosts, flat in the window at their level + 3 (so every minute's
+    // residual is the same with one host or two), and flat unreleased hosts.
+    const random = createRandom(7);
+    const released = Float64Array.from({ length: LENGTH }, (_, i) => (i < CUT ? 100 + 2 * random.normal() : 103));
+    const control = (h: number) => Float64Array.from({ length: LENGTH }, (_, i) => (i < CUT ? 120 + 10 * h + 2 * random.normal() : 120 + 10 * h));
+    const controls = [0, 1, 2, 3].map(control);
+    const full = judge([released, Float64Array.from(released), ...controls], 2)!;
+    const gap = Float64Array.from(released, (v, i) => (i >= CUT + 6 ? NaN : v));
+    const gapped = judge([released, gap, ...controls], 2)!;
+    // Variance per minute 1/2 + 1.1/4 with both hosts, 1 + 1.1/4 with one; the levels before add (1/2 + 1.1/4)/24.
+    const se = (minutes: number[]) => Math.sqrt(minutes.reduce((a, b) => a + b, 0) / 144 + 0.775 / 24);
+    const expected = se(Array(12).fill(0.775)) / se([...Array(6).fill(0.775), ...Array(6).fill(1.275)]);
+    expect(gapped.shift / full.shift).toBeCloseTo(expected, 9);
   });
 
   it('is null without enough unreleased hosts', () => {

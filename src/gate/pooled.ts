@@ -27,6 +27,16 @@
  *   the roughness misses by a little (and the roughness sees some it misses: the view takes both).
  *   The line absorbs a ramp's drift within the window. Off without unreleased hosts (peers).
  *
+ * Without unreleased hosts (all hosts released) the view judges the released hosts against their
+ * own past: the centre is 0, no control variance is added, the burst is measured above the
+ * window's own median (the points carry the level's drift), and with a `period` the history
+ * windows around the same time the day before join the bands (how far the level usually moves in
+ * this hour).
+ *
+ * Each minute counts with the hosts that reported in it: a minute with a released host missing (a
+ * gap) has variance 1/k' + 1.1/m' for the k' and m' hosts present, in the shift's standard error
+ * and the burst's per-point units.
+ *
  * A change must be unexplained in both forms: each statistic takes the form with the smaller
  * value. Each band is the larger of a parametric one and `nullFactor` × the largest value the same
  * statistic took over windows of the same length slid across the history right before the release
@@ -38,7 +48,7 @@
  */
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
-import { medianInPlace } from '../core/window-stats.js';
+import { medianInPlace, medianOf } from '../core/window-stats.js';
 import type { Policy } from './policy.js';
 
 export type PooledConfig = Policy['views']['pooled'];
@@ -295,9 +305,9 @@ const directedValue = (x: number, direction: Direction): number => (direction ==
 /**
  * The unreleased hosts' (hosts k…) centre and dispersion at t of (x − B)·scale, written to
  * common[slot] and common[slot + 2]. `unit` converts each host's value into units of its noise
- * (null: already in them). False with fewer than two usable hosts.
+ * (null: already in them). Returns how many hosts it used: 0 with fewer than `minHosts`.
  */
-function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Array, scale: Float64Array, unit: Float64Array | null, values: Float64Array, kept: Float64Array, units: Float64Array, common: Float64Array, slot: number, minHosts: number): boolean {
+function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Array, scale: Float64Array, unit: Float64Array | null, values: Float64Array, kept: Float64Array, units: Float64Array, common: Float64Array, slot: number, minHosts: number): number {
   let c = 0;
   for (let u = k; u < hosts.length; u++) {
     const v = (hosts[u][t] - before[u]) * scale[u];
@@ -309,7 +319,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
       c++;
     }
   }
-  if (c < minHosts || c === 0) return false;
+  if (c < minHosts || c === 0) return 0;
   const median = c <= SORT_BELOW ? sortedMedian(values, c) : medianInPlace(values, c);
   let clipped = 0;
   let absolute = 0;
@@ -322,7 +332,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
   common[slot] = median + clipped / c;
   // Mean absolute deviation × √(π/2) estimates σ; × √(c/(c−1)) for the centre fitted on the same hosts.
   common[slot + 2] = c === 1 ? 1 : Math.max(1, (absolute / c) * 1.2533 * Math.sqrt(c / (c - 1)) / DISPERSION_SLACK);
-  return true;
+  return c;
 }
 
 /**
@@ -337,6 +347,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   let sumZ = 0;
   let sumR = 0;
   let count = 0;
+  let sumVariance = 0;
   const pointsZ: number[] = [];
   const pointsR: number[] = [];
   const hostZ = new Float64Array(k);
@@ -353,14 +364,18 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   const values = scratch.subarray(0, m);
   const kept = scratch.subarray(m, 2 * m);
   const units = scratch.subarray(2 * m, 3 * m);
-  const common = new Float64Array(4);
+  const self = m === 0;
+  const common = self ? Float64Array.of(0, 0, 1, 1) : new Float64Array(4);
   for (let t = from; t < to; t++) {
     // The unreleased hosts' centre at t in each form (a median, then the mean of the hosts'
     // deviations from it clipped at ±CLIP σ: nearly as efficient as a mean, not moved by one stray
     // outlier) and their dispersion in σ: when an event scatters the unreleased hosts too, the
     // released hosts' residuals are scaled down by it.
-    if (!centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts)) continue;
-    const hasR = centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts);
+    // Judged against their own past alone (no unreleased hosts), the released hosts' residuals
+    // stand as they are: centre 0, dispersion 1, no control variance.
+    const controls = self ? Infinity : centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts);
+    if (controls === 0) continue;
+    const hasR = self || centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts) > 0;
     let pz = 0;
     let pr = 0;
     let hostsHere = 0;
@@ -377,6 +392,9 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
       hostsHere++;
     }
     if (hostsHere === 0) continue;
+    // This minute's variance in units of one host's noise: fewer hosts reporting (a gap) make it noisier.
+    const pointVariance = 1 / hostsHere + (self ? 0 : 1.1 / controls);
+    sumVariance += pointVariance;
     pz /= hostsHere;
     pr /= hostsHere;
     sumZ += Math.max(-SHIFT_CLIP, Math.min(SHIFT_CLIP, pz));
@@ -386,12 +404,16 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // agree on (the smaller of two, the median of more), so stray outliers on different hosts in
     // neighbouring minutes do not add up to one.
     // (Among many hosts one stray outlier barely moves their mean, which is then used.)
-    pointsZ.push(hostsHere > MANY_HOSTS ? directedValue(pz, direction) : agreed(hostZ, hostsHere));
-    pointsR.push(hostsHere > MANY_HOSTS ? directedValue(pr, direction) : agreed(hostR, hostsHere));
+    // Each minute in its own standard error: a minute with a host missing is noisier.
+    const pointSE = Math.sqrt(pointVariance);
+    pointsZ.push((hostsHere > MANY_HOSTS ? directedValue(pz, direction) : agreed(hostZ, hostsHere)) / pointSE);
+    pointsR.push((hostsHere > MANY_HOSTS ? directedValue(pr, direction) : agreed(hostR, hostsHere)) / pointSE);
   }
   if (count < Math.min(3, n)) return null;
-  const perPoint = Math.sqrt(1 / k + 1.1 / m);
-  const shiftSE = perPoint * Math.sqrt(1 / count + 1 / beforePoints);
+  const perPoint = Math.sqrt(1 / k + (self ? 0 : 1.1 / m));
+  // The window's mean over the minutes judged (each with the hosts that reported in it) and the
+  // levels before it (every host's).
+  const shiftSE = Math.sqrt(sumVariance / (count * count) + (perPoint * perPoint) / beforePoints);
   const meanZ = sumZ / count;
   const meanR = sumR / count;
   const dz = directedValue(meanZ, direction) / shiftSE;
@@ -408,7 +430,15 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     }
     return b === -Infinity ? a : b;
   };
-  const burst = Math.min(secondLargest(pointsZ), secondLargest(pointsR)) / perPoint;
+  // Against their own past the points carry the level's drift (a daily ramp moves the last minutes
+  // furthest from the level before): a burst is then what stands above the window's own median.
+  if (self) {
+    for (const points of [pointsZ, pointsR]) {
+      const centre = medianOf(points, 0, points.length);
+      for (let i = 0; i < points.length; i++) points[i] -= centre;
+    }
+  }
+  const burst = Math.min(secondLargest(pointsZ), secondLargest(pointsR));
 
   // Spread: log roughness ratios, released minus the unreleased hosts' median.
   let c = 0;
@@ -417,8 +447,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     if (Number.isFinite(q)) scratch[c++] = q;
   }
   let spread = NaN;
-  if (c >= minHosts && c > 0) {
-    const common = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+  if (self || (c >= minHosts && c > 0)) {
+    const common = self ? 0 : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
@@ -448,8 +478,8 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
       const q = Math.log(dispersionOf(hosts[u], from, to, points, DISPERSION_CAP * noise[u]) / beforeDispersion[u]);
       if (Number.isFinite(q)) scratch[c++] = q;
     }
-    if (c >= minHosts && c > 0) {
-      const common = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+    if (self || (c >= minHosts && c > 0)) {
+      const common = self ? 0 : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
       let s = 0;
       let hostsHere = 0;
       for (let h = 0; h < k; h++) {
@@ -469,7 +499,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
  * History part of the view for hosts `hosts` (released first, `k` of them) and a release at `cut`.
  * O(hosts × (noisePoints + nullPoints)).
  */
-export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8): PooledHistory {
+export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8, period = 0): PooledHistory {
   const noiseFrom = Math.max(0, cut - cfg.noisePoints);
   const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
   const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
@@ -487,8 +517,16 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   /** Every host's dispersion over [a, b) (null when the statistic is off or the range starts before the series). */
   const dispersionBefore = (a: number, b: number): Float64Array | null =>
     cfg.dispersionBand > 0 && a >= 0 ? mapHosts(hosts, (v, h) => dispersionOf(v, a, b, segment, DISPERSION_CAP * noise[h])) : null;
-  // Non-overlapping windows ending at the release, back over `nullPoints`.
-  for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
+  // Non-overlapping windows ending at the release, back over `nullPoints`; then, given a `period`,
+  // the windows around the same time of day on the day before (how far the level usually moves in
+  // this hour: the daily rise and fall of traffic).
+  const ends: number[] = [];
+  for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) ends.push(end);
+  if (period > 0) for (const offset of [-n, 0, n]) {
+    const end = cut - period + n + offset;
+    if (end - n - cfg.beforePoints - 1 >= 0 && end <= cut - cfg.nullPoints) ends.push(end);
+  }
+  for (const end of ends) {
     const from = end - n;
     const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
     const r = mapHosts(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
