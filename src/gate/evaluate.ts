@@ -290,15 +290,32 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
     const sd = noise[index];
     if (!(sd > 0) || n < 6 || sigma <= 0) return v;
     const limit = sigma * sd;
-    // No point can be `limit` from the median when the whole window spans less (the usual case).
+    // No point can be `limit` from the median when the whole window spans less (the usual case),
+    // nor when every point lies within limit − σ of the mean: the median of any sample is within
+    // one standard deviation of its mean. Both checks are a pass over the window; the median is
+    // a selection.
     let low = Infinity;
     let high = -Infinity;
+    let sum = 0;
+    let sumSquares = 0;
+    let count = 0;
     for (let i = w.cut; i < w.length; i++) {
       const x = v[i];
       if (x < low) low = x;
       if (x > high) high = x;
+      if (x === x) {
+        sum += x;
+        sumSquares += x * x;
+        count++;
+      }
     }
     if (!(high - low > limit)) return v;
+    if (count > 0) {
+      const mean = sum / count;
+      const spread = Math.sqrt(Math.max(0, sumSquares / count - mean * mean));
+      // Rounding in the sums is far below this margin of 1e-9 of the window's scale.
+      if (Math.max(high - mean, mean - low) + spread + 1e-9 * (Math.abs(mean) + spread) < limit) return v;
+    }
     const centre = medianOf(v, w.cut, w.length, scratch);
     let outlier = -1;
     for (let i = w.cut; i < w.length; i++) {
