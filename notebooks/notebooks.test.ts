@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forecastsNotebook } from './forecasts.js';
 import { nabCorpusStatus, nabNotebook } from './nab.js';
 import { replayNotebook, thresholdCurve } from './replay.js';
+import { sensitivityNotebook } from './sensitivity.js';
 import { main } from './run.js';
 import { readPublishedScoreboard } from '../src/nab/corpus.js';
 import { confusionMatrix, decimate, lineChart } from './svg.js';
@@ -173,6 +174,27 @@ describe('notebooks on small inputs', () => {
     expect(result.html).toContain('ewmaGaussian (ours)');
     expect(result.html).toContain('>perfect<');
     expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('sensitivity: recall by size for every fault, with and without unreleased hosts, and the rate without a fault', async () => {
+    const lines: string[] = [];
+    const result = await sensitivityNotebook({ worlds: ['v1'], count: 3, workers: 1, log: (l) => lines.push(l) });
+    const [v1] = result.results;
+    expect(v1.world).toBe('v1');
+    expect(v1.rows).toHaveLength(8); // four faults, with and without unreleased hosts
+    for (const row of v1.rows) {
+      expect(row.recalls).toHaveLength(row.fault.sizes.length);
+      for (const r of row.recalls) expect([0, 1 / 3, 2 / 3, 1]).toContainEqual(expect.closeTo(r, 12));
+    }
+    // The largest level shift (4 σ on every released host, with unreleased hosts) is caught in every batch.
+    expect(v1.rows[0].recalls.at(-1)).toBe(1);
+    expect(v1.healthy.map((h) => h.cases)).toEqual([6, 6]);
+    expect(charts(result.html)).toBe(4);
+    expect(drawnPaths(result.html)).toBeGreaterThanOrEqual(8);
+    expect(result.html).toContain('<th>90 % at</th>');
+    expect(result.html).not.toMatch(/<script|\s(?:src|href)=/);
+    expect(lines.at(-1)).toMatch(/^sensitivity: world v1 \d+\/\d+$/);
+    await expect(sensitivityNotebook({ worlds: ['mars'] })).rejects.toThrow(/unknown world 'mars'/);
   });
 
   it('nabCorpusStatus(dir, env) skips a missing corpus with the reason, and fails when CI is set', () => {

@@ -1,7 +1,7 @@
 /**
  * Runs a notebook and writes its self-contained HTML report.
  *
- *   npm run notebook -- <replay|forecasts|nab> [--out dir] [--small] [options]
+ *   npm run notebook -- <replay|forecasts|nab|sensitivity> [--out dir] [--small] [options]
  *
  * Progress goes to stderr; the report's path to stdout.
  */
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { forecastsNotebook } from './forecasts.js';
 import { nabCorpusStatus, nabNotebook } from './nab.js';
 import { replayNotebook } from './replay.js';
+import { sensitivityNotebook } from './sensitivity.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,6 +26,9 @@ export const USAGE = `usage: npm run notebook -- <name> [--out dir] [--small] [o
               --nab-series <category/file.csv> (a NAB series instead, from --nab)
   nab         our streaming detectors on the NAB corpus beside the published scoreboard
               --nab <dir> (../shared/datasets/nab)  --detector <name> (repeatable)
+  sensitivity recall of the gate against injected fault sizes, with and without unreleased hosts
+              --world <v1|unseen> (repeatable; both)  --limit <n> batches per size (40)
+              --small (v1 only, 10 per size)  --workers <n>
 
   --out <dir>  where <name>.html is written (notebooks/out)`;
 
@@ -49,6 +53,7 @@ export async function main(
       nab: { type: 'string' },
       'nab-series': { type: 'string' },
       detector: { type: 'string', multiple: true },
+      world: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -91,6 +96,11 @@ export async function main(
         return status.action === 'skip' ? 0 : 1;
       }
       html = nabNotebook({ nabDir, resultsDir: join(outDir, 'nab-results'), detectors: values.detector, log }).html;
+      break;
+    }
+    case 'sensitivity': {
+      const worlds = values.world ?? (values.small ? ['v1'] : undefined);
+      html = (await sensitivityNotebook({ worlds, count: count(values.limit, 'limit') ?? (values.small ? 10 : undefined), workers: count(values.workers, 'workers'), log })).html;
       break;
     }
     default:
