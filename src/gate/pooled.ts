@@ -25,7 +25,7 @@
  *   request left out), window over the `noisePoints` before. A 12-point window has 12 levels but
  *   only 11 overlapping differences, so on one to three released hosts it sees a noise increase
  *   the roughness misses by a little (and the roughness sees some it misses: the view takes both).
- *   The line absorbs a ramp's drift within the window. Off without unreleased hosts (peers).
+ *   The line absorbs a ramp's drift within the window. Off in the peers comparison (no unreleased hosts).
  *
  * Without unreleased hosts (all hosts released) the view judges the released hosts against their
  * own past: the centre is 0, no control variance is added, the burst is measured above the
@@ -544,7 +544,8 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
 
 /**
  * Judges the window [cut, length) of `hosts` (released first, `k` of them) with the history part
- * `history`. Null when fewer than `minControlHosts` unreleased hosts or too few points.
+ * `history`. Null when fewer than `minControlHosts` unreleased hosts or too few points; with
+ * `minControlHosts` 0 and every host released (`k` = hosts), the released hosts against their own past.
  */
 export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
