@@ -6,31 +6,68 @@
  * (metric, hosts, history window, aggregation). A repeated evaluation then reads only the new
  * window. Keys name the history window, not its values: points arriving late for minutes before
  * the release are not seen until the window moves. Least recently used entries go first once
- * `capacity` (entries, about five per metric) is reached.
+ * `capacity` entries (about five per metric) or `maxBytes` (the typed arrays they hold, see
+ * `approximateBytes`) is exceeded; a week of minutes for one metric is about 240 KB, so a
+ * service judging many wide batches at once is bounded by memory, not by a count.
  */
 export class GateCache {
-  private readonly entries = new Map<string, unknown>();
+  private readonly entries = new Map<string, { value: unknown; bytes: number }>();
   hits = 0;
   misses = 0;
+  /** Approximate bytes held by the entries. */
+  bytes = 0;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(
+    readonly capacity = 10_000,
+    readonly maxBytes = 512 * 2 ** 20,
+  ) {}
 
   get<T>(key: string, make: () => T): T {
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key) as T;
+    const found = this.entries.get(key);
+    if (found) {
       this.entries.delete(key);
-      this.entries.set(key, value);
+      this.entries.set(key, found);
       this.hits++;
-      return value;
+      return found.value as T;
     }
     this.misses++;
     const value = make();
-    this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    const bytes = approximateBytes(value);
+    this.entries.set(key, { value, bytes });
+    this.bytes += bytes;
+    // The entry just made stays even when it alone exceeds the budget: the caller uses it now.
+    while (this.entries.size > 1 && (this.entries.size > this.capacity || this.bytes > this.maxBytes)) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
     return value;
   }
 
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * Approximate bytes a value keeps alive: the whole buffer behind each typed array (a view keeps
+ * its buffer), counted once per buffer, 8 per number, 2 per string character, 16 per object or
+ * array slot, through arrays, maps and plain objects to `depth` levels. O(size of the value).
+ */
+export function approximateBytes(value: unknown, depth = 6, seen: Set<unknown> = new Set()): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value === 'number') return 8;
+  if (typeof value === 'string') return 2 * value.length;
+  if (typeof value !== 'object' || seen.has(value)) return 0;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) {
+    if (seen.has(value.buffer)) return 0;
+    seen.add(value.buffer);
+    return value.buffer.byteLength;
+  }
+  if (depth === 0) return 16;
+  let bytes = 16;
+  const values = value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value);
+  for (const v of values) bytes += 16 + approximateBytes(v, depth - 1, seen);
+  return bytes;
 }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { generateCase, v1Preset } from '../../datasets/generator/index.js';
+import { approximateBytes, GateCache } from './cache.js';
+import { evaluate } from './evaluate.js';
+
+describe('GateCache(capacity, maxBytes)', () => {
+  it('keeps the least recently used entries out once the bytes they hold pass maxBytes', () => {
+    const cache = new GateCache(100, 2000);
+    cache.get('a', () => new Float64Array(100)); // 800 bytes
+    cache.get('b', () => new Float64Array(100));
+    cache.get('a', () => new Float64Array(0)); // a hit: a is now the most recent
+    cache.get('c', () => new Float64Array(100)); // 2400 > 2000: b goes
+    expect(cache.size).toBe(2);
+    expect(cache.bytes).toBe(1600);
+    let made = false;
+    cache.get('b', () => ((made = true), new Float64Array(1)));
+    expect(made).toBe(true);
+    expect(cache.get('a', () => new Float64Array(0)).length).toBe(100);
+  });
+
+  it('keeps an entry larger than the budget until the next one (its caller uses it now), and evicts by count too', () => {
+    const cache = new GateCache(2, 100);
+    expect(cache.get('big', () => new Float64Array(1000)).length).toBe(1000);
+    expect(cache.size).toBe(1);
+    cache.get('small', () => 1);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(8);
+    const counted = new GateCache(2);
+    for (const k of ['x', 'y', 'z']) counted.get(k, () => k);
+    expect(counted.size).toBe(2);
+  });
+
+  it('bounds the cache of repeated evaluations: the same verdicts with a budget of a few entries', () => {
+    const c = generateCase(v1Preset, 10_000, 'level shift up');
+    const unbounded = new GateCache();
+    const first = evaluate(c, {}, { cache: unbounded });
+    const tight = new GateCache(10_000, 50_000);
+    expect(evaluate(c, {}, { cache: tight })).toEqual(first);
+    expect(evaluate(c, {}, { cache: tight })).toEqual(first);
+    expect(tight.bytes).toBeLessThan(unbounded.bytes);
+    expect(unbounded.bytes).toBeGreaterThan(50_000);
+  });
+});
+
+describe('approximateBytes(value)', () => {
+  it('counts the whole buffer behind a typed array once, numbers, strings and nested objects', () => {
+    const buffer = new Float64Array(64);
+    expect(approximateBytes(buffer.subarray(0, 8))).toBe(512);
+    expect(approximateBytes({ a: buffer, b: buffer.subarray(4), c: [buffer] })).toBe(16 + 3 * 16 + 512 + 16 + 16);
+    expect(approximateBytes({ n: 1, s: 'abcd' })).toBe(16 + 16 + 8 + 16 + 8);
+    expect(approximateBytes(null)).toBe(0);
+  });
+});
