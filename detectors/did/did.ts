@@ -58,7 +58,7 @@ export const didConfigSchema = z.object({
 });
 export type DidConfig = z.output<typeof didConfigSchema>;
 
-const identity = { name: 'did', version: '1.0.0' } as const;
+const identity = { name: 'did', version: '1.0.1' } as const;
 
 function allPositive(values: Float64Array): boolean {
   let n = 0;
@@ -168,13 +168,23 @@ function buildBaseline(treated: Float64Array, control: Float64Array, config: Did
   const difference = relation(treated, control, false);
   let count = 0;
   for (const v of difference) if (v === v) count++;
-  const magnitude = Math.max(Math.abs(medianOf(treated, 0, treated.length, work(treated.length))), Math.abs(medianOf(control, 0, control.length, work(control.length))), Number.EPSILON);
+  // The groups' typical size, from their medians; when both sit at 0 (a rare count), from their
+  // largest values (an absolute floor would make the result change with the metric's unit).
+  const medians = Math.max(Math.abs(medianOf(treated, 0, treated.length, work(treated.length))), Math.abs(medianOf(control, 0, control.length, work(control.length))));
+  const magnitude = medians > 0 ? medians : Math.max(largestAbsolute(treated), largestAbsolute(control));
   return {
     treated: treated.slice(), control: control.slice(), configKey: JSON.stringify(config), count, magnitude,
     positive: allPositive(treated) && allPositive(control),
     difference: formBaseline(difference, magnitude, config),
     spread: new Map(),
   };
+}
+
+/** Largest |value| among the finite values (0 when none). */
+function largestAbsolute(values: Float64Array): number {
+  let largest = 0;
+  for (const v of values) if (Number.isFinite(v) && Math.abs(v) > largest) largest = Math.abs(v);
+  return largest;
 }
 
 const sameValues = (a: Float64Array, b: Float64Array): boolean => {
@@ -302,7 +312,7 @@ function regressionLine(treatedHistory: Float64Array, controlHistory: Float64Arr
       sxy += x * y;
     }
     const varX = sxx - (sx * sx) / Math.max(n, 1);
-    if (n < 8 || !(varX > 1e-12 * (1 + sxx))) return null;
+    if (n < 8 || !(varX > 1e-12 * sxx)) return null;
     const slope = (sxy - (sx * sy) / n) / varX;
     return { slope, intercept: (sy - slope * sx) / n };
   };

@@ -82,7 +82,7 @@ export function classifyShift(treated: ArrayLike<number>, control: ArrayLike<num
   if (sortedT[0] === sortedT[sortedT.length - 1] && sortedC[0] === sortedC[sortedC.length - 1] && sortedT[0] === sortedC[0]) {
     return { classification: 'Pass', reason: 'both samples hold one and the same value', test: null, toleranceBand: [0, 0], meanRatio };
   }
-  const test = mannWhitney(t, c, { confLevel: config.confLevel });
+  const test = scaledMannWhitney(t, c, sortedT, sortedC, config.confLevel);
   const bound = config.tolerance * Math.abs(test.estimate);
   const [lower, upper] = test.confInt;
   const high = direction !== 'down' && lower > bound && meanRatio >= config.effectSizeHigh;
@@ -91,6 +91,21 @@ export function classifyShift(treated: ArrayLike<number>, control: ArrayLike<num
   if (high) return { classification: 'High', reason: `shift ${test.estimate.toPrecision(4)} with interval ${interval} lies above the tolerance band ±${bound.toPrecision(4)}`, test, toleranceBand: [-bound, bound], meanRatio };
   if (low) return { classification: 'Low', reason: `shift ${test.estimate.toPrecision(4)} with interval ${interval} lies below the tolerance band ±${bound.toPrecision(4)}`, test, toleranceBand: [-bound, bound], meanRatio };
   return { classification: 'Pass', reason: `interval ${interval} of the shift is not beyond the tolerance band ±${bound.toPrecision(4)} in a harmful direction`, test, toleranceBand: [-bound, bound], meanRatio };
+}
+
+/**
+ * `mannWhitney` on the samples divided by the power of two at or above their pooled range, the
+ * shift and its interval multiplied back. The test follows R, whose root finder works to an
+ * absolute tolerance (1e-4): on a metric measured in thousandths that is as coarse as the values
+ * themselves, and the classification would change with the metric's unit. A power of two keeps
+ * every value's ranks, ties and the p-value exactly. Both sorted samples are ascending.
+ */
+function scaledMannWhitney(t: Float64Array, c: Float64Array, sortedT: Float64Array, sortedC: Float64Array, confLevel: number): MannWhitneyResult {
+  const range = Math.max(sortedT[sortedT.length - 1], sortedC[sortedC.length - 1]) - Math.min(sortedT[0], sortedC[0]);
+  const scale = range > 0 && Number.isFinite(range) ? 2 ** Math.ceil(Math.log2(range)) : 1;
+  if (scale === 1) return mannWhitney(t, c, { confLevel });
+  const test = mannWhitney(t.map((v) => v / scale), c.map((v) => v / scale), { confLevel });
+  return { ...test, estimate: test.estimate * scale, confInt: [test.confInt[0] * scale, test.confInt[1] * scale] };
 }
 
 function finite(values: ArrayLike<number>): Float64Array {
@@ -103,7 +118,7 @@ function hostMeans(hosts: Series[]): Float64Array {
   return finite(hosts.map((h) => nanMean(h.values)));
 }
 
-const identity = { name: 'rankTest', version: '1.0.0' } as const;
+const identity = { name: 'rankTest', version: '1.0.1' } as const;
 
 /** Runs the rank test on one metric; see the module comment. */
 export function rankTestDetect(input: DetectorInput, config: RankTestConfig): DetectorResult {
