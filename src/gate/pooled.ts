@@ -128,15 +128,7 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
   let lone = -1;
   if (high - low > cap) {
     const centre = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
-    for (let i = from; i < to; i++) {
-      if (Math.abs(a[i] - centre) > cap) {
-        if (lone >= 0) {
-          lone = -1;
-          break;
-        }
-        lone = i;
-      }
-    }
+    lone = loneOutlier(a, from, to, centre, cap);
   }
   if (lone >= 0) {
     c = 0;
@@ -165,6 +157,18 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
   let s = 0;
   for (let i = from; i < to; i++) if (a[i] === a[i] && i !== lone) s += Math.min(cap, Math.abs(a[i] - mx - slope * (i - from - mi)));
   return s / c;
+}
+
+/** Index of the only point of a[from, to) more than `limit` from `centre`; −1 when none or several are. */
+function loneOutlier(a: Float64Array, from: number, to: number, centre: number, limit: number): number {
+  let lone = -1;
+  for (let i = from; i < to; i++) {
+    if (Math.abs(a[i] - centre) > limit) {
+      if (lone >= 0) return -1;
+      lone = i;
+    }
+  }
+  return lone;
 }
 
 /** f of each host, into a Float64Array (a plain loop: `Float64Array.from` with a map function is slow). */
@@ -207,16 +211,7 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
   // No point can be that far from the median when the whole window spans less (the usual case).
   if (c >= 6 && noise > 0 && outlierSigma > 0 && high - low > outlierSigma * noise) {
     const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
-    const limit = outlierSigma * noise;
-    for (let i = from; i < to; i++) {
-      if (Math.abs(v[i] - median) > limit) {
-        if (lone >= 0) {
-          lone = -1;
-          break;
-        }
-        lone = i;
-      }
-    }
+    lone = loneOutlier(v, from, to, median, outlierSigma * noise);
   }
   let s = 0;
   let n = 0;
