@@ -3,7 +3,8 @@
  * Falls back to the calling thread for small runs or `workers: 1`.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/worker-thread.js';
 import type { ParsedCase } from '../datasets/case.js';
 import type { ReplayConfig } from './config.js';
 import type { CaseOutcome } from './metrics.js';
@@ -20,15 +21,6 @@ export interface ReplayRunOptions {
 
 const BATCH = 8;
 
-function startWorker(): Worker {
-  // Built, the worker is plain JavaScript next to this file. Run from source under tsx, the
-  // worker thread has no loader yet: a two-line bootstrap registers tsx there, then loads it.
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL('./worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, { eval: true });
-}
-
 export async function replayAll(cases: readonly ParsedCase[], config: ReplayConfig, options: ReplayRunOptions = {}): Promise<CaseOutcome[]> {
   const splitOf = new Map<string, 'train' | 'test'>();
   for (const id of options.split?.train ?? []) splitOf.set(id, 'train');
@@ -43,7 +35,7 @@ export async function replayAll(cases: readonly ParsedCase[], config: ReplayConf
     });
     return outcomes;
   }
-  const pool = Array.from({ length: workers }, startWorker);
+  const pool = Array.from({ length: workers }, () => startModuleWorker(import.meta.url, 'worker'));
   let next = 0;
   let done = 0;
   try {
