@@ -25,6 +25,8 @@ import { ingestRoutes } from './http/routes/ingest.js';
 import { keyRoutes } from './http/routes/keys.js';
 import { releaseRoutes } from './http/routes/releases.js';
 import { GateCache } from '../src/gate/cache.js';
+import { inThreadRunner, type GateRunner } from '../src/gate/runner.js';
+import { gateWorkers } from '../src/gate/workers.js';
 import { agentConfigSchema, createAgent } from './compose/agent.js';
 import { createConfiguredP2P, p2pConfigSchema } from './compose/p2p.js';
 import { judgeQuery } from './gate/judge.js';
@@ -67,6 +69,16 @@ export const serviceConfigSchema = z.object({
    * interception rules and per-key limits. Default: `deploy` and `rollback` programs on the hosts' PATH.
    */
   safety: safetyConfigSchema.optional(),
+  /**
+   * Where the gate judges: `workers` threads (0: on the service's own thread, which then answers
+   * no request while it judges), each with its own cache of fitted history and, with
+   * `maxMemoryMb`, a heap limit (a worker over it fails its evaluation as INCONCLUSIVE and is
+   * replaced). Default: one fewer than the machine's cores, at least 1, at most 4.
+   */
+  gate: z.object({
+    workers: z.number().int().min(0).max(64).optional(),
+    maxMemoryMb: z.number().int().min(64).optional(),
+  }).default({}),
   /** The release orchestrator; several service processes may run it on one PostgreSQL store. */
   orchestrator: z.object({
     enabled: z.boolean().default(true),
@@ -105,6 +117,8 @@ export interface RunningService {
   agent: Agent;
   p2p: P2P;
   clock: Clock;
+  /** Where the gate judges (worker threads unless `gate.workers` is 0); shared by every caller. */
+  gate: GateRunner;
   close(): Promise<void>;
 }
 
@@ -161,8 +175,12 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
   });
   const safety: CommandGuard = overrides.safety ?? gate;
-  const cache = new GateCache(5_000);
-  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, cache, now, logs }));
+  // One runner for the orchestrator, the gate API and the integrations: a batch judged by any of
+  // them finds its fitted history in the same cache. The cases are built per call (from queries or
+  // a request body), so their series are lent to the worker rather than copied.
+  const workers = config.gate.workers === 0 ? null : gateWorkers({ workers: config.gate.workers, maxMemoryMb: config.gate.maxMemoryMb, move: true });
+  const gateRunner: GateRunner = workers ?? inThreadRunner(new GateCache(5_000));
+  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, gate: gateRunner, now, logs }));
   const orchestrator = config.orchestrator.enabled
     ? createOrchestrator({
         store, agent, p2p, clock, judge, log, safety, owner: config.orchestrator.owner,
@@ -171,9 +189,13 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     : null;
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
+  if (workers) {
+    metrics.gauge('sluice_gate_evaluations_pending', () => workers.pending);
+    metrics.gauge('sluice_gate_worker_restarts', () => workers.restarts);
+  }
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs, gate: gateRunner }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
   routes.push(...logRoutes(logs, metrics));
-  routes.push(...integrationRoutes({ store, source, now, logs })); // Argo Rollouts, Flagger, Kayenta
+  routes.push(...integrationRoutes({ store, source, now, logs, gate: gateRunner })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
@@ -198,9 +220,11 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     agent,
     p2p,
     clock,
+    gate: gateRunner,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       await orchestrator?.stop();
+      await gateRunner.close();
       if (!overrides.agent) await agent.close();
       await store.close();
       ingest.close();

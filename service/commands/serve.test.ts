@@ -48,6 +48,7 @@ describe('sluice serve --config FILE', () => {
     ['a secret written into the file', { agent: { kind: 'http', hosts: { 'web-1': 'http://127.0.0.1:7070' }, keyId: 'ops', secret: SECRET } }, /^sluice: --config \S+: agent\.secret: secrets are not read from the configuration; give secretFile/],
     ['a Dragonfly token written into the file', { p2p: { kind: 'dragonfly', baseUrl: 'http://127.0.0.1:1', token: SECRET } }, /^sluice: --config \S+: p2p\.token: /],
     ['a setting the file may not hold', { port: 80 }, /^sluice: --config \S+: \(file\): .*port/],
+    ['a negative number of gate workers', { gate: { workers: -1 } }, /^sluice: --config \S+: gate\.workers: /],
   ])('%s: one line naming the file and the field, exit 1', (_what, config, expected) => {
     const { dir, file } = configFile(config);
     const result = spawnSync(process.execPath, [bin, 'serve', '--config', file, '--port', '0', '--data', join(dir, 'data')], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, SLUICE_DEBUG: '' } });

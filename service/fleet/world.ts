@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GateCache } from '../../src/gate/cache.js';
 import { localFleet, type LocalFleet } from '../adapters/agent/local.js';
 import { localP2P } from '../adapters/p2p/local.js';
 import { startService, type RunningService, type ServiceOverrides } from '../main.js';
@@ -62,12 +61,11 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
   const fleet = new SimulatedFleet(hosts, clock, (points) => void service?.ingest.write(points), {
     root, initialVersion: options.initialVersion, badVersions: options.badVersions ?? {},
   }, (events) => void service?.logs.write(events));
-  const cache = new GateCache(5_000);
   const judge = fleetJudge(fleet, () => {
     if (!service) throw new Error('the service is not running yet');
     // Two hours of logs before the release, as the fleet's judge read them before they came from
     // the log ingest: two days of a fleet's background exceptions are ~100 000 events a minute.
-    return { store: service.store, cache, now: () => clock.now(), logs: service.logs, logsBeforeMs: 2 * 3_600_000 };
+    return { store: service.store, gate: service.gate, now: () => clock.now(), logs: service.logs, logsBeforeMs: 2 * 3_600_000 };
   }, { maxHostsPerSide: options.maxHostsPerSide });
   fleet.init();
   service = await startService({ dataDir, port: options.port ?? 0, safety: fleetSafetyConfig }, options.log, {

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../src/core/errors.js';
 import { caseLogSchema, metricCategories, toCaseJson, type ParsedCase } from '../../src/datasets/case.js';
-import type { GateCache } from '../../src/gate/cache.js';
-import { evaluate } from '../../src/gate/evaluate.js';
+import type { GateRunner } from '../../src/gate/runner.js';
 import { parsePolicy } from '../../src/gate/policy.js';
 import type { Verdict } from '../../src/gate/verdict.js';
 import type { LogSource } from '../../src/sources/log-source.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
+import { HttpError } from '../http/errors.js';
 import type { EvaluationRecord, Store } from '../ports/store.js';
 
 export const queryMetricSchema = z.object({
@@ -97,7 +97,11 @@ export async function caseFromQueries(q: GateQuery, source: MetricSource, now: n
 
 export interface JudgeDeps {
   store: Store;
-  cache: GateCache;
+  /**
+   * Where verdicts are computed: `inThreadRunner()` (this thread) or `gateWorkers()` (worker
+   * threads; with `move`, the case's series are lent to the worker while it judges).
+   */
+  gate: GateRunner;
   now: () => number;
   /** Where the exception logs of the judged hosts come from (none: only the query's own `logs`). */
   logs?: LogSource;
@@ -120,7 +124,15 @@ export interface JudgedBatch {
  * A bad policy throws the library's SluiceError (path relative to the policy).
  */
 export async function judgeCase(parsed: ParsedCase, policy: Record<string, unknown>, sourceErrors: string[], deps: JudgeDeps): Promise<JudgedBatch> {
-  let verdict = evaluate(parsed, parsePolicy(policy), { cache: deps.cache });
+  const parsedPolicy = parsePolicy(policy);
+  let verdict: Verdict;
+  try {
+    verdict = await deps.gate.evaluate(parsed, parsedPolicy);
+  } catch (error) {
+    // The policy was checked above: what fails here is the runner (a worker out of memory, a
+    // service shutting down). Nothing is recorded; callers answer 503 or retry.
+    throw new HttpError(503, 'unavailable', '', `the gate could not judge the batch: ${(error as Error).message}`);
+  }
   if (sourceErrors.length > 0) {
     verdict = { ...verdict, decision: verdict.decision === 'FAIL' ? 'FAIL' : 'INCONCLUSIVE', basis: verdict.decision === 'FAIL' ? verdict.basis : 'insufficient_data', anomalous: true, reasons: [`metric source failed: ${sourceErrors.join('; ')}`, ...verdict.reasons] };
   }

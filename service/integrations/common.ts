@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SluiceError } from '../../src/core/errors.js';
-import type { GateCache } from '../../src/gate/cache.js';
+import type { GateRunner } from '../../src/gate/runner.js';
 import type { Decision } from '../../src/gate/verdict.js';
 import type { LogSource } from '../../src/sources/log-source.js';
 import type { MetricSource } from '../../src/sources/metric-source.js';
@@ -23,11 +23,13 @@ export interface IntegrationDeps {
   logs?: LogSource;
   /** Base URL of reports, for the `report` link in answers (default: relative links). */
   reportBase?: string;
+  /** Where verdicts are computed (default: on this thread). */
+  gate?: GateRunner;
 }
 
 /** The shared state every integration route of one service uses. */
 export interface IntegrationContext extends IntegrationDeps {
-  cache: GateCache;
+  gate: GateRunner;
   reportUrl: (evaluationId: string) => string;
 }
 

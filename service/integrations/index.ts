@@ -3,7 +3,7 @@
  * Flagger (webhooks) and Spinnaker/Kayenta (remote judge). Each speaks the contract its tool
  * already documents and judges through the same gate call as the gate API.
  */
-import { GateCache } from '../../src/gate/cache.js';
+import { inThreadRunner } from '../../src/gate/runner.js';
 import type { RouteSpec } from '../http/route.js';
 import { argoRoutes } from './argo.js';
 import type { IntegrationContext, IntegrationDeps } from './common.js';
@@ -14,6 +14,6 @@ export type { IntegrationDeps } from './common.js';
 
 /** Every integration route over one store, metric source and clock. */
 export function integrationRoutes(deps: IntegrationDeps): RouteSpec[] {
-  const context: IntegrationContext = { ...deps, cache: new GateCache(5_000), reportUrl: (id) => `${deps.reportBase ?? ''}/v1/evaluations/${id}` };
+  const context: IntegrationContext = { ...deps, gate: deps.gate ?? inThreadRunner(), reportUrl: (id) => `${deps.reportBase ?? ''}/v1/evaluations/${id}` };
   return [...argoRoutes(context), ...flaggerRoutes(context), ...kayentaRoutes(context)];
 }

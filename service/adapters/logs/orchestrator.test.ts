@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GateCache } from '../../../src/gate/cache.js';
+import { inThreadRunner } from '../../../src/gate/runner.js';
 import { acceleratedClock } from '../../clock/accelerated.js';
 import { judgeQuery } from '../../gate/judge.js';
 import { createRelease } from '../../orchestrator/create.js';
@@ -56,10 +57,10 @@ async function run(onJudge: (query: Parameters<Judge>[0], logs: IngestLogs) => v
   }
   metrics.write(points);
   logs.write(routine);
-  const cache = new GateCache(100);
+  const gate = inThreadRunner(new GateCache(100));
   const judge: Judge = (query, policy) => {
     onJudge(query, logs);
-    return judgeQuery(query, policy, metrics, { store, cache, now: () => clock.now(), logs });
+    return judgeQuery(query, policy, metrics, { store, gate, now: () => clock.now(), logs });
   };
   const orchestrator: Orchestrator = createOrchestrator({
     store, agent: new MemoryAgent(), p2p: new MemoryP2P(), judge, clock, log: () => undefined,

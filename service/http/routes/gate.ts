@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { caseSchema, parseCase, type ParsedCase } from '../../../src/datasets/case.js';
-import { GateCache } from '../../../src/gate/cache.js';
+import { inThreadRunner, type GateRunner } from '../../../src/gate/runner.js';
 import type { Verdict } from '../../../src/gate/verdict.js';
 import { labelFromFeedback } from '../../../src/replay/record.js';
 import { SluiceError } from '../../../src/core/errors.js';
@@ -42,10 +42,11 @@ export interface GateRouteDeps {
   logs?: LogSource;
   /** Base URL of reports, for the `report` link in answers. */
   reportBase?: string;
+  /** Where verdicts are computed (default: on this thread). */
+  gate?: GateRunner;
 }
 
-export function gateRoutes({ store, source, now, logs, reportBase = '' }: GateRouteDeps): RouteSpec[] {
-  const cache = new GateCache(5_000);
+export function gateRoutes({ store, source, now, logs, reportBase = '', gate = inThreadRunner() }: GateRouteDeps): RouteSpec[] {
   const reportUrl = (id: string) => `${reportBase}/v1/evaluations/${id}`;
   return [
     route({
@@ -71,7 +72,7 @@ export function gateRoutes({ store, source, now, logs, reportBase = '' }: GateRo
         }
         let judged: JudgedBatch;
         try {
-          judged = await judgeCase(parsed, body.policy ?? {}, sourceErrors, { store, cache, now });
+          judged = await judgeCase(parsed, body.policy ?? {}, sourceErrors, { store, gate, now });
         } catch (error) {
           if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.policy${error.path ? `.${error.path}` : ''}`, error.message);
           throw error;
