@@ -48,4 +48,24 @@ describe('judgeCase', () => {
     expect(policyError).toBeInstanceOf(SluiceError);
     expect((policyError as SluiceError).path).toBe('sensitivity');
   });
+
+  it('passes on an unknown detector from a worker as the SluiceError it is (a 400 for the caller, not a 503)', async () => {
+    const gate = gateWorkers({ workers: 1 });
+    try {
+      const c = generateCase(v1Preset, 20_602, 'normal');
+      const policy = { views: { beforeAfter: { detectors: [{ name: 'nope' }] } } };
+      const inThread = (() => {
+        try {
+          evaluate(c, policy);
+        } catch (e) {
+          return e as SluiceError;
+        }
+      })();
+      const error = await judgeCase(c, policy, [], { store, gate, now: () => 4 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SluiceError);
+      expect(error).toMatchObject({ code: 'unknown_detector', path: inThread?.path, message: inThread?.message });
+    } finally {
+      await gate.close();
+    }
+  });
 });

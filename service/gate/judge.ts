@@ -129,9 +129,10 @@ export async function judgeCase(parsed: ParsedCase, policy: Record<string, unkno
   try {
     verdict = await deps.gate.evaluate(parsed, parsedPolicy);
   } catch (error) {
-    // The policy was checked above: what fails here is the runner (a worker out of memory, a
-    // service shutting down). Nothing is recorded; callers answer 503 or retry.
-    throw new HttpError(503, 'unavailable', '', `the gate could not judge the batch: ${(error as Error).message}`);
+    // The runner could not judge (a worker out of memory, a service shutting down): nothing is
+    // recorded; callers answer 503 or retry. Other errors are the policy's (an unknown detector).
+    if (error instanceof SluiceError && error.code === 'unavailable') throw new HttpError(503, 'unavailable', '', `the gate could not judge the batch: ${error.message}`);
+    throw error;
   }
   if (sourceErrors.length > 0) {
     verdict = { ...verdict, decision: verdict.decision === 'FAIL' ? 'FAIL' : 'INCONCLUSIVE', basis: verdict.decision === 'FAIL' ? verdict.basis : 'insufficient_data', anomalous: true, reasons: [`metric source failed: ${sourceErrors.join('; ')}`, ...verdict.reasons] };

@@ -33,15 +33,16 @@ export function seriesOf(c: ParsedCase): Float64Array[] {
 }
 
 /** Index of the first point at or after the deployment (clamped to [0, shortest series]). */
-export function releasePoint(c: ParsedCase): number {
-  const shortest = Math.min(...seriesOf(c).map((v) => v.length));
+export function releasePoint(c: ParsedCase, series: Float64Array[] = seriesOf(c)): number {
+  let shortest = Infinity;
+  for (const v of series) shortest = Math.min(shortest, v.length);
   return Math.max(0, Math.min(Number.isFinite(shortest) ? shortest : 0, Math.ceil((c.release.deployedAt - c.start) / c.step)));
 }
 
 /** The update that brings a resident copy of `c`'s batch to `c`. O(series × window). */
 export function windowUpdate(c: ParsedCase): WindowUpdate {
   const series = seriesOf(c);
-  const from = releasePoint(c);
+  const from = releasePoint(c, series);
   const lengths = Int32Array.from(series, (v) => v.length);
   let total = 0;
   for (const v of series) total += v.length - from;

@@ -22,7 +22,7 @@ parentPort?.on('message', (job: GateJob) => {
   let c: ParsedCase | null;
   try {
     c = job.kind === 'full' ? resident.keep(job.key, job.case) : resident.update(job.key, job.update);
-  } catch (error) {
+  } catch {
     // Out of memory for the copy: judge the case as sent and keep nothing.
     c = job.kind === 'full' ? job.case : null;
   }

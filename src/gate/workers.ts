@@ -12,6 +12,7 @@
  * `maxMemoryMb`, say) fails the evaluations it held with `SluiceError('unavailable')` and the
  * reason, and a new one is started for the next evaluation.
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { SluiceError, type ErrorCode, type SluiceIssue } from '../core/errors.js';
@@ -93,8 +94,15 @@ const defaultWorkers = (): number => Math.max(1, Math.min(4, availableParallelis
 /** The batch a case belongs to: its evaluations share a worker. */
 const batchKey = (c: ParsedCase): string => `${c.app}|${c.release.id ?? ''}|${c.release.batch ?? ''}|${c.release.deployedAt}|${c.start}|${c.step}`;
 
-/** Metric and host names in order: a later evaluation can be sent as an update only when they are the same. */
-const shapeOf = (c: ParsedCase): string => c.metrics.map((m) => `${m.name}\u0000${m.released.map((h) => h.host).join('\u0000')}\u0001${m.unreleased.map((h) => h.host).join('\u0000')}`).join('\u0002');
+/**
+ * Metric and host names in order, hashed (thousands of host names per batch, for thousands of
+ * batches remembered): a later evaluation is sent as an update only when they are the same.
+ */
+const shapeOf = (c: ParsedCase): string => {
+  const hash = createHash('sha256');
+  for (const m of c.metrics) hash.update(`${m.name}\u0000${m.released.map((h) => h.host).join('\u0000')}\u0001${m.unreleased.map((h) => h.host).join('\u0000')}\u0002`);
+  return hash.digest('base64');
+};
 
 /** Judges on `options.workers` threads; close it when done (its threads keep a process alive). */
 export function gateWorkers(options: GateWorkersOptions = {}): GateWorkers {
