@@ -57,13 +57,42 @@ export function windowUpdate(c: ParsedCase): WindowUpdate {
 
 interface Resident {
   shape: ParsedCase;
-  /** Buffers with room to grow; the case's series are views of their first `length` points. */
-  buffers: Float64Array[];
-  bytes: number;
+  /**
+   * Every series of the batch in one buffer, each in a slot with room to grow: thousands of
+   * separate allocations of external memory cost more than the copy itself (each one counts
+   * toward the collector's external-memory limit).
+   */
+  store: Float64Array;
+  offsets: Int32Array;
+  capacities: Int32Array;
 }
 
-/** Room for this many more points (at least) when a series is copied or outgrows its buffer. */
+/** Room for this many more points (at least, or a twentieth of the series) when a batch is copied or a series outgrows its slot. */
 const SLACK = 240;
+
+const roomFor = (length: number): number => length + Math.max(SLACK, Math.ceil(length / 20));
+
+/**
+ * A store with a slot of `roomFor(lengths[i])` for each series, the first `kept[i]` points of
+ * `source(i)` copied in.
+ */
+function allocate(lengths: ArrayLike<number>, kept: (i: number) => number, source: (i: number) => Float64Array): Pick<Resident, 'store' | 'offsets' | 'capacities'> {
+  const n = lengths.length;
+  const offsets = new Int32Array(n);
+  const capacities = new Int32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = total;
+    capacities[i] = roomFor(lengths[i]);
+    total += capacities[i];
+  }
+  const store = new Float64Array(total);
+  for (let i = 0; i < n; i++) {
+    const k = kept(i);
+    if (k > 0) store.set(source(i).subarray(0, k), offsets[i]);
+  }
+  return { store, offsets, capacities };
+}
 
 /** The resident copies, least recently used dropped first beyond `maxCases` or `maxBytes`. */
 export class ResidentCases {
@@ -78,20 +107,16 @@ export class ResidentCases {
   /** Copies `c`'s series under `key` (replacing what was there) and returns the case over the copies. */
   keep(key: string, c: ParsedCase): ParsedCase {
     this.drop(key);
-    const buffers = seriesOf(c).map((v) => {
-      const b = new Float64Array(v.length + Math.max(SLACK, Math.ceil(v.length / 20)));
-      b.set(v);
-      return b;
-    });
-    // The shape keeps the names, not the series (the copies are in `buffers`).
+    const series = seriesOf(c);
+    const lengths = Int32Array.from(series, (v) => v.length);
+    // The shape keeps the names, not the series (the copies are in the store).
     const none = new Float64Array(0);
     const bare = (h: { host: string }) => ({ host: h.host, values: none });
     const shape: ParsedCase = { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map(bare), unreleased: m.unreleased.map(bare) })) };
-    const resident: Resident = { shape, buffers, bytes: 0 };
-    this.measure(resident);
+    const resident: Resident = { shape, ...allocate(lengths, (i) => lengths[i], (i) => series[i]) };
     this.cases.set(key, resident);
-    this.bytes += resident.bytes;
-    const kept = this.view(resident, c, Int32Array.from(seriesOf(c), (v) => v.length));
+    this.bytes += resident.store.byteLength;
+    const kept = this.view(resident, c, lengths);
     this.evict(key);
     return kept;
   }
@@ -99,24 +124,27 @@ export class ResidentCases {
   /** Applies `u` to the copy under `key` and returns the case; null when there is none (never kept, or dropped). */
   update(key: string, u: WindowUpdate): ParsedCase | null {
     const resident = this.cases.get(key);
-    if (!resident || resident.buffers.length !== u.lengths.length) return null;
+    if (!resident || resident.offsets.length !== u.lengths.length) return null;
     this.cases.delete(key);
     this.cases.set(key, resident);
-    this.bytes -= resident.bytes;
+    const { lengths, from } = u;
+    let outgrown = false;
+    for (let i = 0; i < lengths.length; i++) if (lengths[i] > resident.capacities[i]) outgrown = true;
+    if (outgrown) {
+      // A window longer than the room kept (hours of points): every slot made larger at once.
+      const old = resident;
+      const grown = allocate(lengths, (i) => Math.min(from, old.capacities[i]), (i) => old.store.subarray(old.offsets[i], old.offsets[i] + old.capacities[i]));
+      this.bytes += grown.store.byteLength - resident.store.byteLength;
+      Object.assign(resident, grown);
+    }
+    const { store, offsets } = resident;
     let at = 0;
-    resident.buffers.forEach((b, i) => {
-      const length = u.lengths[i];
-      if (length > b.length) {
-        const grown = new Float64Array(length + Math.max(SLACK, Math.ceil(length / 20)));
-        grown.set(b.subarray(0, Math.min(u.from, b.length)));
-        resident.buffers[i] = b = grown;
-      }
-      for (let t = u.from; t < length; t++) b[t] = u.window[at++];
-    });
-    this.measure(resident);
-    this.bytes += resident.bytes;
+    for (let i = 0; i < lengths.length; i++) {
+      const base = offsets[i];
+      for (let t = from; t < lengths[i]; t++) store[base + t] = u.window[at++];
+    }
     const { id, release, logs, label } = u;
-    const c = this.view(resident, { ...resident.shape, id, release, logs, label }, u.lengths);
+    const c = this.view(resident, { ...resident.shape, id, release, logs, label }, lengths);
     this.evict(key);
     return c;
   }
@@ -128,7 +156,7 @@ export class ResidentCases {
   private view(resident: Resident, c: ParsedCase, lengths: Int32Array): ParsedCase {
     let i = 0;
     const next = (h: { host: string }) => {
-      const values = resident.buffers[i].subarray(0, lengths[i]);
+      const values = resident.store.subarray(resident.offsets[i], resident.offsets[i] + lengths[i]);
       i++;
       return { host: h.host, values };
     };
@@ -137,15 +165,11 @@ export class ResidentCases {
     return out;
   }
 
-  private measure(resident: Resident): void {
-    resident.bytes = resident.buffers.reduce((s, b) => s + b.byteLength, 0);
-  }
-
   private drop(key: string): void {
     const resident = this.cases.get(key);
     if (!resident) return;
     this.cases.delete(key);
-    this.bytes -= resident.bytes;
+    this.bytes -= resident.store.byteLength;
   }
 
   /** Drops the least recently used copies beyond the bounds, never `keep` (the one in use). */

@@ -18,6 +18,13 @@ const resident = new ResidentCases(options.residentCases, options.residentBytes)
 
 const counters = () => ({ hits: cache.hits, misses: cache.misses, bytes: cache.bytes, residentCases: resident.size, residentBytes: resident.bytes });
 
+// A job that cannot be read has no id to answer: stopping fails every job this worker holds, with
+// the reason, instead of leaving one waiting for ever.
+parentPort?.on('messageerror', (error) => {
+  console.error(`sluice gate worker: a job could not be read (${error.message})`);
+  process.exit(70);
+});
+
 parentPort?.on('message', (job: GateJob) => {
   let c: ParsedCase | null;
   try {

@@ -132,6 +132,21 @@ describe('gateWorkers', () => {
     expect((await pool.evaluate(generateCase(v1Preset, 20_401, 'normal'))).decision).toBe('PASS');
   });
 
+  it('refuses a case whose series are still with a worker (move), naming the host, and carries on', async () => {
+    const pool = gateWorkers({ workers: 2, move: true });
+    open.push(pool);
+    const c = generateCase(v1Preset, 20_900, 'normal');
+    // Two batches over the same host objects: the first lends their series to a worker.
+    const other = { ...c, app: `${c.app}-other` };
+    const [first, second] = await Promise.allSettled([pool.evaluate(c), pool.evaluate(other)]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status).toBe('rejected');
+    expect(String((second as PromiseRejectedResult).reason)).toMatch(/series of host ".+" was moved to a gate worker and is not back yet/);
+    // The series came back: the same case is judged again, as evaluate judges it.
+    expect(await pool.evaluate(other)).toEqual(evaluate(other, {}));
+    expect(pool.pending).toBe(0);
+  });
+
   it('refuses work once closed', async () => {
     const pool = gateWorkers({ workers: 1 });
     await pool.close();

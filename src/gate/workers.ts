@@ -144,6 +144,11 @@ export function gateWorkers(options: GateWorkersOptions = {}): GateWorkers {
       w.resolve(answer);
     });
     worker.on('error', (error) => (failure = error.message));
+    // An answer that cannot be read names no job: the worker is stopped, which fails what it holds.
+    worker.on('messageerror', (error) => {
+      failure = `an answer could not be read (${error.message})`;
+      void worker.terminate();
+    });
     worker.on('exit', (code) => {
       if (workers[slot] !== worker) return;
       const reason = `the gate worker stopped${failure ? `: ${failure}` : ` (exit code ${code})`}`;
@@ -229,6 +234,17 @@ export function gateWorkers(options: GateWorkersOptions = {}): GateWorkers {
   };
 }
 
+/** Whether `buffer` was transferred away (Node 20 has no `ArrayBuffer.prototype.detached`: a view on it cannot be made). */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength > 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * The case as sent: a series that is a view into a larger buffer is sliced (a structured clone
  * would copy the whole buffer); with `move`, every series' buffer is transferred and the host
@@ -241,6 +257,8 @@ function packed(c: ParsedCase, move: boolean): { message: ParsedCase; transfer: 
   const send = (h: HostSeries): HostSeries => {
     hosts.push(h);
     let values = h.values;
+    // Sent again, a moved-away (detached) buffer would be dropped on the way without an error.
+    if (isDetached(values.buffer)) throw new SluiceError('invalid_input', 'metrics', `the series of host "${h.host}" was moved to a gate worker and is not back yet: a case is judged once at a time with \`move\``);
     const own = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.buffer instanceof ArrayBuffer && !seen.has(values.buffer);
     if (!own) values = values.slice();
     seen.add(values.buffer);
