@@ -72,8 +72,8 @@ export const serviceConfigSchema = z.object({
   /**
    * Where the gate judges: `workers` threads (0: on the service's own thread, which then answers
    * no request while it judges), each with its own cache of fitted history and, with
-   * `maxMemoryMb`, a heap limit (a worker over it fails its evaluation as INCONCLUSIVE and is
-   * replaced). Default: one fewer than the machine's cores, at least 1, at most 4.
+   * `maxMemoryMb`, a heap limit (a worker over it fails its evaluation — the gate API answers
+   * 503, the orchestrator retries and then records INCONCLUSIVE — and is replaced). Default: one fewer than the machine's cores, at least 1, at most 4.
    */
   gate: z.object({
     workers: z.number().int().min(0).max(64).optional(),

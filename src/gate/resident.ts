@@ -6,7 +6,7 @@
  * kilobytes in one buffer instead of 4,000 transferred arrays of 94 MB in all. The worker writes
  * them into its copy (`ResidentCases`), whose slots have room to grow by a few hours of points.
  */
-import type { ParsedCase } from '../datasets/case.js';
+import type { HostSeries, ParsedCase } from '../datasets/case.js';
 
 /** What changes between two evaluations of one batch: the points from `from` on, its logs and ids. */
 export interface WindowUpdate {
@@ -22,15 +22,18 @@ export interface WindowUpdate {
   window: Float64Array;
 }
 
-/** Every host series of a case in the order updates use: metric by metric, released then unreleased. */
-export function seriesOf(c: ParsedCase): Float64Array[] {
-  const out: Float64Array[] = [];
-  for (const m of c.metrics) {
-    for (const h of m.released) out.push(h.values);
-    for (const h of m.unreleased) out.push(h.values);
-  }
+/**
+ * Every host of a case in the one order the pool and its workers agree on (updates, series sent
+ * back after a move): metric by metric, released then unreleased.
+ */
+export function hostsOf(c: ParsedCase): HostSeries[] {
+  const out: HostSeries[] = [];
+  for (const m of c.metrics) out.push(...m.released, ...m.unreleased);
   return out;
 }
+
+/** The hosts' series, in `hostsOf` order. */
+export const seriesOf = (c: ParsedCase): Float64Array[] => hostsOf(c).map((h) => h.values);
 
 /** Index of the first point at or after the deployment (clamped to [0, shortest series]). */
 export function releasePoint(c: ParsedCase, series: Float64Array[] = seriesOf(c)): number {

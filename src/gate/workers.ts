@@ -19,7 +19,7 @@ import { SluiceError, type ErrorCode, type SluiceIssue } from '../core/errors.js
 import { startModuleWorker } from '../core/worker-thread.js';
 import type { ParsedCase, HostSeries } from '../datasets/case.js';
 import type { Policy, PolicyInput } from './policy.js';
-import { seriesOf, windowUpdate, type WindowUpdate } from './resident.js';
+import { hostsOf, windowUpdate, type WindowUpdate } from './resident.js';
 import type { GateRunner } from './runner.js';
 import type { Verdict } from './verdict.js';
 
@@ -253,9 +253,7 @@ function isDetached(buffer: ArrayBufferLike): boolean {
 function packed(c: ParsedCase, move: boolean): { message: ParsedCase; transfer: ArrayBuffer[]; hosts: HostSeries[] | null } {
   const seen = new Set<ArrayBufferLike>();
   const transfer: ArrayBuffer[] = [];
-  const hosts: HostSeries[] = [];
   const send = (h: HostSeries): HostSeries => {
-    hosts.push(h);
     let values = h.values;
     // Sent again, a moved-away (detached) buffer would be dropped on the way without an error.
     if (isDetached(values.buffer)) throw new SluiceError('invalid_input', 'metrics', `the series of host "${h.host}" was moved to a gate worker and is not back yet: a case is judged once at a time with \`move\``);
@@ -266,5 +264,6 @@ function packed(c: ParsedCase, move: boolean): { message: ParsedCase; transfer: 
     return { host: h.host, values };
   };
   const message: ParsedCase = { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map(send), unreleased: m.unreleased.map(send) })) };
-  return { message, transfer, hosts: move ? hosts : null };
+  // The worker sends moved series back in `hostsOf` order of the message, which is this case's.
+  return { message, transfer, hosts: move ? hostsOf(c) : null };
 }
