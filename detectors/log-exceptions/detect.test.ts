@@ -69,9 +69,9 @@ describe('logExceptions(input, config): surging signatures', () => {
 
   const hour = parseConfig(logExceptionsConfig, { beforeMs: 60 * MINUTE }, 'logExceptions config');
 
-  it('p-values are the exact Poisson rate tests against before and against control', () => {
+  it('p-values are the exact Poisson rate tests against before (beyond driftRatio) and against control', () => {
     const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 20], ['a2', 9, TIMEOUT, 10]]), hour);
-    const pBefore = poissonRateTest(30, 60, 6, 120, 'greater').pValue;
+    const pBefore = poissonRateTest(30, 60, 6, 120, 'greater', 1.5).pValue;
     const pControl = poissonRateTest(30, 60, 2, 60, 'greater').pValue;
     expect(r.evidence.pBefore).toBeCloseTo(pBefore, 15);
     expect(r.evidence.pControl).toBeCloseTo(pControl, 15);
@@ -86,7 +86,7 @@ describe('logExceptions(input, config): surging signatures', () => {
     // Events from 40 minutes before: 6 in 2 × 40 host-minutes, not in 2 × 60.
     const r = logExceptions(input([...steady, ['a1', 2, TIMEOUT, 20], ['a2', 9, TIMEOUT, 10]]), defaults);
     expect(r.evidence.beforeMinutes).toBe(40);
-    expect(r.evidence.pBefore).toBeCloseTo(poissonRateTest(30, 60, 6, 80, 'greater').pValue, 15);
+    expect(r.evidence.pBefore).toBeCloseTo(poissonRateTest(30, 60, 6, 80, 'greater', 1.5).pValue, 15);
   });
 
   it('with beforeMs, events older than the coverage are left out', () => {
@@ -113,11 +113,30 @@ describe('logExceptions(input, config): surging signatures', () => {
   });
 
   it('significant but below minRateRatio stays under 50', () => {
-    // 3000 vs 2× exposure 4000: ratio 1.5, p tiny.
+    // 3000 vs 2× exposure 4000: ratio 1.5, p tiny when the own past is taken at its word (driftRatio 1).
     const events: [string, number, string, number][] = [['a1', -30, TIMEOUT, 4000], ['a1', 5, TIMEOUT, 3000]];
-    const r = logExceptions(input(events, []), hour);
+    const r = logExceptions(input(events, []), parseConfig(logExceptionsConfig, { beforeMs: 60 * MINUTE, driftRatio: 1 }, 'c'));
     expect(r.evidence.pBefore as number).toBeLessThan(1e-20);
     expect(r.score).toBeLessThan(50);
+  });
+
+  it('without control hosts, a rise the size of traffic drifting through the day is not a surge', () => {
+    // One host, 120 minutes at 1 a minute before, then 30 minutes at 2: ratio 2, as a quiet hour
+    // turning busy does; against ratio 1 that is p ≈ 2e-5 (score 79), against driftRatio 1.5 p ≈ 0.04.
+    const before = Array.from({ length: 24 }, (_, i): [string, number, string, number] => ['a1', -120 + 5 * i, TIMEOUT, 5]);
+    const after = Array.from({ length: 6 }, (_, i): [string, number, string, number] => ['a1', 5 * i, TIMEOUT, 10]);
+    const drifting = logExceptions(input([...before, ...after], []), defaults);
+    expect(drifting.evidence.rateRatio).toBeCloseTo(2, 12);
+    expect(drifting.evidence.pBefore).toBeCloseTo(poissonRateTest(60, 30, 120, 120, 'greater', 1.5).pValue, 15);
+    expect(drifting.evidence.pBefore as number).toBeGreaterThan(0.01);
+    expect(drifting.anomalous).toBe(false);
+    const literal = logExceptions(input([...before, ...after], []), parseConfig(logExceptionsConfig, { driftRatio: 1 }, 'c'));
+    expect(literal.evidence.pBefore as number).toBeLessThan(1e-4);
+    expect(literal.anomalous).toBe(true);
+    // A real surge, ten times the rate, still is one.
+    const surge = logExceptions(input([...before, ...Array.from({ length: 6 }, (_, i): [string, number, string, number] => ['a1', 5 * i, TIMEOUT, 50])], []), defaults);
+    expect(surge.evidence.kind).toBe('surge');
+    expect(surge.anomalous).toBe(true);
   });
 });
 

@@ -6,8 +6,8 @@
  *   released hosts logged after it. Fatal classes (NoClassDefFoundError, OutOfMemoryError, …)
  *   weigh `fatalWeight` times more.
  * - Surging: a signature seen before whose rate per host-minute on the released hosts after the
- *   release exceeds both their own rate before it and the unreleased hosts' rate over the same
- *   minutes, by the exact conditional binomial test of two Poisson rates (R's `poisson.test`).
+ *   release exceeds both their own rate before it (by more than `driftRatio`) and the unreleased
+ *   hosts' rate over the same minutes, by the exact conditional binomial test of two Poisson rates (R's `poisson.test`).
  *   Requiring both (an intersection–union test) keeps fleet-wide events from blaming the release.
  */
 import { z } from 'zod';
@@ -41,6 +41,14 @@ export const logExceptionsConfig = z.object({
   alpha: z.number().gt(0).lt(1).default(0.001),
   /** A surge must also multiply the rate at least this much (against before and against control). */
   minRateRatio: z.number().min(1).default(2),
+  /**
+   * Rate ratio the surge test against the released hosts' own past must beat (R's `poisson.test`
+   * `r`). Their past is hours earlier and exception rates follow traffic through the day: over two
+   * hours of a daily ±60 % swing the rate drifts by a fifth or more, which a test of ratio 1 reads
+   * as a surge once enough minutes are judged. The unreleased hosts share the same minutes, so
+   * the test against them keeps ratio 1.
+   */
+  driftRatio: z.number().min(1).default(1.5),
   /** Fewest events on released hosts after the release for a surge. */
   minSurgeCount: z.number().int().min(1).default(5),
   /**
@@ -54,7 +62,7 @@ export const logExceptionsConfig = z.object({
 
 export type LogExceptionsConfig = z.output<typeof logExceptionsConfig>;
 
-const identity = { name: 'logExceptions', version: '1.1.0' };
+const identity = { name: 'logExceptions', version: '1.2.0' };
 const MINUTE = 60_000;
 const MAX_EVENT_COUNT = 1e12;
 
@@ -161,7 +169,7 @@ export function judgeSignatures(input: DetectorInput, config: LogExceptionsConfi
     let ratioBefore = Infinity;
     let ratioControl = Infinity;
     if (!isNew) {
-      const test = poissonRateTest(tally.afterTreated, exposureAfter, tally.beforeTreated, exposureBefore, 'greater');
+      const test = poissonRateTest(tally.afterTreated, exposureAfter, tally.beforeTreated, exposureBefore, 'greater', config.driftRatio);
       pBefore = test.pValue;
       ratioBefore = test.rateRatio;
     }
