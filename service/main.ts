@@ -11,6 +11,7 @@ import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
 import { IngestStore } from './adapters/metrics/ingest-store.js';
 import { IngestLogs } from './adapters/logs/ingest-logs.js';
+import { retentionConfigSchema, startRetention, type RetentionTimer } from './retention.js';
 import { logRoutes } from './http/routes/logs.js';
 import { PrometheusSource, prometheusOptionsSchema } from './adapters/metrics/prometheus.js';
 import { postgresStore } from './adapters/store/postgres.js';
@@ -79,6 +80,11 @@ export const serviceConfigSchema = z.object({
     workers: z.number().int().min(0).max(64).optional(),
     maxMemoryMb: z.number().int().min(64).optional(),
   }).default({}),
+  /**
+   * What is deleted as it ages (see retention.ts): evaluation inputs without feedback, the built-in
+   * ingest's metric points and exception events. Days; 0 keeps for ever.
+   */
+  retention: retentionConfigSchema.prefault({}),
   /** The release orchestrator; several service processes may run it on one PostgreSQL store. */
   orchestrator: z.object({
     enabled: z.boolean().default(true),
@@ -119,6 +125,8 @@ export interface RunningService {
   clock: Clock;
   /** Where the gate judges (worker threads unless `gate.workers` is 0); shared by every caller. */
   gate: GateRunner;
+  /** The retention passes (hourly by default); `runNow()` runs one at once. */
+  retention: RetentionTimer;
   close(): Promise<void>;
 }
 
@@ -193,6 +201,12 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     metrics.gauge('sluice_gate_evaluations_pending', () => workers.pending);
     metrics.gauge('sluice_gate_worker_restarts', () => workers.restarts);
   }
+  const retention = startRetention({ store, metrics: ingest, logs }, config.retention, now, log, (pass) => {
+    metrics.count('sluice_retention_evaluation_inputs_removed_total', pass.evaluationInputs);
+    metrics.count('sluice_retention_blobs_removed_total', pass.blobs);
+    metrics.count('sluice_retention_points_removed_total', pass.points);
+    metrics.count('sluice_retention_log_events_removed_total', pass.logEvents);
+  });
   const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs, gate: gateRunner }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
   routes.push(...logRoutes(logs, metrics));
   routes.push(...integrationRoutes({ store, source, now, logs, gate: gateRunner })); // Argo Rollouts, Flagger, Kayenta
@@ -221,8 +235,10 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     p2p,
     clock,
     gate: gateRunner,
+    retention,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
+      await retention.stop();
       await orchestrator?.stop();
       await gateRunner.close();
       if (!overrides.agent) await agent.close();

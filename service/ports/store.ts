@@ -123,6 +123,13 @@ export interface Store {
   getEvaluation(id: string): Promise<EvaluationRecord | null>;
   setFeedback(id: string, feedback: NonNullable<EvaluationRecord['feedback']>): Promise<boolean>;
   listEvaluations(query?: EvaluationQuery): Promise<EvaluationRecord[]>;
+  /**
+   * Retention: drops the recorded input (series and logs) of every evaluation created before
+   * `before` (epoch ms) that has no feedback — its verdict, score and report stay, its input reads
+   * as null — then deletes the history blobs no input refers to any more, last written before
+   * `before`. Labeled evaluations keep their inputs: they are the replayable record.
+   */
+  pruneEvaluationInputs(before: number): Promise<{ inputs: number; blobs: number }>;
 
   /** The P2P preheat job recorded for an idempotency key, or null; durable, so a restarted service finds its jobs. */
   getPreheatJob(key: string): Promise<string | null>;

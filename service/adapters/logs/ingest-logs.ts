@@ -93,6 +93,18 @@ export class IngestLogs implements LogSource {
     return events.length;
   }
 
+  /**
+   * Retention: deletes every event before `before` (epoch ms), host by host along the primary key.
+   * Returns how many events (rows) went.
+   */
+  prune(before: number): number {
+    const ids = this.db.prepare('SELECT id FROM hosts').pluck().all() as number[];
+    const remove = this.db.prepare('DELETE FROM events WHERE host = ? AND at < ?');
+    let removed = 0;
+    for (const id of ids) removed += remove.run(id, Math.floor(before)).changes;
+    return removed;
+  }
+
   /** Occurrences stored in all (sum of counts), for metrics and tests. */
   count(): number {
     return (this.db.prepare('SELECT COALESCE(SUM(count), 0) AS n FROM events').get() as { n: number }).n;

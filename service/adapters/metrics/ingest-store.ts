@@ -62,6 +62,18 @@ export class IngestStore implements MetricSource {
     return points.length;
   }
 
+  /**
+   * Retention: deletes every point before `before` (epoch ms), series by series along the primary
+   * key (no scan of the whole table). Returns how many points went.
+   */
+  prune(before: number): number {
+    const ids = this.db.prepare('SELECT id FROM series').pluck().all() as number[];
+    const remove = this.db.prepare('DELETE FROM points WHERE series = ? AND t < ?');
+    let removed = 0;
+    for (const id of ids) removed += remove.run(id, Math.floor(before)).changes;
+    return removed;
+  }
+
   /** Points stored in all, for metrics and tests. */
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM points').get() as { n: number }).n;

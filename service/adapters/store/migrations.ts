@@ -64,4 +64,16 @@ export const migrations: Migration[] = [
       `CREATE TABLE evaluation_blobs (hash TEXT PRIMARY KEY, data TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 5,
+    name: 'retention of evaluation inputs',
+    statements: [
+      // Which blob an input refers to, readable without inflating it ('' for none; NULL for rows
+      // written before this version until retention first reads them), and when a blob was last
+      // written or reused, so that retention never deletes one an evaluation is being saved with.
+      `ALTER TABLE evaluations ADD COLUMN input_blob TEXT`,
+      `CREATE INDEX evaluations_input_blob ON evaluations (input_blob)`,
+      `ALTER TABLE evaluation_blobs ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

@@ -5,7 +5,7 @@
  */
 import type { ApiKeyRecord, AuditEntry, EvaluationQuery, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
-import { packInput, unpackInputs } from './evaluation-input.js';
+import { blobsOf, packInput, unpackInputs } from './evaluation-input.js';
 import { migrations } from './migrations.js';
 import type { SqlDriver, SqlRow } from './sql-driver.js';
 
@@ -234,13 +234,15 @@ export class SqlStore implements Store {
     // The input is packed (evaluation-input.ts): its history is a blob shared by the batch's evaluations.
     const input = packInput(e.input);
     for (const blob of input.blobs) {
+      // A blob reused is dated anew: retention deletes only blobs unreferenced and older than its cutoff.
+      if ((await this.driver.query('UPDATE evaluation_blobs SET created_at = $2 WHERE hash = $1 AND created_at < $2 RETURNING hash', [blob.hash, e.createdAt])).length > 0) continue;
       if ((await this.driver.query('SELECT hash FROM evaluation_blobs WHERE hash = $1', [blob.hash])).length > 0) continue;
-      await this.driver.query('INSERT INTO evaluation_blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data()]);
+      await this.driver.query('INSERT INTO evaluation_blobs (hash, data, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data(), e.createdAt]);
     }
     try {
       await this.driver.query(
-        'INSERT INTO evaluations (id, release_id, batch, created_at, decision, score, input, verdict, feedback) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [e.id, e.releaseId, e.batch, e.createdAt, e.decision, e.score, input.text, json(e.verdict), e.feedback ? json(e.feedback) : null],
+        'INSERT INTO evaluations (id, release_id, batch, created_at, decision, score, input, verdict, feedback, input_blob) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [e.id, e.releaseId, e.batch, e.createdAt, e.decision, e.score, input.text, json(e.verdict), e.feedback ? json(e.feedback) : null, input.blobs[0]?.hash ?? ''],
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw new StoreConflictError(`evaluation ${e.id} exists`);
@@ -285,6 +287,32 @@ export class SqlStore implements Store {
     const columns = query.withInput === false ? 'id, release_id, batch, created_at, decision, score, NULL AS input, verdict, feedback' : '*';
     const sql = `SELECT ${columns} FROM evaluations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`;
     return this.toEvaluations(await this.driver.query(sql, params));
+  }
+
+  async pruneEvaluationInputs(before: number): Promise<{ inputs: number; blobs: number }> {
+    // Rows saved before migration 5 name their blob only inside the deflated input: read it once.
+    for (;;) {
+      const rows = await this.driver.query('SELECT id, input FROM evaluations WHERE input_blob IS NULL LIMIT 200');
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let hash = '';
+        try {
+          hash = blobsOf(typeof row.input === 'string' ? row.input : null)[0] ?? '';
+        } catch {
+          // An input that cannot be read cannot be unpacked either; its blob serves nothing.
+        }
+        await this.driver.query('UPDATE evaluations SET input_blob = $2 WHERE id = $1', [String(row.id), hash]);
+      }
+    }
+    const inputs = await this.driver.query(
+      `UPDATE evaluations SET input = 'null', input_blob = '' WHERE created_at < $1 AND feedback IS NULL AND input <> 'null' RETURNING id`,
+      [before],
+    );
+    const blobs = await this.driver.query(
+      'DELETE FROM evaluation_blobs WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM evaluations WHERE evaluations.input_blob = evaluation_blobs.hash) RETURNING hash',
+      [before],
+    );
+    return { inputs: inputs.length, blobs: blobs.length };
   }
 
   async getPreheatJob(key: string): Promise<string | null> {

@@ -21,6 +21,26 @@ describe('sqliteStore', () => {
     await second.close();
   });
 
+  it('retention reads the blob of rows saved before migration 5 out of their input before deleting any blob', async () => {
+    const store = sqliteStore(':memory:');
+    await store.migrate();
+    const deployedAt = 1_700_000_000_000;
+    const input = (window: number) => ({
+      release: { deployedAt }, step: 60_000, start: deployedAt - 10 * 60_000,
+      metrics: [{ name: 'rt', released: { a1: Array.from({ length: 10 + window }, (_, i) => i) }, unreleased: {} }],
+    });
+    const save = (id: string, createdAt: number) => store.saveEvaluation({ id, releaseId: 'r', batch: 1, createdAt, decision: 'PASS', score: 0, input: input(createdAt), verdict: {}, feedback: null });
+    await save('old', 1);
+    await save('new', 5);
+    // As rows written before migration 5 read: no blob named, the blob dated 0.
+    await store.driver.query('UPDATE evaluations SET input_blob = NULL');
+    await store.driver.query('UPDATE evaluation_blobs SET created_at = 0');
+    expect(await store.pruneEvaluationInputs(3)).toEqual({ inputs: 1, blobs: 0 });
+    expect((await store.getEvaluation('new'))?.input).toEqual(input(5));
+    expect((await store.driver.query('SELECT COUNT(*) AS n FROM evaluations WHERE input_blob IS NULL'))[0].n).toBe(0);
+    await store.close();
+  });
+
   it('lists evaluations newest or oldest first from an index, without sorting', async () => {
     const store = sqliteStore(':memory:');
     await store.migrate();

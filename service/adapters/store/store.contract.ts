@@ -26,7 +26,7 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
     it('migrate() is idempotent and records each version once', async () => {
       await store.migrate();
       await store.migrate();
-      expect(await store.migrations()).toEqual([1, 2, 3, 4]);
+      expect(await store.migrations()).toEqual([1, 2, 3, 4, 5]);
     });
 
     it('api keys: create, find by hash, update status and rotate, refuse a duplicate id', async () => {
@@ -138,6 +138,47 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
       expect(latest).toEqual({ id: 'ord-4', releaseId: 'ordered', batch: 2, createdAt: 800, decision: 'FAIL', score: 4, input: null, verdict: { decision: 'FAIL', reasons: ['r4'] }, feedback: null });
       const [full] = await store.listEvaluations({ releaseId: 'ordered', order: 'newest', limit: 1, withInput: true });
       expect(full.input).toEqual({ n: 4 });
+    });
+
+    it('retention: old unlabeled inputs go (verdicts stay), labeled ones and blobs still referenced stay', async () => {
+      const DEPLOYED = 1_700_000_000_000;
+      // Retention is store-wide: the rows earlier tests saved (created before T) go first, unasserted.
+      const T = 1_000_000;
+      await store.pruneEvaluationInputs(T);
+      // A case as the gate records it: 30 minutes of history (one shared blob per batch) and a window.
+      const caseOf = (history: number, window: number) => ({
+        app: 'cart', release: { deployedAt: DEPLOYED }, step: 60_000, start: DEPLOYED - 30 * 60_000,
+        metrics: [{ name: 'rt', released: { a1: Array.from({ length: 30 + window }, (_, i) => history + i) }, unreleased: { b1: Array.from({ length: 30 + window }, (_, i) => i) } }],
+      });
+      const save = (id: string, createdAt: number, input: unknown) =>
+        store.saveEvaluation({ id, releaseId: 'ret', batch: 1, createdAt, decision: 'PASS', score: 1, input, verdict: { decision: 'PASS', reasons: [id] }, feedback: null });
+      await save('ret-old-1', T + 1_000, caseOf(1, 3)); // batch A, old
+      await save('ret-old-2', T + 1_100, caseOf(1, 4)); // batch A, old
+      await save('ret-labeled', T + 1_200, caseOf(2, 3)); // batch B, old but labeled
+      await store.setFeedback('ret-labeled', { correct: true, labels: [], note: null, at: T + 1_300, keyId: null });
+      await save('ret-shared-old', T + 1_300, caseOf(3, 3)); // batch C: one old evaluation…
+      await save('ret-shared-new', T + 9_000, caseOf(3, 5)); // …and one new, sharing its blob
+      await save('ret-plain', T + 1_400, { anything: [1, 2] }); // not a case: no blob
+      const inputsBefore = await store.getEvaluation('ret-shared-new');
+
+      expect(await store.pruneEvaluationInputs(T + 5_000)).toEqual({ inputs: 4, blobs: 1 });
+      for (const id of ['ret-old-1', 'ret-old-2', 'ret-shared-old', 'ret-plain']) {
+        const e = await store.getEvaluation(id);
+        expect(e?.input, id).toBeNull();
+        expect(e?.verdict, id).toEqual({ decision: 'PASS', reasons: [id] });
+      }
+      expect((await store.getEvaluation('ret-labeled'))?.input).toEqual(caseOf(2, 3));
+      // Batch C's blob is still read by its newer evaluation.
+      expect(await store.getEvaluation('ret-shared-new')).toEqual(inputsBefore);
+      expect((inputsBefore?.input as { metrics: unknown[] }).metrics).toHaveLength(1);
+      // A second pass finds nothing more; a later one takes the rest but the labeled input.
+      expect(await store.pruneEvaluationInputs(T + 5_000)).toEqual({ inputs: 0, blobs: 0 });
+      expect(await store.pruneEvaluationInputs(T + 10_000)).toEqual({ inputs: 1, blobs: 1 });
+      expect((await store.getEvaluation('ret-labeled'))?.input).toEqual(caseOf(2, 3));
+      // A batch judged again after its blob went writes it anew.
+      await save('ret-again', T + 20_000, caseOf(1, 6));
+      expect((await store.getEvaluation('ret-again'))?.input).toEqual(caseOf(1, 6));
+      expect(await store.pruneEvaluationInputs(T + 10_000)).toEqual({ inputs: 0, blobs: 0 });
     });
 
     it('preheat jobs: recorded by key, replaced by a later job, null for an unknown key, kept across a reopen', async () => {

@@ -118,6 +118,8 @@ export function gateRoutes({ store, source, now, logs, reportBase = '', gate = i
       handler: async ({ params, body, key }) => {
         const record = await store.getEvaluation(params.id);
         if (!record) throw new HttpError(404, 'not_found', 'id', `no evaluation ${params.id}`);
+        // Retention removed the input of an evaluation left unlabeled: a label would name nothing to replay.
+        if (record.input === null) throw new HttpError(410, 'gone', 'id', `evaluation ${params.id} no longer holds its input (retention removes it from unlabeled evaluations); its verdict stays readable`);
         const input = record.input as { metrics?: { name: string }[] };
         const names = new Set([...(input.metrics ?? []).map((m) => m.name), 'logs']);
         const unknown = body.labels.findIndex((l) => !names.has(l));
