@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { CaseLog } from '../../../src/datasets/case.js';
 import { logLevels, type LogLevel, type LogQuery, type LogSource } from '../../../src/sources/log-source.js';
-import { openSqlite } from '../store/open-sqlite.js';
+import { deleteBeforePerKey, openSqlite } from '../store/open-sqlite.js';
 
 export interface LogEvent {
   host: string;
@@ -98,11 +98,7 @@ export class IngestLogs implements LogSource {
    * Returns how many events (rows) went.
    */
   prune(before: number): number {
-    const ids = this.db.prepare('SELECT id FROM hosts').pluck().all() as number[];
-    const remove = this.db.prepare('DELETE FROM events WHERE host = ? AND at < ?');
-    let removed = 0;
-    for (const id of ids) removed += remove.run(id, Math.floor(before)).changes;
-    return removed;
+    return deleteBeforePerKey(this.db, 'SELECT id FROM hosts', 'DELETE FROM events WHERE host = ? AND at < ?', before);
   }
 
   /** Occurrences stored in all (sum of counts), for metrics and tests. */

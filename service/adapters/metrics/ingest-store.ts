@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { regularize } from '../../../src/core/regularize.js';
 import { series } from '../../../src/core/series.js';
 import type { SeriesByHost, MetricQuery, MetricSource } from '../../../src/sources/metric-source.js';
-import { openSqlite } from '../store/open-sqlite.js';
+import { deleteBeforePerKey, openSqlite } from '../store/open-sqlite.js';
 
 export interface IngestPoint {
   metric: string;
@@ -67,11 +67,7 @@ export class IngestStore implements MetricSource {
    * key (no scan of the whole table). Returns how many points went.
    */
   prune(before: number): number {
-    const ids = this.db.prepare('SELECT id FROM series').pluck().all() as number[];
-    const remove = this.db.prepare('DELETE FROM points WHERE series = ? AND t < ?');
-    let removed = 0;
-    for (const id of ids) removed += remove.run(id, Math.floor(before)).changes;
-    return removed;
+    return deleteBeforePerKey(this.db, 'SELECT id FROM series', 'DELETE FROM points WHERE series = ? AND t < ?', before);
   }
 
   /** Points stored in all, for metrics and tests. */

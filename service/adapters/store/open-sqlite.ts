@@ -16,3 +16,15 @@ export function openSqlite(file: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   return db;
 }
+
+/**
+ * Retention in the ingest files: runs `remove` (`DELETE … WHERE <key> = ? AND <time> < ?`) once per
+ * key that `keys` lists, so each delete walks a primary-key range instead of scanning the table.
+ * Returns the rows deleted.
+ */
+export function deleteBeforePerKey(db: Database.Database, keys: string, remove: string, before: number): number {
+  const statement = db.prepare(remove);
+  let removed = 0;
+  for (const key of db.prepare(keys).pluck().all()) removed += statement.run(key, Math.floor(before)).changes;
+  return removed;
+}
