@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../src/core/errors.js';
-import { caseLogSchema, metricCategories, toCaseJson, type ParsedCase } from '../../src/datasets/case.js';
+import { caseLogSchema, metricCategories, type ParsedCase } from '../../src/datasets/case.js';
 import type { GateRunner } from '../../src/gate/runner.js';
 import { parsePolicy } from '../../src/gate/policy.js';
 import type { Verdict } from '../../src/gate/verdict.js';
@@ -138,9 +138,11 @@ export async function judgeCase(parsed: ParsedCase, policy: Record<string, unkno
     verdict = { ...verdict, decision: verdict.decision === 'FAIL' ? 'FAIL' : 'INCONCLUSIVE', basis: verdict.decision === 'FAIL' ? verdict.basis : 'insufficient_data', anomalous: true, reasons: [`metric source failed: ${sourceErrors.join('; ')}`, ...verdict.reasons] };
   }
   const id = `ev-${randomUUID()}`;
+  // The parsed case itself: the store packs it as its JSON form would be, without writing the
+  // history's text again each minute (it reads back as `toCaseJson(parsed)`).
   const record: EvaluationRecord = {
     id, releaseId: parsed.release.id ?? null, batch: parsed.release.batch ?? null, createdAt: deps.now(),
-    decision: verdict.decision, score: verdict.score, input: toCaseJson(parsed), verdict, feedback: null,
+    decision: verdict.decision, score: verdict.score, input: parsed, verdict, feedback: null,
   };
   await deps.store.saveEvaluation(record);
   return { id, verdict };

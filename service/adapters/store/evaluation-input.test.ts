@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fromCaseJson, toCaseJson, type Case, type ParsedCase } from '../../../src/datasets/case.js';
 import type { EvaluationRecord, Store } from '../../ports/store.js';
 import { checkPostgres, POSTGRES_URL, shouldRun } from '../../test/servers.js';
 import { blobsOf, packInput, unpackInputs } from './evaluation-input.js';
@@ -80,6 +81,52 @@ describe('packInput / unpackInputs', () => {
     const [out] = await unpack([packInput(input)]);
     expect(out).toEqual(JSON.parse(JSON.stringify(input)));
     expect((out as typeof input).metrics[0].released.a1[3]).toBeNull();
+  });
+
+  it("the gate's parsed case packs to what its JSON form would: same unpacked case, same blob address, no text written until asked", async () => {
+    // Integer-like host names ('10', '2') come first in a JSON object: unpacking lists them so.
+    const json = caseJson(5);
+    const parsed = fromCaseJson(json as unknown as Case);
+    const fromParsed = packInput(parsed);
+    const fromJson = packInput(toCaseJson(parsed));
+    expect(fromParsed.blobs.map((b) => b.hash)).toEqual(fromJson.blobs.map((b) => b.hash));
+    expect(fromParsed.blobs[0].data()).toBe(fromJson.blobs[0].data());
+    const [a, b] = await unpack([fromParsed, fromJson]);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(toCaseJson(parsed)));
+    expect(b).toEqual(a);
+    // A later minute of the same batch: the same address, only the window in the row.
+    const later = packInput(fromCaseJson(caseJson(9) as unknown as Case));
+    expect(later.blobs[0].hash).toBe(fromParsed.blobs[0].hash);
+    expect((await unpack([later]))[0]).toEqual(toCaseJson(fromCaseJson(caseJson(9) as unknown as Case)));
+    // One history value changed is another address.
+    const changed = fromCaseJson(caseJson(5) as unknown as Case);
+    changed.metrics[1].unreleased[0].values[3] += 0.5;
+    expect(packInput(changed).blobs[0].hash).not.toBe(fromParsed.blobs[0].hash);
+  });
+
+  it('property: a parsed case round-trips to its JSON form, at the JSON form\'s history address', async () => {
+    const arb = fc.record({
+      length: fc.integer({ min: 0, max: 20 }),
+      deployedAt: fc.integer({ min: -5, max: 25 }),
+      hosts: fc.uniqueArray(fc.oneof(fc.constantFrom('10', '2', '0', 'a'), fc.string({ minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 4 }),
+      seed: fc.integer(),
+      events: fc.array(fc.record({ t: fc.integer({ min: -5, max: 25 }), count: fc.integer({ min: 1, max: 9 }) }), { maxLength: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ length, deployedAt, hosts, seed, events }) => {
+        const values = (h: number) => Float64Array.from({ length }, (_, i) => ((i * 7 + h * 13 + seed) % 11 === 0 ? Number.NaN : ((i + h + seed) % 17) / 4));
+        const parsed: ParsedCase = {
+          id: 'p', app: 'a', release: { deployedAt: deployedAt * MINUTE }, step: MINUTE, start: 0,
+          metrics: [{ name: 'm', category: 'system', direction: 'up', critical: false, released: hosts.map((host, h) => ({ host, values: values(h) })), unreleased: [{ host: 'zz', values: values(9) }] }],
+          logs: events.map((e) => ({ host: hosts[0], t: e.t * MINUTE, signature: 'E', count: e.count })),
+        };
+        const packed = packInput(parsed);
+        const [out] = await unpack([packed]);
+        expect(JSON.stringify(out)).toBe(JSON.stringify(toCaseJson(parsed)));
+        expect(packed.blobs.map((b) => b.hash)).toEqual(packInput(toCaseJson(parsed)).blobs.map((b) => b.hash));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('a missing blob is an error naming it', async () => {

@@ -20,6 +20,8 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
+import { toJsonValues } from '../../../src/core/series.js';
+import { toCaseJson, type ParsedCase } from '../../../src/datasets/case.js';
 
 const PREFIX = '~p1:';
 
@@ -79,8 +81,14 @@ const rowSchema = z.object({
 const deflate = (text: string): string => deflateRawSync(Buffer.from(text, 'utf8')).toString('base64');
 const inflate = (data: string): string => inflateRawSync(Buffer.from(data, 'base64')).toString('utf8');
 
-/** Packs an evaluation's input for the `input` column (see the module comment). */
+/**
+ * Packs an evaluation's input for the `input` column (see the module comment). A `ParsedCase` (the
+ * gate's own form, series as Float64Array) packs to exactly what its `toCaseJson` would, without
+ * building that JSON: the history's address is hashed from its bytes, and its text is written only
+ * when the store does not hold the blob yet — once per batch, not every minute.
+ */
 export function packInput(input: unknown): PackedInput {
+  if (isParsedCase(input)) return packParsedCase(input);
   // Anything else is stored as JSON, as before; a case's parts are JSON-stringified below, so
   // what is kept is what JSON keeps either way.
   if (!isCase(input)) return { text: JSON.stringify(input ?? null), blobs: [] };
@@ -100,29 +108,93 @@ export function packInput(input: unknown): PackedInput {
     }
     return { ...m, ...sides };
   });
-  const logs = c.logs ?? null;
+  return packParts({ ...c, metrics }, history, window, c.logs ?? null, c.release.deployedAt);
+}
+
+/** A case in the library's parsed form: each side an array of `{ host, values: Float64Array }`. */
+function isParsedCase(v: unknown): v is ParsedCase {
+  if (!isObject(v) || !Array.isArray(v.metrics) || !Array.isArray(v.logs) || !isObject(v.release)) return false;
+  return v.metrics.every((m) => isObject(m) && Array.isArray(m.released) && Array.isArray(m.unreleased) && [...m.released, ...m.unreleased].every((h) => isObject(h) && h.values instanceof Float64Array));
+}
+
+const EMPTY = new Float64Array(0);
+
+function packParsedCase(c: ParsedCase): PackedInput {
+  // The case's JSON without its values gives the skeleton, and each side's hosts in the order
+  // `toCaseJson`'s objects list them (integer-like names first), so that both forms of one case
+  // give one history address.
+  const hollow = toCaseJson({ ...c, logs: [], metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: EMPTY })), unreleased: m.unreleased.map((h) => ({ host: h.host, values: EMPTY })) })) });
+  const split = Math.round((c.release.deployedAt - c.start) / c.step);
+  const history: Float64Array[] = [];
+  const window: Values[] = [];
+  const metrics = hollow.metrics.map((m, i) => {
+    const sides: Record<'released' | 'unreleased', string[]> = { released: [], unreleased: [] };
+    for (const side of ['released', 'unreleased'] as const) {
+      const byHost = new Map(c.metrics[i][side].map((h) => [h.host, h.values]));
+      for (const host of Object.keys(m[side])) {
+        sides[side].push(host);
+        const values = byHost.get(host) ?? EMPTY;
+        const at = Math.max(0, Math.min(values.length, split));
+        history.push(values.subarray(0, at));
+        window.push(toJsonValues(values.subarray(at)));
+      }
+    }
+    return { ...m, ...sides };
+  });
+  const logs = c.logs.map((e) => ({ host: e.host, t: e.t, signature: e.signature, count: e.count }));
+  return packParts({ ...hollow, metrics }, history, window, logs, c.release.deployedAt);
+}
+
+/**
+ * The row and the history blob from a case split at the release: `skeleton` (metrics listing their
+ * hosts), each host's history and window (in skeleton order) and the case's logs (null: none).
+ */
+function packParts(skeletonCase: Record<string, unknown>, history: readonly (Values | Float64Array)[], window: Values[], logs: readonly ({ t: number } & Record<string, unknown>)[] | null, deployedAt: number): PackedInput {
   const historyLogs: unknown[] = [];
   const windowLogs: unknown[] = [];
   // Where each window event sits among all events, so that unpacking restores the order.
   const windowAt: number[] = [];
   logs?.forEach((e, i) => {
-    if (e.t < c.release.deployedAt) historyLogs.push(e);
+    if (e.t < deployedAt) historyLogs.push(e);
     else {
       windowLogs.push(e);
       windowAt.push(i);
     }
   });
-  const skeleton: Record<string, unknown> = { ...c, metrics };
+  const skeleton: Record<string, unknown> = { ...skeletonCase };
   if (logs) skeleton.logs = null; // keeps the key's place; unpacking fills it
   const blobs: PackedInput['blobs'] = [];
   let hash: string | null = null;
   if (history.some((v) => v.length > 0) || historyLogs.length > 0) {
-    const text = JSON.stringify({ series: history, logs: historyLogs });
-    hash = createHash('sha256').update(text).digest('hex');
-    blobs.push({ hash, data: () => deflate(text) });
+    const logsText = JSON.stringify(historyLogs);
+    hash = historyAddress(history, logsText);
+    blobs.push({ hash, data: () => deflate(`{"series":${JSON.stringify(history.map((v) => (v instanceof Float64Array ? toJsonValues(v) : v)))},"logs":${logsText}}`) });
   }
   const row = { skeleton, history: hash, window, logs: logs ? windowLogs : null, logsAt: windowAt };
   return { text: PREFIX + deflate(JSON.stringify(row)), blobs };
+}
+
+/**
+ * A history's address: SHA-256 over each series' length and its values as Float64 bytes (null as
+ * NaN), then the events' JSON. Hashing the bytes, not the JSON text, spares writing the text of a
+ * history the store already holds (two days of a wide batch are tens of megabytes of it).
+ */
+function historyAddress(history: readonly (Values | Float64Array)[], logsText: string): string {
+  const hash = createHash('sha256');
+  hash.update(new Uint8Array(Float64Array.from(history, (v) => v.length).buffer));
+  const scratch = new Float64Array(4096);
+  for (const values of history) {
+    if (values instanceof Float64Array) {
+      hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      continue;
+    }
+    for (let from = 0; from < values.length; from += scratch.length) {
+      const n = Math.min(scratch.length, values.length - from);
+      for (let i = 0; i < n; i++) scratch[i] = values[from + i] ?? NaN;
+      hash.update(new Uint8Array(scratch.buffer, 0, n * 8));
+    }
+  }
+  return hash.update(logsText).digest('hex');
 }
 
 /** Blob hashes a stored `input` text refers to (none for plain JSON). */
