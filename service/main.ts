@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../src/core/errors.js';
 import { retrying } from '../src/sources/retrying.js';
+import { cachingHistory } from '../src/sources/history-cache.js';
 import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
 import { IngestStore } from './adapters/metrics/ingest-store.js';
@@ -80,6 +81,15 @@ export const serviceConfigSchema = z.object({
     workers: z.number().int().min(0).max(64).optional(),
     maxMemoryMb: z.number().int().min(64).optional(),
   }).default({}),
+  /**
+   * The gate re-reads a batch's history every minute it judges it; this many MiB of settled
+   * points (older than `settleMinutes`) are remembered so that each later read fetches only the
+   * minutes since (src/sources/history-cache.ts). `maxMb: 0` reads everything every time.
+   */
+  historyCache: z.object({
+    maxMb: z.number().int().min(0).default(256),
+    settleMinutes: z.number().min(0).max(1440).default(5),
+  }).prefault({}),
   /**
    * What is deleted as it ages (see retention.ts): evaluation inputs without feedback, the built-in
    * ingest's metric points and exception events. Days; 0 keeps for ever.
@@ -177,7 +187,10 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
         : ingest,
     { attempts: 3, timeoutMs: 10_000 },
   );
-  const source = overrides.source ?? configuredSource;
+  const historyCache = config.historyCache.maxMb > 0
+    ? cachingHistory(overrides.source ?? configuredSource, { now, maxBytes: config.historyCache.maxMb * 1024 * 1024, settleMs: config.historyCache.settleMinutes * 60_000 })
+    : null;
+  const source: MetricSource = historyCache ?? overrides.source ?? configuredSource;
   const gate = createCommandGate({
     agent, clock, audit: (entry) => store.appendAudit(entry),
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
@@ -197,6 +210,12 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     : null;
   const metrics = new ServiceMetrics();
   metrics.gauge('sluice_ingest_points_stored', () => ingest.count());
+  if (historyCache) {
+    metrics.gauge('sluice_history_cache_bytes', () => historyCache.stats().bytes);
+    // Since the start: the share served from the cache is cached / (cached + read).
+    metrics.gauge('sluice_history_cache_points_cached', () => historyCache.stats().pointsCached);
+    metrics.gauge('sluice_history_cache_points_read', () => historyCache.stats().pointsRead);
+  }
   if (workers) {
     metrics.gauge('sluice_gate_evaluations_pending', () => workers.pending);
     metrics.gauge('sluice_gate_worker_restarts', () => workers.restarts);

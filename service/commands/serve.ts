@@ -20,16 +20,17 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
   --influx   read metrics from InfluxDB 1.x at host:port/database instead of the built-in ingest
   --prometheus  read metrics from Prometheus: its URL, or a JSON file of options ({ "url", "hostLabel", "metrics",
              "queries", "bearerToken", … }; see service/adapters/metrics/prometheus.ts)
-  --config   a JSON file for the release orchestrator: { "agent", "p2p", "safety", "orchestrator", "gate", "retention" }
+  --config   a JSON file for the release orchestrator: { "agent", "p2p", "safety", "orchestrator", "gate", "historyCache", "retention" }
              agent: { "kind": "none" | "local" | "ssh" | "http", … }  (service/compose/agent.ts)
              p2p:   { "kind": "none" | "local" | "direct-http" | "dragonfly", … }  (service/compose/p2p.ts)
              safety: the command whitelist; orchestrator: lease and poll settings (service/main.ts).
              gate:  { "workers": threads judging batches (0: the service's own thread), "maxMemoryMb" }
+             historyCache: { "maxMb": 256, "settleMinutes": 5 }  settled history kept between a batch's evaluations
              retention: { "evaluationInputsDays": 30, "metricsDays": 35, "logsDays": 14, "everyMinutes": 60 } (0 days: for ever)
              Keys, secrets and tokens are read from the files (or environment variables) it names.`;
 
 // What --config may set: the parts of the service config that are too nested for flags.
-const fileConfigSchema = serviceConfigSchema.pick({ agent: true, p2p: true, safety: true, orchestrator: true, gate: true, retention: true }).partial().strict();
+const fileConfigSchema = serviceConfigSchema.pick({ agent: true, p2p: true, safety: true, orchestrator: true, gate: true, historyCache: true, retention: true }).partial().strict();
 
 /** A JSON file's contents; a missing or malformed file is an error naming the option and the file. */
 function readJson(file: string, option: string): unknown {
@@ -87,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   // An agent or P2P setting the file gave is named with the file it came from.
   const service = await start.catch((error: unknown) => {
-    if (configArg !== undefined && error instanceof SluiceError && /^(agent|p2p|safety|orchestrator|gate|retention)\b/.test(error.path)) throw new Error(`--config ${configArg}: ${error.message}`);
+    if (configArg !== undefined && error instanceof SluiceError && /^(agent|p2p|safety|orchestrator|gate|historyCache|retention)\b/.test(error.path)) throw new Error(`--config ${configArg}: ${error.message}`);
     throw error;
   });
   if ((await service.store.listApiKeys()).length === 0) {
