@@ -10,42 +10,40 @@
  * `approximateBytes`) is exceeded; a week of minutes for one metric is about 240 KB, so a
  * service judging many wide batches at once is bounded by memory, not by a count.
  */
+import { LruCache } from '../core/lru.js';
+
 export class GateCache {
-  private readonly entries = new Map<string, { value: unknown; bytes: number }>();
+  // Boxed, so that a model that is `undefined` is a hit like any other.
+  private readonly entries: LruCache<{ value: unknown }>;
   hits = 0;
   misses = 0;
-  /** Approximate bytes held by the entries. */
-  bytes = 0;
 
   constructor(
     readonly capacity = 10_000,
     readonly maxBytes = 512 * 2 ** 20,
-  ) {}
+  ) {
+    this.entries = new LruCache(maxBytes, capacity);
+  }
 
   get<T>(key: string, make: () => T): T {
     const found = this.entries.get(key);
     if (found) {
-      this.entries.delete(key);
-      this.entries.set(key, found);
       this.hits++;
       return found.value as T;
     }
     this.misses++;
     const value = make();
-    const bytes = approximateBytes(value);
-    this.entries.set(key, { value, bytes });
-    this.bytes += bytes;
-    // The entry just made stays even when it alone exceeds the budget: the caller uses it now.
-    while (this.entries.size > 1 && (this.entries.size > this.capacity || this.bytes > this.maxBytes)) {
-      const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];
-      this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
-    }
+    this.entries.set(key, { value }, approximateBytes(value));
     return value;
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Approximate bytes held by the entries. */
+  get bytes(): number {
+    return this.entries.bytes;
   }
 }
 

@@ -15,6 +15,7 @@
  * Returned series are always fresh arrays (callers may hand them to a worker and detach them);
  * the cache holds its own copies, at most `maxBytes` of them, least recently used evicted first.
  */
+import { LruCache } from '../core/lru.js';
 import { series } from '../core/series.js';
 import { pointsIn, type MetricQuery, type MetricSource, type SeriesByHost } from './metric-source.js';
 
@@ -40,39 +41,20 @@ export interface CachingSource extends MetricSource {
   stats(): HistoryCacheStats;
 }
 
-interface Entry {
-  /** The settled points from the query's start. */
-  values: Float64Array;
-}
-
 /** `source` with its settled past remembered (see the module comment). */
 export function cachingHistory(source: MetricSource, options: HistoryCacheOptions): CachingSource {
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   const settleMs = options.settleMs ?? 5 * 60_000;
-  const entries = new Map<string, Entry>();
-  let bytes = 0;
+  const entries = new LruCache<Float64Array>(maxBytes);
   let pointsCached = 0;
   let pointsRead = 0;
-
   const remember = (key: string, values: Float64Array): void => {
-    const old = entries.get(key);
-    if (old) {
-      bytes -= old.values.byteLength;
-      entries.delete(key);
-    }
-    if (values.byteLength > maxBytes) return;
-    entries.set(key, { values });
-    bytes += values.byteLength;
-    for (const [k, e] of entries) {
-      if (bytes <= maxBytes) break;
-      entries.delete(k);
-      bytes -= e.values.byteLength;
-    }
+    if (values.byteLength <= maxBytes) entries.set(key, values, values.byteLength);
   };
 
   return {
     name: source.name,
-    stats: () => ({ pointsCached, pointsRead, bytes, entries: entries.size }),
+    stats: () => ({ pointsCached, pointsRead, bytes: entries.bytes, entries: entries.size }),
     async query(query: MetricQuery, signal?: AbortSignal): Promise<SeriesByHost> {
       const length = pointsIn(query);
       const settled = Math.max(0, Math.min(length, Math.floor((options.now() - settleMs - query.start) / query.step)));
@@ -81,15 +63,11 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
       const byPrefix = new Map<number, string[]>();
       const cached = new Map<string, Float64Array>();
       for (const host of query.hosts) {
-        const key = keyOf(host);
-        const entry = entries.get(key);
+        const prefix = entries.get(keyOf(host));
         let from = 0;
-        if (entry) {
-          // Most recently used last.
-          entries.delete(key);
-          entries.set(key, entry);
-          from = Math.min(entry.values.length, length);
-          cached.set(host, entry.values);
+        if (prefix) {
+          from = Math.min(prefix.length, length);
+          cached.set(host, prefix);
         }
         const group = byPrefix.get(from);
         if (group) group.push(host);
