@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../src/core/errors.js';
 import { retrying } from '../src/sources/retrying.js';
-import { cachingHistory } from '../src/sources/history-cache.js';
+import { cachingHistory, cachingLogs } from '../src/sources/history-cache.js';
+import type { LogSource } from '../src/sources/log-source.js';
 import type { MetricSource } from '../src/sources/metric-source.js';
 import { InfluxSource } from './adapters/metrics/influxdb.js';
 import { IngestStore } from './adapters/metrics/ingest-store.js';
@@ -89,6 +90,8 @@ export const serviceConfigSchema = z.object({
   historyCache: z.object({
     maxMb: z.number().int().min(0).default(256),
     settleMinutes: z.number().min(0).max(1440).default(5),
+    /** Exception events of the built-in log ingest remembered the same way (0: read whole each time). */
+    maxLogEvents: z.number().int().min(0).default(1_000_000),
   }).prefault({}),
   /**
    * What is deleted as it ages (see retention.ts): evaluation inputs without feedback, the built-in
@@ -126,6 +129,8 @@ export interface RunningService {
   ingest: IngestStore;
   /** The built-in log ingest, the orchestrator's log source. */
   logs: IngestLogs;
+  /** What the gate reads the ingest's logs through (the history cache unless it is off for logs). */
+  logSource: LogSource;
   source: MetricSource;
   /** Null when `orchestrator.enabled` is false. */
   orchestrator: Orchestrator | null;
@@ -191,6 +196,9 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     ? cachingHistory(overrides.source ?? configuredSource, { now, maxBytes: config.historyCache.maxMb * 1024 * 1024, settleMs: config.historyCache.settleMinutes * 60_000 })
     : null;
   const source: MetricSource = historyCache ?? overrides.source ?? configuredSource;
+  const logHistory = config.historyCache.maxLogEvents > 0 ? cachingLogs(logs, { now, maxEvents: config.historyCache.maxLogEvents, settleMs: config.historyCache.settleMinutes * 60_000 }) : null;
+  // What the gate reads logs through; writes go to the ingest itself.
+  const logSource: LogSource = logHistory ?? logs;
   const gate = createCommandGate({
     agent, clock, audit: (entry) => store.appendAudit(entry),
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
@@ -201,7 +209,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   // a request body), so their series are lent to the worker rather than copied.
   const workers = config.gate.workers === 0 ? null : gateWorkers({ workers: config.gate.workers, maxMemoryMb: config.gate.maxMemoryMb, move: true });
   const gateRunner: GateRunner = workers ?? inThreadRunner(new GateCache(5_000));
-  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, gate: gateRunner, now, logs }));
+  const judge: Judge = overrides.judge ?? ((query, policy) => judgeQuery(query, policy, source, { store, gate: gateRunner, now, logs: logSource }));
   const orchestrator = config.orchestrator.enabled
     ? createOrchestrator({
         store, agent, p2p, clock, judge, log, safety, owner: config.orchestrator.owner,
@@ -216,6 +224,11 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     metrics.gauge('sluice_history_cache_points_cached', () => historyCache.stats().pointsCached);
     metrics.gauge('sluice_history_cache_points_read', () => historyCache.stats().pointsRead);
   }
+  if (logHistory) {
+    metrics.gauge('sluice_history_cache_log_events', () => logHistory.stats().events);
+    metrics.gauge('sluice_history_cache_log_events_cached', () => logHistory.stats().eventsCached);
+    metrics.gauge('sluice_history_cache_log_events_read', () => logHistory.stats().eventsRead);
+  }
   if (workers) {
     metrics.gauge('sluice_gate_evaluations_pending', () => workers.pending);
     metrics.gauge('sluice_gate_worker_restarts', () => workers.restarts);
@@ -226,9 +239,9 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     metrics.count('sluice_retention_points_removed_total', pass.points);
     metrics.count('sluice_retention_log_events_removed_total', pass.logEvents);
   });
-  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs, gate: gateRunner }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
+  const routes: RouteSpec[] = [...keyRoutes(store, now), ...ingestRoutes(ingest, metrics, now), ...gateRoutes({ store, source, now, logs: logSource, gate: gateRunner }), ...releaseRoutes(store, now, orchestrator ?? undefined, overrides.safety ? undefined : gate)];
   routes.push(...logRoutes(logs, metrics));
-  routes.push(...integrationRoutes({ store, source, now, logs, gate: gateRunner })); // Argo Rollouts, Flagger, Kayenta
+  routes.push(...integrationRoutes({ store, source, now, logs: logSource, gate: gateRunner })); // Argo Rollouts, Flagger, Kayenta
   routes.push(...(await import('./http/routes/web.js')).webRoutes()); // the web UI: public pages whose API calls carry a key
   const app = createApp({
     store, routes, now, metrics, log, rateLimit: config.rateLimit,
@@ -248,6 +261,7 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
     store,
     ingest,
     logs,
+    logSource,
     source,
     orchestrator,
     agent,

@@ -25,7 +25,7 @@ const HELP = `usage: sluice serve [--port N] [--host H] [--data DIR] [--store sq
              p2p:   { "kind": "none" | "local" | "direct-http" | "dragonfly", … }  (service/compose/p2p.ts)
              safety: the command whitelist; orchestrator: lease and poll settings (service/main.ts).
              gate:  { "workers": threads judging batches (0: the service's own thread), "maxMemoryMb" }
-             historyCache: { "maxMb": 256, "settleMinutes": 5 }  settled history kept between a batch's evaluations
+             historyCache: { "maxMb": 256, "maxLogEvents": 1000000, "settleMinutes": 5 }  settled history kept between evaluations
              retention: { "evaluationInputsDays": 30, "metricsDays": 35, "logsDays": 14, "everyMinutes": 60 } (0 days: for ever)
              Keys, secrets and tokens are read from the files (or environment variables) it names.`;
 

@@ -65,7 +65,7 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
     if (!service) throw new Error('the service is not running yet');
     // Two hours of logs before the release, as the fleet's judge read them before they came from
     // the log ingest: two days of a fleet's background exceptions are ~100 000 events a minute.
-    return { store: service.store, gate: service.gate, now: () => clock.now(), logs: service.logs, logsBeforeMs: 2 * 3_600_000 };
+    return { store: service.store, gate: service.gate, now: () => clock.now(), logs: service.logSource, logsBeforeMs: 2 * 3_600_000 };
   }, { maxHostsPerSide: options.maxHostsPerSide });
   fleet.init();
   service = await startService({ dataDir, port: options.port ?? 0, safety: fleetSafetyConfig }, options.log, {

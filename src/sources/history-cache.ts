@@ -17,6 +17,8 @@
  */
 import { LruCache } from '../core/lru.js';
 import { series } from '../core/series.js';
+import type { CaseLog } from '../datasets/case.js';
+import type { LogQuery, LogSource } from './log-source.js';
 import { pointsIn, type MetricQuery, type MetricSource, type SeriesByHost } from './metric-source.js';
 
 export interface HistoryCacheOptions {
@@ -41,6 +43,11 @@ export interface CachingSource extends MetricSource {
   stats(): HistoryCacheStats;
 }
 
+/** How many of the `length` steps from `query.start` ended by `settledBy` (epoch ms). */
+function settledPoints(query: { start: number; step: number }, length: number, settledBy: number): number {
+  return Math.max(0, Math.min(length, Math.floor((settledBy - query.start) / query.step)));
+}
+
 /** `source` with its settled past remembered (see the module comment). */
 export function cachingHistory(source: MetricSource, options: HistoryCacheOptions): CachingSource {
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
@@ -57,7 +64,7 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
     stats: () => ({ pointsCached, pointsRead, bytes: entries.bytes, entries: entries.size }),
     async query(query: MetricQuery, signal?: AbortSignal): Promise<SeriesByHost> {
       const length = pointsIn(query);
-      const settled = Math.max(0, Math.min(length, Math.floor((options.now() - settleMs - query.start) / query.step)));
+      const settled = settledPoints(query, length, options.now() - settleMs);
       const keyOf = (host: string) => `${query.metric}\u0000${query.aggregate ?? 'mean'}\u0000${query.step}\u0000${query.start}\u0000${host}`;
       // Hosts by how many points the cache already has for them (usually all alike).
       const byPrefix = new Map<number, string[]>();
@@ -86,6 +93,82 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
           pointsRead += length - from;
           if (settled > from) remember(keyOf(host), values.slice(0, settled));
           out[host] = series(query.start, query.step, values);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export interface LogCacheOptions {
+  now: () => number;
+  /** Most events held; default 1 000 000 (about 150 MB). */
+  maxEvents?: number;
+  /** As for `cachingHistory`; default 5 minutes. */
+  settleMs?: number;
+}
+
+export interface CachingLogSource extends LogSource {
+  stats(): { eventsCached: number; eventsRead: number; events: number; entries: number };
+}
+
+/**
+ * A log source that remembers the settled past, as `cachingHistory` does for metrics: per
+ * (start, step, levels, host), the events of the steps that had settled, so that a later query
+ * with the same start reads only from where they end. Two days of exception events of 80 hosts
+ * are about a second of SQLite reads. Cached events are frozen, since every later answer shares
+ * them; the arrays returned are fresh.
+ */
+export function cachingLogs(source: LogSource, options: LogCacheOptions): CachingLogSource {
+  const settleMs = options.settleMs ?? 5 * 60_000;
+  const entries = new LruCache<{ events: CaseLog[]; points: number }>(options.maxEvents ?? 1_000_000);
+  let eventsCached = 0;
+  let eventsRead = 0;
+  return {
+    name: source.name,
+    stats: () => ({ eventsCached, eventsRead, events: entries.bytes, entries: entries.size }),
+    async query(query: LogQuery, signal?: AbortSignal): Promise<CaseLog[]> {
+      if (!(query.step > 0) || !(query.end > query.start)) return source.query(query, signal);
+      const length = Math.ceil((query.end - query.start) / query.step);
+      const settled = settledPoints(query, length, options.now() - settleMs);
+      const levels = query.levels ? [...query.levels].sort().join(',') : '*';
+      const keyOf = (host: string) => `${query.start}\u0000${query.step}\u0000${levels}\u0000${host}`;
+      const byPrefix = new Map<number, string[]>();
+      const cached = new Map<string, { events: CaseLog[]; points: number }>();
+      for (const host of query.hosts) {
+        const entry = entries.get(keyOf(host));
+        const from = entry ? Math.min(entry.points, length) : 0;
+        if (entry) cached.set(host, entry);
+        const group = byPrefix.get(from);
+        if (group) group.push(host);
+        else byPrefix.set(from, [host]);
+      }
+      const fromOf = new Map<string, number>();
+      const fresh = new Map<string, CaseLog[]>();
+      for (const [from, hosts] of byPrefix) {
+        for (const host of hosts) {
+          fromOf.set(host, from);
+          fresh.set(host, []);
+        }
+        if (from >= length) continue;
+        for (const e of await source.query({ ...query, hosts, start: query.start + from * query.step }, signal)) fresh.get(e.host)?.push(e);
+      }
+      const out: CaseLog[] = [];
+      const end = query.start + length * query.step;
+      for (const host of query.hosts) {
+        const from = fromOf.get(host) ?? 0;
+        const before = cached.get(host)?.events ?? [];
+        const kept = from < (cached.get(host)?.points ?? 0) ? before.filter((e) => e.t < end) : before;
+        const read = fresh.get(host) ?? [];
+        for (const e of kept) out.push(e);
+        for (const e of read) out.push(e);
+        eventsCached += kept.length;
+        eventsRead += read.length;
+        if (settled > from) {
+          const settledEnd = query.start + settled * query.step;
+          const events = [...kept];
+          for (const e of read) if (e.t < settledEnd) events.push(Object.freeze(e));
+          if (events.length <= entries.maxBytes) entries.set(keyOf(host), { events, points: settled }, events.length);
         }
       }
       return out;

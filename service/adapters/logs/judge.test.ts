@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cachingHistory, cachingLogs } from '../../../src/sources/history-cache.js';
 import type { LogSource } from '../../../src/sources/log-source.js';
 import { caseFromQueries, gateQuerySchema } from '../../gate/judge.js';
 import { IngestStore } from '../metrics/ingest-store.js';
@@ -43,5 +44,30 @@ describe('caseFromQueries(query, metrics, now, logSource, logsBeforeMs)', () => 
     const { parsed, sourceErrors } = await caseFromQueries(query, new IngestStore(':memory:'), 0, failing);
     expect(sourceErrors).toEqual(['logs: connection refused']);
     expect(parsed.logs).toEqual(query.logs);
+  });
+});
+
+describe('caseFromQueries through the history caches', () => {
+  it('every minute of an observation window gives the case the ingest gives, reading only the new minutes', async () => {
+    const metrics = new IngestStore(':memory:');
+    const logs = new IngestLogs(':memory:');
+    for (let t = DEPLOYED - 4 * HOUR; t < DEPLOYED + 10 * MINUTE; t += MINUTE) {
+      metrics.write(['r1', 'u1'].map((host, h) => ({ metric: 'rt', host, t, v: 20 + h + ((t / MINUTE) % 7) })));
+      if ((t / MINUTE) % 3 === 0) logs.write([{ host: 'u1', at: t + 1, signature: NPE, level: 'error' }]);
+    }
+    let now = DEPLOYED + MINUTE;
+    const cachedMetrics = cachingHistory(metrics, { now: () => now });
+    const cachedLogs = cachingLogs(logs, { now: () => now });
+    for (let minute = 1; minute <= 10; minute++) {
+      now = DEPLOYED + minute * MINUTE;
+      const q = { ...query, until: now };
+      const direct = await caseFromQueries(q, metrics, now, logs);
+      const cached = await caseFromQueries(q, cachedMetrics, now, cachedLogs);
+      expect({ ...cached.parsed, id: '' }).toEqual({ ...direct.parsed, id: '' });
+    }
+    expect(cachedMetrics.stats().pointsCached).toBeGreaterThan(5 * cachedMetrics.stats().pointsRead);
+    expect(cachedLogs.stats().eventsCached).toBeGreaterThan(5 * cachedLogs.stats().eventsRead);
+    metrics.close();
+    logs.close();
   });
 });
