@@ -40,6 +40,9 @@ function fakeSource() {
   return { source, asked, write };
 }
 
+/** The clock moving on by 1 to 5 minutes, between the operations the properties draw. */
+const tick = fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 1, max: 5 }) });
+
 const values = (out: SeriesByHost) => Object.fromEntries(Object.entries(out).map(([h, s]) => [h, [...s.values]]));
 
 describe('cachingHistory(source, options)', () => {
@@ -139,7 +142,7 @@ describe('cachingHistory(source, options)', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), minute: fc.integer({ min: 0, max: 40 }), v: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }) }),
-      fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 1, max: 5 }) }),
+      tick,
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
@@ -237,7 +240,7 @@ describe('cachingLogs(source, options)', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), minute: fc.integer({ min: 0, max: 40 }), sig: fc.constantFrom('E', 'F'), count: fc.integer({ min: 1, max: 3 }) }),
       fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }), step: fc.constantFrom(1, 2) }),
-      fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 1, max: 5 }) }),
+      tick,
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
