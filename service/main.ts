@@ -37,7 +37,7 @@ import { createOrchestrator, type CommandGuard, type Judge, type Orchestrator } 
 import type { Agent } from './ports/agent.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { P2P } from './ports/p2p.js';
-import { createCommandGate, safetyConfigSchema } from './safety/index.js';
+import { auditedCommands, createCommandGate, safetyConfigSchema } from './safety/index.js';
 import type { Store } from './ports/store.js';
 
 export const serviceConfigSchema = z.object({
@@ -201,6 +201,8 @@ export async function startService(input: ServiceConfig, log: (line: string) => 
   const logSource: LogSource = logHistory ?? logs;
   const gate = createCommandGate({
     agent, clock, audit: (entry) => store.appendAudit(entry),
+    // Limits count from the audit log: they hold across restarts and replicas on one store.
+    history: auditedCommands((query) => store.listAudit(query)),
     config: config.safety ?? { commands: { deploy: { argv: ['deploy', '{args}'] }, rollback: { argv: ['rollback', '{args}'] } } },
   });
   const safety: CommandGuard = overrides.safety ?? gate;

@@ -81,6 +81,21 @@ export interface EvaluationQuery {
   withInput?: boolean;
 }
 
+/** Which audit entries `listAudit` reads, in id order. */
+export interface AuditQuery {
+  /** At most this many (default 1000). */
+  limit?: number;
+  afterId?: number;
+  target?: string;
+  /** Only this key's entries; `null` for the service's own (no key). */
+  keyId?: string | null;
+  /** Only these actions. */
+  actions?: readonly string[];
+  result?: AuditEntry['result'];
+  /** Only entries at or after this epoch ms. */
+  since?: number;
+}
+
 export interface Store {
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -96,7 +111,7 @@ export interface Store {
   updateApiKey(id: string, patch: Partial<Pick<ApiKeyRecord, 'status' | 'hash' | 'prefix' | 'scopes'>>, at: number): Promise<boolean>;
 
   appendAudit(entry: AuditEntry): Promise<number>;
-  listAudit(options?: { limit?: number; afterId?: number; target?: string }): Promise<AuditEntry[]>;
+  listAudit(options?: AuditQuery): Promise<AuditEntry[]>;
 
   /** Fails with `conflict` when the id exists. */
   createRelease(release: Omit<ReleaseRecord, 'version'>): Promise<ReleaseRecord>;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Agent, CommandRequest, HostResult } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
-import { createCommandGate, resolveTemplate, type SafetyAuditEntry } from './gate.js';
+import { auditedCommands, createCommandGate, resolveTemplate, type SafetyAuditEntry } from './gate.js';
 import { parseSafetyConfig, type SafetyConfig } from './config.js';
 import { DEFAULT_RULES, compileRules, intercept } from './rules.js';
 import { ruleSchema } from './rules.js';
@@ -192,6 +192,60 @@ describe('CommandGate', () => {
     expect(await gate.run('k', { command: 'deploy', args: ['3.0'] }, request('d1'))).toMatchObject({ allowed: false, code: 'rate_limit' });
     expect(calls).toHaveLength(2);
     expect(JSON.parse(entries.filter((e) => e.action === 'command.run')[1].detail)).toMatchObject({ resend: true });
+  });
+
+  it('with the audit log as the record, limits hold across replicas and a restart, a re-send still not counted', async () => {
+    // One audit log (a store) shared by two gates (replicas), then a third (a restart).
+    const log: (SafetyAuditEntry & { id: number })[] = [];
+    const reads: number[] = [];
+    const listAudit = async (q: Parameters<Parameters<typeof auditedCommands>[0]>[0]) => {
+      const found = log.filter((e) => e.id > q.afterId && e.keyId === q.keyId && q.actions.includes(e.action) && e.result === q.result && e.at >= q.since).slice(0, q.limit);
+      reads.push(found.length);
+      return found;
+    };
+    // Each process reads the log through its own record of what it has seen.
+    const history = () => auditedCommands(listAudit);
+    const clock = manualClock();
+    const make = () => {
+      const { agent, calls } = recordingAgent();
+      const gate = createCommandGate({
+        agent, clock, history: history(),
+        config: { ...config, limits: { any: { maxHostsPerCommand: 10, maxCommands: 3, maxHostsPerWindow: 5, windowMs: 60_000 }, high: { maxHostsPerCommand: 10, maxCommands: 1, windowMs: 60_000 } } },
+        audit: async (entry) => void log.push({ ...entry, id: log.length + 1 }),
+      });
+      return { gate, calls };
+    };
+    const a = make();
+    const b = make();
+    expect(await a.gate.run('ops', { command: 'deploy', args: ['2.0'] }, request('k1', ['h1']))).toMatchObject({ allowed: true });
+    expect(await a.gate.run('ops', { command: 'deploy', args: ['2.0'] }, request('k1', ['h1']))).toMatchObject({ allowed: true }); // re-send
+    expect(await b.gate.run('ops', { command: 'wipe', args: [] }, request('k2', ['h2']))).toMatchObject({ allowed: true });
+    // The high-risk window is full, whichever replica is asked.
+    expect(await a.gate.run('ops', { command: 'wipe', args: [] }, request('k3', ['h3']))).toMatchObject({ allowed: false, code: 'rate_limit' });
+    // Hosts in the window: 2 so far (the re-send not counted); 4 more would make 6 > 5.
+    expect(await b.gate.run('ops', { command: 'status', args: [] }, request('k4', ['a', 'b', 'c', 'd']))).toMatchObject({ allowed: false, code: 'rate_limit' });
+    expect(await b.gate.run('ops', { command: 'status', args: [] }, request('k4', ['a', 'b', 'c']))).toMatchObject({ allowed: true });
+    const restarted = make();
+    expect(await restarted.gate.run('ops', { command: 'status', args: [] }, request('k5', ['e']))).toMatchObject({ allowed: false, code: 'rate_limit' });
+    expect(await restarted.gate.run('other', { command: 'status', args: [] }, request('k6', ['e']))).toMatchObject({ allowed: true });
+    clock.advance(60_001);
+    expect(await restarted.gate.run('ops', { command: 'wipe', args: [] }, request('k7', ['h3']))).toMatchObject({ allowed: true });
+    expect(a.calls.length + b.calls.length + restarted.calls.length).toBe(6);
+    // Every entry was read at most once per process: 3 processes, 7 admitted entries in all.
+    expect(reads.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(3 * 7);
+  });
+
+  it('a record that cannot be read refuses the command (audited), never runs it unlimited', async () => {
+    const { agent, calls } = recordingAgent();
+    const entries: SafetyAuditEntry[] = [];
+    const gate = createCommandGate({
+      agent, clock: manualClock(), config: { ...config, limits: { any: { maxHostsPerCommand: 10, maxCommands: 3, windowMs: 60_000 } } },
+      audit: async (e) => void entries.push(e),
+      history: async () => Promise.reject(new Error('database is locked')),
+    });
+    expect(await gate.run('ops', { command: 'status', args: [] }, request('x'))).toMatchObject({ allowed: false, code: 'audit_failed', reason: expect.stringMatching(/database is locked/) });
+    expect(calls).toHaveLength(0);
+    expect(entries).toMatchObject([{ result: 'denied', action: 'command.run' }]);
   });
 
   it('the service itself (no key) is limited under the `service` key', async () => {

@@ -17,7 +17,7 @@ import type { Agent, CommandRequest, HostResult } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
 import { parseSafetyConfig, type CommandTemplate, type ParsedSafetyConfig, type SafetyConfig } from './config.js';
-import { KeyLimiter, type Limits } from './limits.js';
+import { KeyLimiter, limitLevels, type AdmittedCommand, type Limits } from './limits.js';
 import { compileRules, intercept, maxRisk, type Risk } from './rules.js';
 
 /** What the gate writes to the audit log (the shape `store.appendAudit` takes). */
@@ -32,6 +32,44 @@ export interface SafetyAuditEntry {
 }
 
 export type AuditSink = (entry: SafetyAuditEntry) => Promise<unknown>;
+
+/** A key's commands admitted at or after `since` (epoch ms), from a record shared by every process. */
+export type CommandHistory = (keyId: string | null, since: number) => Promise<AdmittedCommand[]>;
+
+/** The audit actions of an admitted command; its detail starts with its risk and host count. */
+const COMMAND_ACTIONS = ['command.run', 'command.start'] as const;
+
+/**
+ * The shared record of admitted commands, read back from the audit log the gate writes: so limits
+ * hold across a restart and across replicas on one store. Each key's commands are read once and
+ * then only the entries appended since (by id), so an admission costs the new entries, not the
+ * window. A re-sent key was not counted, and is not counted here. The risk and host count lead
+ * each detail, so even a shortened one has them.
+ */
+export function auditedCommands(listAudit: (query: { keyId: string | null; actions: readonly string[]; result: 'ok'; since: number; afterId: number; limit: number }) => Promise<{ id?: number; at: number; detail?: string | null }[]>): CommandHistory {
+  const PAGE = 1000;
+  const byKey = new Map<string, { after: number; commands: AdmittedCommand[] }>();
+  return async (keyId, since) => {
+    const name = keyId === null ? '\u0000service' : keyId;
+    const known = byKey.get(name) ?? { after: 0, commands: [] };
+    for (;;) {
+      const entries = await listAudit({ keyId, actions: COMMAND_ACTIONS, result: 'ok', since, afterId: known.after, limit: PAGE });
+      for (const e of entries) {
+        if (e.id !== undefined) known.after = Math.max(known.after, e.id);
+        const detail = e.detail ?? '';
+        if (/^\{"risk":"[a-z]+","hosts":\d+,"resend":true/.test(detail)) continue;
+        const risk = /^\{"risk":"(low|medium|high)"/.exec(detail)?.[1] as AdmittedCommand['risk'] | undefined;
+        const hosts = /^\{"risk":"[a-z]+","hosts":(\d+)/.exec(detail)?.[1];
+        // An entry written otherwise still counts, as a low-risk command on one host.
+        known.commands.push({ at: e.at, risk: risk ?? 'low', hosts: hosts === undefined ? 1 : Number(hosts) });
+      }
+      if (entries.length < PAGE) break;
+    }
+    known.commands = known.commands.filter((c) => c.at >= since);
+    byKey.set(name, known);
+    return known.commands;
+  };
+}
 
 export interface MainCommand {
   /** A whitelisted command name (`deploy`, `rollback`, …). */
@@ -100,6 +138,11 @@ export interface CommandGateOptions {
   config: SafetyConfig;
   /** Usually `store.appendAudit`. */
   audit: AuditSink;
+  /**
+   * Where the limits count a key's earlier commands (usually `auditedCommands(store.listAudit)`);
+   * without it, in this gate's memory (a restart forgets, replicas count apart).
+   */
+  history?: CommandHistory;
   clock?: Clock;
 }
 
@@ -131,7 +174,7 @@ export function createCommandGate(options: CommandGateOptions): CommandGate {
 
   type Decision = { allowed: true; argv: string[]; risk: Risk; resend: boolean } | { allowed: false; code: RefusalCode; reason: string; argv?: string[]; risk?: Risk; rules?: string[] };
 
-  const decide = (keyId: string, command: MainCommand, request: Omit<CommandRequest, 'argv'>): Decision => {
+  const decide = (keyId: string, command: MainCommand, request: Omit<CommandRequest, 'argv'>, counted?: readonly AdmittedCommand[]): Decision => {
     const resolved = resolve(command);
     if (!resolved.ok) return { allowed: false, code: resolved.code, reason: resolved.reason };
     const ruleIds = resolved.rules.map((r) => r.id);
@@ -144,7 +187,7 @@ export function createCommandGate(options: CommandGateOptions): CommandGate {
     const earlier = admitted.get(memoId);
     const argvText = JSON.stringify(resolved.argv);
     if (earlier && earlier.argv === argvText && request.hosts.every((h) => earlier.hosts.has(h))) return { allowed: true, argv: resolved.argv, risk: resolved.risk, resend: true };
-    const refusal = limiter.admit(keyId, resolved.risk, request.hosts.length, limitsFor(keyId), clock.now());
+    const refusal = limiter.admit(keyId, resolved.risk, request.hosts.length, limitsFor(keyId), clock.now(), counted);
     if (refusal) return { allowed: false, code: refusal.code, reason: refusal.reason, argv: resolved.argv, risk: resolved.risk, rules: ruleIds };
     admitted.set(memoId, { argv: argvText, hosts: new Set([...(earlier?.argv === argvText ? earlier.hosts : []), ...request.hosts]) });
     if (admitted.size > 100_000) admitted.delete(admitted.keys().next().value!);
@@ -156,13 +199,37 @@ export function createCommandGate(options: CommandGateOptions): CommandGate {
     return text.length <= MAX_DETAIL ? text : `${text.slice(0, MAX_DETAIL - 1)}…`;
   };
 
+  // One admission at a time in this process: each is audited (counted) before the next reads the record.
+  let admissions: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = admissions.then(work, work);
+    admissions = next.catch(() => undefined);
+    return next;
+  };
+
   /** Decides and audits; null when the command may go ahead, else the refusal. */
-  async function admit(keyId: string | null, command: MainCommand, request: Omit<CommandRequest, 'argv'>, how: 'run' | 'start'): Promise<GateOutcome<never> | { allowed: true; argv: string[]; risk: Risk }> {
+  function admit(keyId: string | null, command: MainCommand, request: Omit<CommandRequest, 'argv'>, how: 'run' | 'start'): Promise<GateOutcome<never> | { allowed: true; argv: string[]; risk: Risk }> {
+    return serially(() => admitNow(keyId, command, request, how));
+  }
+
+  async function admitNow(keyId: string | null, command: MainCommand, request: Omit<CommandRequest, 'argv'>, how: 'run' | 'start'): Promise<GateOutcome<never> | { allowed: true; argv: string[]; risk: Risk }> {
     const limitKey = keyId ?? SERVICE_KEY;
-    const decision = decide(limitKey, command, request);
     const action = `command.${how}`;
     const hostsSample = request.hosts.slice(0, 20);
     const common = { command: command.command, args: command.args, hosts: request.hosts.length, hostsSample, timeoutMs: request.timeoutMs };
+    const limits = limitsFor(limitKey);
+    const longest = Math.max(0, ...limitLevels.map((level) => limits[level]?.windowMs ?? 0));
+    let earlier: AdmittedCommand[] | undefined;
+    if (options.history && longest > 0) {
+      try {
+        earlier = await options.history(keyId, clock.now() - longest);
+      } catch (error) {
+        const reason = `not run: the key's earlier commands could not be read for its limits (${(error as Error).message})`;
+        await options.audit({ at: clock.now(), keyId, action, target: request.key, result: 'denied', detail: detailOf({ ...common, code: 'audit_failed', reason }) }).catch(() => undefined);
+        return { allowed: false, code: 'audit_failed', reason };
+      }
+    }
+    const decision = decide(limitKey, command, request, earlier);
     if (!decision.allowed) {
       await options
         .audit({ at: clock.now(), keyId, action, target: request.key, result: 'denied', detail: detailOf({ ...common, code: decision.code, reason: decision.reason, argv: decision.argv, risk: decision.risk, rules: decision.rules }) })
@@ -170,7 +237,8 @@ export function createCommandGate(options: CommandGateOptions): CommandGate {
       return { allowed: false, code: decision.code, reason: decision.reason };
     }
     try {
-      await options.audit({ at: clock.now(), keyId, action, target: request.key, result: 'ok', detail: detailOf({ ...common, argv: decision.argv, risk: decision.risk, ...(decision.resend ? { resend: true } : {}) }) });
+      // Risk and host count first (see auditedCommands): a shortened detail still has them.
+      await options.audit({ at: clock.now(), keyId, action, target: request.key, result: 'ok', detail: detailOf({ risk: decision.risk, hosts: common.hosts, ...(decision.resend ? { resend: true } : {}), command: common.command, args: common.args, hostsSample, timeoutMs: common.timeoutMs, argv: decision.argv }) });
     } catch (error) {
       return { allowed: false, code: 'audit_failed', reason: `not run: the decision could not be audited (${(error as Error).message})` };
     }

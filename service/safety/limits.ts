@@ -3,8 +3,9 @@
  * hosts in total) a key may send within a sliding window — separately for every risk level and
  * for all levels together (`any`). A command at level L is counted against `any` and against L.
  *
- * State is in memory, per service process: a restart forgets the window (the limit is a brake on
- * a runaway caller, not an accounting record; the audit log is the record).
+ * The commands counted come from the caller when it has a shared record (the service passes the
+ * key's admitted commands from the audit log, so limits hold across restarts and across replicas
+ * sharing a store); otherwise they are kept in memory, per process.
  */
 import { z } from 'zod';
 import type { Risk } from './rules.js';
@@ -39,15 +40,22 @@ interface Sent {
   hosts: number;
 }
 
+/** A command admitted earlier, as the shared record tells it. */
+export interface AdmittedCommand extends Sent {
+  risk: Exclude<Risk, 'forbidden'>;
+}
+
 /** Sliding-window counters per key and level. */
 export class KeyLimiter {
   private readonly sent = new Map<string, Sent[]>();
 
   /**
-   * Checks a command of `risk` reaching `hosts` hosts at time `now` against `limits`; records it
+   * Checks a command of `risk` reaching `hosts` hosts at time `now` against `limits`. With
+   * `earlier` (the key's admitted commands from a shared record, covering the longest window) the
+   * windows are counted from it; without, from this limiter's memory, which records the command
    * when allowed. Returns the first limit it breaks, or null.
    */
-  admit(keyId: string, risk: Exclude<Risk, 'forbidden'>, hosts: number, limits: Limits, now: number): LimitRefusal | null {
+  admit(keyId: string, risk: Exclude<Risk, 'forbidden'>, hosts: number, limits: Limits, now: number, earlier?: readonly AdmittedCommand[]): LimitRefusal | null {
     const levels: LimitLevel[] = ['any', risk];
     for (const level of levels) {
       const limit = limits[level];
@@ -55,7 +63,8 @@ export class KeyLimiter {
       if (hosts > limit.maxHostsPerCommand) {
         return { code: 'host_limit', level, reason: `${hosts} hosts exceed the ${level === 'any' ? '' : `${level}-risk `}limit of ${limit.maxHostsPerCommand} hosts per command for key ${keyId}` };
       }
-      const window = this.window(keyId, level, now - limit.windowMs);
+      const since = now - limit.windowMs;
+      const window = earlier ? earlier.filter((c) => c.at > since && (level === 'any' || c.risk === level)) : this.window(keyId, level, since);
       if (window.length >= limit.maxCommands) {
         return { code: 'rate_limit', level, reason: `key ${keyId} already sent ${window.length} ${level === 'any' ? '' : `${level}-risk `}commands in the last ${limit.windowMs / 1000} s (limit ${limit.maxCommands})` };
       }
@@ -64,6 +73,7 @@ export class KeyLimiter {
         return { code: 'rate_limit', level, reason: `key ${keyId} would reach ${hostsInWindow + hosts} hosts with ${level === 'any' ? '' : `${level}-risk `}commands in ${limit.windowMs / 1000} s (limit ${limit.maxHostsPerWindow})` };
       }
     }
+    if (earlier) return null;
     for (const level of levels) {
       if (!limits[level]) continue;
       const id = `${keyId}\n${level}`;

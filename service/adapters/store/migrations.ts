@@ -76,4 +76,12 @@ export const migrations: Migration[] = [
       `ALTER TABLE evaluation_blobs ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 6,
+    name: 'audit entries by key and time',
+    statements: [
+      // Command-safety limits count a key's admitted commands over a window from the audit log.
+      `CREATE INDEX audit_log_key_at ON audit_log (key_id, at)`,
+    ],
+  },
 ];

@@ -3,7 +3,7 @@
  * SQL both dialects accept (ON CONFLICT … RETURNING needs SQLite ≥ 3.35; better-sqlite3 12
  * bundles a newer one).
  */
-import type { ApiKeyRecord, AuditEntry, EvaluationQuery, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
+import type { ApiKeyRecord, AuditEntry, AuditQuery, EvaluationQuery, EvaluationRecord, ReleaseFilter, ReleaseRecord, Store } from '../../ports/store.js';
 import { StoreConflictError } from '../../ports/store.js';
 import { blobsOf, packInput, unpackInputs } from './evaluation-input.js';
 import { migrations } from './migrations.js';
@@ -139,12 +139,23 @@ export class SqlStore implements Store {
     }
   }
 
-  async listAudit(options: { limit?: number; afterId?: number; target?: string } = {}): Promise<AuditEntry[]> {
+  async listAudit(options: AuditQuery = {}): Promise<AuditEntry[]> {
     const params: (string | number)[] = [options.afterId ?? 0];
     let sql = 'SELECT * FROM audit_log WHERE id > $1';
-    if (options.target !== undefined) {
-      params.push(options.target);
-      sql += ` AND target = $${params.length}`;
+    const where = (clause: (at: string) => string, value: string | number) => {
+      params.push(value);
+      sql += ` AND ${clause(`$${params.length}`)}`;
+    };
+    if (options.target !== undefined) where((p) => `target = ${p}`, options.target);
+    if (options.keyId === null) sql += ' AND key_id IS NULL';
+    else if (options.keyId !== undefined) where((p) => `key_id = ${p}`, options.keyId);
+    if (options.since !== undefined) where((p) => `at >= ${p}`, options.since);
+    if (options.result !== undefined) where((p) => `result = ${p}`, options.result);
+    if (options.actions !== undefined) {
+      if (options.actions.length === 0) return [];
+      const first = params.length + 1;
+      params.push(...options.actions);
+      sql += ` AND action IN (${options.actions.map((_, i) => `$${first + i}`).join(', ')})`;
     }
     params.push(options.limit ?? 1000);
     sql += ` ORDER BY id LIMIT $${params.length}`;

@@ -26,7 +26,7 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
     it('migrate() is idempotent and records each version once', async () => {
       await store.migrate();
       await store.migrate();
-      expect(await store.migrations()).toEqual([1, 2, 3, 4, 5]);
+      expect(await store.migrations()).toEqual([1, 2, 3, 4, 5, 6]);
     });
 
     it('api keys: create, find by hash, update status and rotate, refuse a duplicate id', async () => {
@@ -50,6 +50,20 @@ export function describeStore(name: string, make: () => Promise<Store>, enabled 
       expect(forR1.map((e) => e.action)).toEqual(['release.create']);
       const after = await store.listAudit({ afterId: a });
       expect(after[0]).toMatchObject({ id: b, detail: 'by admin', keyId: null });
+    });
+
+    it('audit: entries filter by key (null: the service), actions, result and time', async () => {
+      const base = 5_000_000;
+      await store.appendAudit({ at: base, keyId: 'kq', action: 'command.run', target: 'c1', result: 'ok' });
+      await store.appendAudit({ at: base + 10, keyId: 'kq', action: 'command.start', target: 'c2', result: 'denied' });
+      await store.appendAudit({ at: base + 20, keyId: 'kq', action: 'release.create', target: 'r', result: 'ok' });
+      await store.appendAudit({ at: base + 30, keyId: null, action: 'command.run', target: 'c3', result: 'ok' });
+      await store.appendAudit({ at: base + 40, keyId: 'kq', action: 'command.start', target: 'c4', result: 'ok' });
+      const targets = async (q: Parameters<Store['listAudit']>[0]) => (await store.listAudit(q)).map((e) => e.target);
+      expect(await targets({ keyId: 'kq', actions: ['command.run', 'command.start'], result: 'ok', since: base })).toEqual(['c1', 'c4']);
+      expect(await targets({ keyId: 'kq', actions: ['command.run', 'command.start'], since: base + 5 })).toEqual(['c2', 'c4']);
+      expect(await targets({ keyId: null, actions: ['command.run'], since: base })).toEqual(['c3']);
+      expect(await targets({ keyId: 'kq', actions: [] })).toEqual([]);
     });
 
     it('audit: concurrent appends all land with distinct ids', async () => {
