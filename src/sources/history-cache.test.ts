@@ -22,10 +22,19 @@ function fakeSource() {
       asked.push(q);
       const out: SeriesByHost = {};
       for (const host of q.hosts) {
+        // Each step is the mean of the minutes in it before `end` (a last step cut short holds fewer).
         const values = new Float64Array(pointsIn(q)).fill(NaN);
         for (let i = 0; i < values.length; i++) {
-          const v = points.get(`${q.metric}|${host}`)?.get(q.start + i * q.step);
-          if (v !== undefined) values[i] = v;
+          let sum = 0;
+          let n = 0;
+          for (let t = q.start + i * q.step; t < Math.min(q.start + (i + 1) * q.step, q.end); t += MINUTE) {
+            const v = points.get(`${q.metric}|${host}`)?.get(t);
+            if (v !== undefined) {
+              sum += v;
+              n++;
+            }
+          }
+          if (n > 0) values[i] = sum / n;
         }
         out[host] = series(q.start, q.step, values);
       }
@@ -82,6 +91,23 @@ describe('cachingHistory(source, options)', () => {
     const out = (await cache.query(q())).a.values;
     expect(out[57]).toBe(9);
     expect(out[30]).toBe(1);
+  });
+
+  it('a last step cut short by the query end is not cached as whole (metrics and logs)', async () => {
+    const { source, write } = fakeSource();
+    const logs = fakeLogs();
+    write('m', 'a', T0, 1);
+    write('m', 'a', T0 + MINUTE, 3);
+    logs.raw.push({ host: 'a', t: T0 + MINUTE, signature: 'E', count: 1, level: 'error' });
+    const now = T0 + 30 * MINUTE;
+    const metrics = cachingHistory(source, { now: () => now, settleMs: 0 });
+    const events = cachingLogs(logs.source, { now: () => now, settleMs: 0 });
+    // Ending one minute into a 2-minute step: the step holds minute 0 only.
+    expect([...(await metrics.query({ metric: 'm', hosts: ['a'], start: T0, end: T0 + MINUTE, step: 2 * MINUTE })).a.values]).toEqual([1]);
+    expect(await events.query({ hosts: ['a'], start: T0, end: T0 + MINUTE, step: 2 * MINUTE })).toEqual([]);
+    // The whole step, asked next, holds both minutes.
+    expect([...(await metrics.query({ metric: 'm', hosts: ['a'], start: T0, end: T0 + 2 * MINUTE, step: 2 * MINUTE })).a.values]).toEqual([2]);
+    expect(await events.query({ hosts: ['a'], start: T0, end: T0 + 2 * MINUTE, step: 2 * MINUTE })).toEqual([{ host: 'a', t: T0, signature: 'E', count: 1 }]);
   });
 
   it('keys by metric, aggregate, step, start and host; other queries read the source', async () => {
@@ -141,7 +167,7 @@ describe('cachingHistory(source, options)', () => {
   it('property: any sequence of queries and late writes answers what the source answers, for every point settled after the last write to it', async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), minute: fc.integer({ min: 0, max: 40 }), v: fc.integer({ min: 0, max: 9 }) }),
-      fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }) }),
+      fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }), step: fc.constantFrom(1, 2) }),
       tick,
     );
     await fc.assert(
@@ -158,13 +184,15 @@ describe('cachingHistory(source, options)', () => {
             if (t + MINUTE <= now - 3 * MINUTE) settledWrites.add(`${o.host}|${o.minute}`);
             write('m', o.host, t, o.v);
           } else {
-            const q = { metric: 'm', hosts: o.hosts, start: T0, end: T0 + o.end * MINUTE, step: MINUTE };
+            const q = { metric: 'm', hosts: o.hosts, start: T0, end: T0 + o.end * MINUTE, step: o.step * MINUTE };
             const got = await cache.query(q);
             const want = await source.query(q);
             for (const host of o.hosts) {
               expect(got[host].values.length).toBe(want[host].values.length);
               want[host].values.forEach((v, i) => {
-                if (!settledWrites.has(`${host}|${i}`)) expect(got[host].values[i]).toBe(v);
+                // Point i of a 2-minute query holds minutes 2i and 2i + 1.
+                const late = Array.from({ length: o.step }, (_, k) => `${host}|${i * o.step + k}`).some((m) => settledWrites.has(m));
+                if (!late) expect(got[host].values[i]).toBe(v);
               });
             }
           }

@@ -43,9 +43,24 @@ export interface CachingSource extends MetricSource {
   stats(): HistoryCacheStats;
 }
 
-/** How many of the `length` steps from `query.start` ended by `settledBy` (epoch ms). */
-function settledPoints(query: { start: number; step: number }, length: number, settledBy: number): number {
-  return Math.max(0, Math.min(length, Math.floor((settledBy - query.start) / query.step)));
+/**
+ * How many of the `length` steps from `query.start` ended by `settledBy` (epoch ms) and lie whole
+ * inside the query: a last step cut short by `end` holds only part of its points or events.
+ */
+function settledPoints(query: { start: number; end: number; step: number }, length: number, settledBy: number): number {
+  return Math.max(0, Math.min(length, Math.floor((settledBy - query.start) / query.step), Math.floor((query.end - query.start) / query.step)));
+}
+
+/** Hosts by how many steps the cache already holds for them (`prefixOf`): usually all alike, one read. */
+function groupByPrefix(hosts: readonly string[], prefixOf: (host: string) => number): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const host of hosts) {
+    const from = prefixOf(host);
+    const group = groups.get(from);
+    if (group) group.push(host);
+    else groups.set(from, [host]);
+  }
+  return groups;
 }
 
 /** `source` with its settled past remembered (see the module comment). */
@@ -66,20 +81,13 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
       const length = pointsIn(query);
       const settled = settledPoints(query, length, options.now() - settleMs);
       const keyOf = (host: string) => `${query.metric}\u0000${query.aggregate ?? 'mean'}\u0000${query.step}\u0000${query.start}\u0000${host}`;
-      // Hosts by how many points the cache already has for them (usually all alike).
-      const byPrefix = new Map<number, string[]>();
       const cached = new Map<string, Float64Array>();
-      for (const host of query.hosts) {
+      const byPrefix = groupByPrefix(query.hosts, (host) => {
         const prefix = entries.get(keyOf(host));
-        let from = 0;
-        if (prefix) {
-          from = Math.min(prefix.length, length);
-          cached.set(host, prefix);
-        }
-        const group = byPrefix.get(from);
-        if (group) group.push(host);
-        else byPrefix.set(from, [host]);
-      }
+        if (!prefix) return 0;
+        cached.set(host, prefix);
+        return Math.min(prefix.length, length);
+      });
       const out: SeriesByHost = {};
       for (const [from, hosts] of byPrefix) {
         const read = from < length ? await source.query({ ...query, hosts, start: query.start + from * query.step }, signal) : {};
@@ -129,27 +137,22 @@ export function cachingLogs(source: LogSource, options: LogCacheOptions): Cachin
     stats: () => ({ eventsCached, eventsRead, events: entries.bytes, entries: entries.size }),
     async query(query: LogQuery, signal?: AbortSignal): Promise<CaseLog[]> {
       if (!(query.step > 0) || !(query.end > query.start)) return source.query(query, signal);
-      const length = Math.ceil((query.end - query.start) / query.step);
+      const length = pointsIn(query);
       const settled = settledPoints(query, length, options.now() - settleMs);
       const levels = query.levels ? [...query.levels].sort().join(',') : '*';
       const keyOf = (host: string) => `${query.start}\u0000${query.step}\u0000${levels}\u0000${host}`;
-      const byPrefix = new Map<number, string[]>();
       const cached = new Map<string, { events: CaseLog[]; points: number }>();
-      for (const host of query.hosts) {
-        const entry = entries.get(keyOf(host));
-        const from = entry ? Math.min(entry.points, length) : 0;
-        if (entry) cached.set(host, entry);
-        const group = byPrefix.get(from);
-        if (group) group.push(host);
-        else byPrefix.set(from, [host]);
-      }
       const fromOf = new Map<string, number>();
+      const byPrefix = groupByPrefix(query.hosts, (host) => {
+        const entry = entries.get(keyOf(host));
+        if (entry) cached.set(host, entry);
+        const from = entry ? Math.min(entry.points, length) : 0;
+        fromOf.set(host, from);
+        return from;
+      });
       const fresh = new Map<string, CaseLog[]>();
       for (const [from, hosts] of byPrefix) {
-        for (const host of hosts) {
-          fromOf.set(host, from);
-          fresh.set(host, []);
-        }
+        for (const host of hosts) fresh.set(host, []);
         if (from >= length) continue;
         for (const e of await source.query({ ...query, hosts, start: query.start + from * query.step }, signal)) fresh.get(e.host)?.push(e);
       }

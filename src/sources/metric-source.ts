@@ -29,6 +29,6 @@ export interface MetricSource {
 }
 
 /** Number of grid points a query spans. */
-export function pointsIn(query: MetricQuery): number {
+export function pointsIn(query: Pick<MetricQuery, 'start' | 'end' | 'step'>): number {
   return Math.max(0, Math.ceil((query.end - query.start) / query.step));
 }
