@@ -15,6 +15,7 @@
  * demo's accelerated one too). Each pass that deletes anything is written to the audit log.
  */
 import { z } from 'zod';
+import { serialQueue } from '../src/core/serial.js';
 import type { Store } from './ports/store.js';
 
 const DAY = 86_400_000;
@@ -81,27 +82,23 @@ export interface RetentionTimer {
  * at the next tick; `onPass` sees every pass (for the service's counters).
  */
 export function startRetention(targets: RetentionTargets, config: RetentionConfig, now: () => number, log: (line: string) => void, onPass: (pass: RetentionPass) => void = () => undefined): RetentionTimer {
-  let running: Promise<RetentionPass> = Promise.resolve({ evaluationInputs: 0, blobs: 0, points: 0, logEvents: 0 });
-  let stopped = false;
-  const run = (): Promise<RetentionPass> => {
-    running = running.catch(() => undefined).then(async () => {
+  const serially = serialQueue();
+  const run = (): Promise<RetentionPass> =>
+    serially(async () => {
       const pass = await pruneOnce(targets, config, now());
       onPass(pass);
       return pass;
     });
-    return running;
-  };
   const timer = setInterval(() => {
-    if (stopped) return;
     run().catch((error: unknown) => log(`retention: pass failed: ${error instanceof Error ? error.message : String(error)}`));
   }, config.everyMinutes * 60_000);
   timer.unref();
   return {
     runNow: run,
     async stop() {
-      stopped = true;
       clearInterval(timer);
-      await running.catch(() => undefined);
+      // Queued behind any pass in progress: resolves once it is done.
+      await serially(async () => undefined);
     },
   };
 }

@@ -17,6 +17,7 @@ import type { Agent, CommandRequest, HostResult } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
 import { parseSafetyConfig, type CommandTemplate, type ParsedSafetyConfig, type SafetyConfig } from './config.js';
+import { serialQueue } from '../../src/core/serial.js';
 import { KeyLimiter, limitLevels, type AdmittedCommand, type Limits } from './limits.js';
 import { compileRules, intercept, maxRisk, type Risk } from './rules.js';
 
@@ -200,12 +201,7 @@ export function createCommandGate(options: CommandGateOptions): CommandGate {
   };
 
   // One admission at a time in this process: each is audited (counted) before the next reads the record.
-  let admissions: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = admissions.then(work, work);
-    admissions = next.catch(() => undefined);
-    return next;
-  };
+  const serially = serialQueue();
 
   /** Decides and audits; null when the command may go ahead, else the refusal. */
   function admit(keyId: string | null, command: MainCommand, request: Omit<CommandRequest, 'argv'>, how: 'run' | 'start'): Promise<GateOutcome<never> | { allowed: true; argv: string[]; risk: Risk }> {

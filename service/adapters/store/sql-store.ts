@@ -39,6 +39,9 @@ function toRelease(row: SqlRow): ReleaseRecord {
   };
 }
 
+/** How stale a reused blob's date may be before saving an evaluation dates it anew (one day). */
+const BLOB_REDATE_MS = 86_400_000;
+
 function toEvaluation(row: SqlRow, input: unknown): EvaluationRecord {
   return {
     id: String(row.id),
@@ -245,9 +248,13 @@ export class SqlStore implements Store {
     // The input is packed (evaluation-input.ts): its history is a blob shared by the batch's evaluations.
     const input = packInput(e.input);
     for (const blob of input.blobs) {
-      // A blob reused is dated anew: retention deletes only blobs unreferenced and older than its cutoff.
-      if ((await this.driver.query('UPDATE evaluation_blobs SET created_at = $2 WHERE hash = $1 AND created_at < $2 RETURNING hash', [blob.hash, e.createdAt])).length > 0) continue;
-      if ((await this.driver.query('SELECT hash FROM evaluation_blobs WHERE hash = $1', [blob.hash])).length > 0) continue;
+      const [held] = await this.driver.query('SELECT created_at FROM evaluation_blobs WHERE hash = $1', [blob.hash]);
+      if (held) {
+        // A blob reused is dated anew, at most once a day (retention keeps at least a day, and
+        // SQLite would rewrite the whole blob row): retention deletes only blobs older than its cutoff.
+        if (num(held.created_at) < e.createdAt - BLOB_REDATE_MS) await this.driver.query('UPDATE evaluation_blobs SET created_at = $2 WHERE hash = $1', [blob.hash, e.createdAt]);
+        continue;
+      }
       await this.driver.query('INSERT INTO evaluation_blobs (hash, data, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.data(), e.createdAt]);
     }
     try {
