@@ -402,19 +402,26 @@ function sparseSurprise(history: MetricHistory, observed: Float64Array): { away:
 }
 
 /**
- * How much of the released aggregate's relative change over the window (against its mean over the
- * last `points` before the release) the unreleased aggregate's relative change explains, in [0, 1]:
- * 1 when they moved as far the same way (an event on every host) or the released hosts barely
- * moved, 0 when the unreleased hosts did not move their way. Relative, because the two aggregates
- * differ in level (a sum over more hosts). O(window + points).
+ * How much of the released aggregate's change over the window (against its mean over the last
+ * `points` before the release) the unreleased aggregate's change explains, in [0, 1]: 1 when they
+ * moved as far the same way (an event on every host) or the released hosts barely moved, 0 when the
+ * unreleased hosts did not move their way. Relative changes when both groups had a level before
+ * (the aggregates differ in level: a sum over more hosts); when either sat at 0 (an error count
+ * that never fired) a relative change does not exist, and the changes are compared as they are,
+ * the control's put on the released hosts' scale by `scale` (see sumScale). O(window + points).
  */
-function explainedShare(treatedHistory: Float64Array, treatedWindow: Float64Array, controlHistory: Float64Array, controlWindow: Float64Array, points: number): number {
-  const relative = (h: Float64Array, w: Float64Array): number => {
-    const level = mean(h, h.length - points, h.length);
-    return (mean(w, 0, w.length) - level) / Math.abs(level);
-  };
-  const released = relative(treatedHistory, treatedWindow);
-  const unreleased = relative(controlHistory, controlWindow);
+function explainedShare(treatedHistory: Float64Array, treatedWindow: Float64Array, controlHistory: Float64Array, controlWindow: Float64Array, points: number, scale: number): number {
+  const levelOf = (h: Float64Array): number => mean(h, h.length - points, h.length);
+  const treatedLevel = levelOf(treatedHistory);
+  const controlLevel = levelOf(controlHistory);
+  let released = mean(treatedWindow, 0, treatedWindow.length) - treatedLevel;
+  let unreleased = mean(controlWindow, 0, controlWindow.length) - controlLevel;
+  if (treatedLevel !== 0 && controlLevel !== 0) {
+    released /= Math.abs(treatedLevel);
+    unreleased /= Math.abs(controlLevel);
+  } else {
+    unreleased *= scale;
+  }
   if (!Number.isFinite(released) || !Number.isFinite(unreleased) || Math.abs(released) < 1e-9) return 1;
   return Math.max(0, Math.min(1, unreleased / released));
 }
@@ -499,7 +506,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   // Only the share of the released hosts' move that the unreleased hosts' own move explains is
   // discounted: a release that halves orders while an event takes 10 % off everywhere is not excused.
   const controlMove = Math.max(0, ...ok(base.views.beforeAfterControl).map((r) => r.score));
-  const explained = controlMove >= policy.environmentThreshold && history.control && controlWindow ? explainedShare(history.treated, observed, history.control, controlWindow, policy.alignmentPoints) : 1;
+  const explained = controlMove >= policy.environmentThreshold && history.control && controlWindow ? explainedShare(history.treated, observed, history.control, controlWindow, policy.alignmentPoints, history.alignment.scale) : 1;
   const environment = controlMove >= policy.environmentThreshold ? 1 - (controlMove / 100) * explained : 1;
   if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}, ${(explained * 100).toFixed(0)} % of the released hosts' change): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
 
@@ -640,7 +647,7 @@ function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null
     if (!pattern.test(metric.name)) continue;
     const perHost = aggregateHosts(metric.released.map((h) => h.values), 'mean', w.cut, w.length);
     const m = mean(perHost, 0, perHost.length);
-    if (Number.isFinite(m) && m < policy.traffic.minPerHost) return `too little traffic: ${metric.name} averages ${m.toPrecision(3)} per host per step, below ${policy.traffic.minPerHost}`;
+    if (Number.isFinite(m) && m < policy.traffic.minPerHost) return `too little traffic: ${metric.name} averages ${m.toPrecision(3)} per released host (its own unit), below ${policy.traffic.minPerHost}`;
   }
   return null;
 }

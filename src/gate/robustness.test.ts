@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateCase, v1Preset, type CaseKind } from '../../datasets/generator/index.js';
+import { createRandom } from '../core/random.js';
 import type { ParsedCase } from '../datasets/case.js';
 import { binomialUpper, evaluate } from './evaluate.js';
 
@@ -64,6 +65,34 @@ describe('evaluate(case): one stray point is not a release fault', () => {
     expect(single.decision).toBe('PASS');
     const many = evaluate(zeros(() => 3));
     expect(many.metrics[0].anomalous).toBe(true);
+  });
+});
+
+describe('evaluate(case): an event on every host excuses only its own share of a count that sat at 0', () => {
+  // An error count that never fired before the release (every point 0): relative changes do not
+  // exist, so the share the unreleased hosts explain is measured in counts on the released scale.
+  const zeroBefore = (releasedRate: number, unreleasedRate: number): ParsedCase => {
+    const random = createRandom(7);
+    const step = 300_000;
+    const start = Date.UTC(2026, 0, 5);
+    const host = (name: string, rate: number) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 ? 0 : random.poisson(rate))) });
+    return {
+      id: `zero-before-${releasedRate}-${unreleasedRate}`, app: 'app', release: { id: 'rel', batch: 1, deployedAt: start + 576 * step }, step, start,
+      metrics: [{ name: 'application.error.count', category: 'application', direction: 'up', critical: false, released: [host('r1', releasedRate), host('r2', releasedRate)], unreleased: ['u1', 'u2', 'u3', 'u4'].map((h) => host(h, unreleasedRate)) }],
+      logs: [],
+    };
+  };
+
+  it('20 errors a step on the released hosts while the unreleased hosts see 1 → FAIL', () => {
+    const v = evaluate(zeroBefore(20, 1));
+    expect(v.decision).toBe('FAIL');
+    // The unreleased hosts' move is reported, with the small share of the change it explains.
+    const share = /moved too \(\d+\.\d, (\d+) % of the released hosts' change\)/.exec(v.metrics[0].reasons.join('\n'));
+    expect(Number(share?.[1])).toBeLessThan(15);
+  });
+
+  it('the same errors on every host (an upstream event) → PASS', () => {
+    for (const rate of [1, 3, 20]) expect(evaluate(zeroBefore(rate, rate)).decision, `${rate} a step`).toBe('PASS');
   });
 });
 
