@@ -55,9 +55,12 @@ export const policySchema = z.object({
   }).default({ observedPoints: 3, presentFraction: 0.5, historyPoints: 30, maxInsufficientFraction: 0.34 }),
   /** Minimum traffic: below it a batch has not been exercised enough to judge. */
   traffic: z.object({
-    /** Regular expression (case-insensitive) naming traffic metrics (requests per step). */
+    /** Regular expression (case-insensitive) naming traffic metrics. */
     metricPattern: z.string().default('(^|\\.)(qps|rps|tps|requests?|throughput)$'),
-    /** Smallest mean per released host per step over the window. */
+    /**
+     * Smallest mean per released host over the window, in the metric's own unit (a `qps` metric:
+     * requests per second, whatever the step).
+     */
     minPerHost: z.number().min(0).default(0.01),
   }).default({ metricPattern: '(^|\\.)(qps|rps|tps|requests?|throughput)$', minPerHost: 0.01 }),
   /** How hosts combine into one series, by metric-name pattern (first match wins; default mean). */
