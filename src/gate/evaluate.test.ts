@@ -60,6 +60,73 @@ describe('evaluate(case, policy): missing data is never a PASS', () => {
   });
 });
 
+describe('evaluate(case, policy): released hosts that stop reporting are never a PASS', () => {
+  // Ten released and twenty unreleased hosts, so that a few silent hosts leave the aggregates
+  // judgeable: the gate would pass on the hosts that still report.
+  const c = generateCase({ ...v1Preset, releasedHosts: [10, 10], unreleasedHosts: [20, 20], noUnreleasedChance: 0 }, 10_000, 'normal');
+  const cut = cutIndex(c);
+  /** The first `count` released hosts (every metric) without a point from `from` on. */
+  const silent = (count: number, from: number, group: 'released' | 'unreleased' = 'released'): ParsedCase => ({
+    ...c,
+    metrics: c.metrics.map((m) => ({ ...m, [group]: m[group].map((h, k) => (k < count ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= from ? NaN : v)) } : h)) })),
+  });
+
+  it('as it is, the batch passes', () => {
+    expect(evaluate(c).decision).toBe('PASS');
+  });
+  it('two of ten released hosts silent since the release → INCONCLUSIVE, naming them and the metrics', () => {
+    const v = evaluate(silent(2, cut));
+    expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+    const hosts = c.metrics[0].released.slice(0, 2).map((h) => h.host);
+    expect(v.reasons[0]).toContain(`2 of 10 released hosts (${hosts.join(', ')}) stopped reporting ${c.metrics[0].name}`);
+    expect(v.reasons[0]).toContain('against 0 of 20 unreleased hosts');
+  });
+  it('says which of them still logged in those points (alive: a collection gap rather than a crash)', () => {
+    const [a, b] = c.metrics[0].released.map((h) => h.host);
+    const last = c.start + (c.metrics[0].released[0].values.length - 1) * c.step;
+    const quiet = silent(2, cut);
+    const logs = [...c.logs.filter((e) => e.host !== a && e.host !== b), { host: a, t: last, signature: 'java.net.SocketTimeoutException', count: 1 }];
+    expect(evaluate({ ...quiet, logs }).reasons[0]).toMatch(new RegExp(`\\); ${a} still logged in those points$`));
+    expect(evaluate({ ...quiet, logs: logs.filter((e) => e.host !== a) }).reasons[0]).toMatch(/unreleased hosts\)$/);
+  });
+  it('every released host silent for the window\'s last half → INCONCLUSIVE', () => {
+    expect(evaluate(silent(10, cut + 6)).decision).toBe('INCONCLUSIVE');
+  });
+  it('without unreleased hosts too', () => {
+    expect(evaluate(withoutControl(c)).decision).toBe('PASS');
+    expect(evaluate(withoutControl(silent(1, cut + 4))).decision).toBe('INCONCLUSIVE');
+  });
+  it('one metric silent on one released host → INCONCLUSIVE (a release that stops emitting it)', () => {
+    const name = c.metrics[1].name;
+    const one = { ...c, metrics: c.metrics.map((m) => (m.name === name ? silent(1, cut).metrics.find((x) => x.name === name)! : m)) };
+    const v = evaluate(one);
+    expect(v.decision).toBe('INCONCLUSIVE');
+    expect(v.reasons[0]).toMatch(new RegExp(`^1 of 10 released hosts \\(${c.metrics[0].released[0].host}\\) stopped reporting ${name.replaceAll('.', '\\.')} \\(`));
+  });
+  it('a gap that ended, or only the last two points late on every host → judged as usual (PASS)', () => {
+    const healed = { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, k) => (k < 2 ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= cut && i < cut + 6 ? NaN : v)) } : h)) })) };
+    expect(evaluate(healed).decision).toBe('PASS');
+    const length = c.metrics[0].released[0].values.length;
+    expect(evaluate(blank(blank(c, 'released', length - 2), 'unreleased', length - 2)).decision).toBe('PASS');
+  });
+  it('as many unreleased hosts silent too (a collection outage on every host) → judged on the rest (PASS)', () => {
+    const both = silent(2, cut);
+    const everywhere = { ...both, metrics: both.metrics.map((m, i) => ({ ...m, unreleased: silent(4, cut, 'unreleased').metrics[i].unreleased })) };
+    expect(evaluate(everywhere).decision).toBe('PASS');
+  });
+  it('a policy can allow a share of silent released hosts (maxSilentShare)', () => {
+    expect(evaluate(silent(1, cut), { minData: { maxSilentShare: 0.1 } }).decision).toBe('PASS');
+    expect(evaluate(silent(2, cut), { minData: { maxSilentShare: 0.1 } }).decision).toBe('INCONCLUSIVE');
+  });
+  it('a batch that fails on its scores also names the silent hosts', () => {
+    const bad = generateCase({ ...v1Preset, releasedHosts: [10, 10], unreleasedHosts: [20, 20], noUnreleasedChance: 0 }, 10_001, 'level shift up');
+    const quiet = { ...bad, metrics: bad.metrics.map((m) => ({ ...m, released: m.released.map((h, k) => (k === 0 ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= cut ? NaN : v)) } : h)) })) };
+    const v = evaluate(quiet);
+    expect(v.decision).toBe('FAIL');
+    expect(v.reasons.at(-1)).toContain(`1 of 10 released hosts (${bad.metrics[0].released[0].host}) stopped reporting`);
+  });
+});
+
 describe('evaluate(case, policy): bad changes', () => {
   it('a level shift on the released hosts → FAIL, with the metric, its category and series to plot', () => {
     const c = cases('level shift up', 1)[0];

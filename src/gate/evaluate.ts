@@ -21,7 +21,8 @@
  *
  * Batch decision, in order:
  * - a critical metric at or above `failThreshold` → FAIL;
- * - no metric could be judged, too little traffic, a critical metric without data, or more than
+ * - no metric could be judged, too little traffic, a critical metric without data, released hosts
+ *   that stopped reporting a metric (beyond the unreleased hosts' share), or more than
  *   `maxInsufficientFraction` of the metrics without data → INCONCLUSIVE (never a silent PASS);
  * - batch score = the highest category-weighted metric score (capped at 100):
  *   ≥ failThreshold → FAIL; ≥ inconclusiveThreshold → INCONCLUSIVE; otherwise PASS.
@@ -641,6 +642,81 @@ export function fuse(scores: number[], agreement: Policy['agreement']): number {
   return s;
 }
 
+/** Released hosts that stopped reporting one metric, against the unreleased hosts' share (see `stoppedReporting`). */
+export interface SilentHosts {
+  metric: string;
+  /** Released hosts that reported the metric before the release and not in the window's last points. */
+  released: string[];
+  /** Released and unreleased hosts that reported it before the release. */
+  releasedReporting: number;
+  unreleasedReporting: number;
+  /** Unreleased hosts among those that stopped too. */
+  unreleasedSilent: number;
+}
+
+/**
+ * Hosts of `hosts` that have stopped reporting: present in at least `reportedFraction` of the
+ * `alignmentPoints` before the release, and absent from the window's last `silentPoints`. Returns
+ * how many reported before, and the indices of the silent ones. O(hosts × silentPoints), plus the
+ * points before the release for the (rare) silent ones.
+ */
+function silentAmong(hosts: readonly { values: Float64Array }[], w: Windows, policy: Policy): { reporting: number; silent: number[] } {
+  const { silentPoints, reportedFraction } = policy.minData;
+  const from = Math.max(0, w.cut - policy.alignmentPoints);
+  const needed = reportedFraction * (w.cut - from);
+  const reportedBefore = (v: Float64Array): boolean => w.cut > from && countPresent(v.subarray(from, w.cut)) >= needed;
+  const silent: number[] = [];
+  let reporting = 0;
+  hosts.forEach((h, index) => {
+    let quiet = true;
+    for (let i = Math.max(w.cut, w.length - silentPoints); i < w.length && quiet; i++) if (h.values[i] === h.values[i]) quiet = false;
+    // A host present at the end certainly reported; only a quiet one needs its past read.
+    if (!quiet) reporting++;
+    else if (reportedBefore(h.values)) {
+      reporting++;
+      silent.push(index);
+    }
+  });
+  return { reporting, silent };
+}
+
+/**
+ * A metric whose released hosts stopped reporting it — a crashed process, a release that no
+ * longer emits it — in a larger share than the unreleased hosts did (by more than
+ * `maxSilentShare`), or null. Only once the window is `silentPoints` long. The gate judges the hosts
+ * that still report, but such a batch is never a PASS.
+ */
+function stoppedReporting(metric: ParsedMetric, w: Windows, policy: Policy): SilentHosts | null {
+  if (w.length - w.cut < policy.minData.silentPoints || metric.released.length === 0) return null;
+  const released = silentAmong(metric.released, w, policy);
+  if (released.silent.length === 0) return null;
+  const unreleased = silentAmong(metric.unreleased, w, policy);
+  const share = (group: { reporting: number; silent: number[] }) => (group.reporting === 0 ? 0 : group.silent.length / group.reporting);
+  if (share(released) - share(unreleased) <= policy.minData.maxSilentShare) return null;
+  return { metric: metric.name, released: released.silent.map((i) => metric.released[i].host), releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedSilent: unreleased.silent.length };
+}
+
+/**
+ * One line per set of released hosts that stopped reporting, naming the metrics — and which of
+ * them still logged in those last points: a host that logs is alive, and its silence more likely a
+ * gap in the metrics' collection than a crash, which is for the person who decides.
+ */
+function silenceReasons(silences: readonly SilentHosts[], c: ParsedCase, w: Windows, points: number): string[] {
+  const since = c.start + Math.max(w.cut, w.length - points) * c.step;
+  const logging = new Set(c.logs.filter((e) => e.t >= since && e.count > 0).map((e) => e.host));
+  const byHosts = new Map<string, SilentHosts[]>();
+  for (const s of silences) byHosts.set(s.released.join(', '), [...(byHosts.get(s.released.join(', ')) ?? []), s]);
+  return [...byHosts.values()].map((group) => {
+    const first = group[0];
+    const names = group.map((s) => s.metric);
+    const hosts = first.released.length <= 5 ? ` (${first.released.join(', ')})` : ` (${first.released.slice(0, 5).join(', ')}, …)`;
+    const control = first.unreleasedReporting > 0 ? `, against ${first.unreleasedSilent} of ${first.unreleasedReporting} unreleased hosts` : '';
+    const alive = first.released.filter((h) => logging.has(h));
+    const logged = alive.length === 0 ? '' : `; ${alive.length === first.released.length ? (alive.length === 1 ? 'it' : 'all of them') : alive.length <= 3 ? alive.join(', ') : `${alive.length} of them`} still logged in those points`;
+    return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped reporting ${names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more metrics`} (nothing in the last ${points} points${control})${logged}`;
+  });
+}
+
 function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null {
   const pattern = new RegExp(policy.traffic.metricPattern, 'i');
   for (const metric of c.metrics) {
@@ -669,7 +745,9 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   // Beyond a few dozen, more unreleased hosts add little precision to their aggregate and cost time
   // linearly: the comparison reads at most `maxControlHosts`, evenly spaced (the same ones every time).
   const capped = (m: ParsedMetric): ParsedMetric => (m.unreleased.length > policy.maxControlHosts ? { ...m, unreleased: evenlySpaced(m.unreleased, policy.maxControlHosts) } : m);
-  const metrics = c.metrics.map((m) => evaluateMetric(c, capped(m), w, policy, detectors, options.cache));
+  const cappedMetrics = c.metrics.map(capped);
+  const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
+  const silences = cappedMetrics.map((m) => stoppedReporting(m, w, policy)).filter((s): s is SilentHosts => s !== null);
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {
@@ -709,6 +787,10 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
     decision = 'INCONCLUSIVE';
     basis = 'insufficient_data';
     reasons.push(`critical metric ${criticalMissing.name} has no data: ${criticalMissing.reason}`);
+  } else if (silences.length > 0 && score < policy.failThreshold) {
+    decision = 'INCONCLUSIVE';
+    basis = 'insufficient_data';
+    reasons.push(...silenceReasons(silences, c, w, policy.minData.silentPoints));
   } else if (insufficient.length > policy.minData.maxInsufficientFraction * metrics.length && score < policy.failThreshold) {
     decision = 'INCONCLUSIVE';
     basis = 'insufficient_data';
@@ -723,6 +805,8 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   }
   for (const m of [...anomalousMetrics].sort((a, b) => b.score - a.score)) reasons.push(`${m.name} (${m.category}) deviates ${m.direction}: ${m.score.toFixed(1)} — ${m.reasons[0] ?? ''}`.trim());
   if (logsAnomalous && logs) reasons.push(`logs: ${logs.reason ?? `exception score ${logs.score.toFixed(1)}`}`);
+  // A batch that fails on its scores still says which released hosts went quiet: evidence, too.
+  if (silences.length > 0 && decision === 'FAIL') reasons.push(...silenceReasons(silences, c, w, policy.minData.silentPoints));
   if (decision === 'PASS' && insufficient.length > 0) reasons.push(`judged without ${insufficient.map((m) => m.name).join(', ')} (too little data)`);
 
   const categories = new Map<string, { category: string; score: number; metrics: { name: string; score: number; direction: string }[] }>();

@@ -52,7 +52,20 @@ export const policySchema = z.object({
     historyPoints: z.number().int().min(2).default(30),
     /** More than this fraction of metrics without data → INCONCLUSIVE. */
     maxInsufficientFraction: z.number().min(0).max(1).default(0.34),
-  }).default({ observedPoints: 3, presentFraction: 0.5, historyPoints: 30, maxInsufficientFraction: 0.34 }),
+    /**
+     * A host that reported a metric before the release (at least `reportedFraction` of the
+     * `alignmentPoints` before it) and has no point in the window's last `silentPoints` has stopped
+     * reporting it. Fewer points would call every late scrape a silence.
+     */
+    silentPoints: z.number().int().min(1).default(3),
+    reportedFraction: z.number().min(0).max(1).default(0.8),
+    /**
+     * A metric whose released hosts stopped reporting it in a larger share than the unreleased
+     * hosts did, by more than this, makes a batch that would pass INCONCLUSIVE (a crashed host
+     * reports nothing, and nothing is not a PASS). 0: one released host beyond the unreleased hosts' share.
+     */
+    maxSilentShare: z.number().min(0).max(1).default(0),
+  }).prefault({}),
   /** Minimum traffic: below it a batch has not been exercised enough to judge. */
   traffic: z.object({
     /** Regular expression (case-insensitive) naming traffic metrics. */
