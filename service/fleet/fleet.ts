@@ -25,7 +25,7 @@ import type { MetricSource } from '../../src/sources/metric-source.js';
 import type { Clock } from '../ports/clock.js';
 import type { FleetHost } from './hosts.js';
 import { MinuteStore } from './memory.js';
-import { fleetMetrics, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
+import { crashes, fleetMetrics, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
 
 /** The file in each host's folder that names the version it runs (the local agent's ping reports it too). */
 export const VERSION_FILE = DEPLOYED_VERSION_FILE;
@@ -260,6 +260,8 @@ export class SimulatedFleet {
       const t = memory.origin + slot * MINUTE;
       for (const host of this.hosts) {
         const effect = this.effects.get(this.versionAt(host.name, t)) ?? null;
+        // A crashed host reports nothing: its slots stay missing.
+        if (crashes(host, effect, this.options.seed)) continue;
         memory.put(this.metricNames, host.name, slot, sampleMetrics(host, t, effect, this.options.seed));
         const logs = this.timelines.get(host.name)!.logs;
         for (const event of sampleLogs(host, t, effect, this.options.seed)) {
@@ -307,7 +309,13 @@ export class SimulatedFleet {
         const points: IngestPoint[] = [];
         for (let slot = from; slot < end; slot++) {
           const t = memory.origin + slot * MINUTE;
-          for (const host of this.hosts) for (const metric of this.metricNames) points.push({ metric, host: host.name, t, v: memory.value(metric, host.name, slot) });
+          for (const host of this.hosts) {
+            for (const metric of this.metricNames) {
+              const v = memory.value(metric, host.name, slot);
+              // A slot never written (a crashed host) is not reported at all.
+              if (v === v) points.push({ metric, host: host.name, t, v });
+            }
+          }
         }
         sink(points);
         if (live) this.liveMirrored = end;

@@ -28,6 +28,11 @@ export const versionEffectSchema = z.object({
   fatal: z.string().default('java.lang.NullPointerException at com.acme.cart.Cart.total'),
   /** Mean events of `fatal` per host-minute. */
   fatalRate: z.number().min(0).max(1000).default(2),
+  /**
+   * Share of the hosts running the version that crash: from the version's arrival on they report
+   * no metrics and log nothing (0–1; which hosts is fixed by the fleet's seed).
+   */
+  crashShare: z.number().min(0).max(1).default(0),
 });
 export type VersionEffect = z.output<typeof versionEffectSchema>;
 
@@ -132,6 +137,12 @@ export function sampleMetrics(host: FleetHost, t: number, effect: VersionEffect 
 function round(value: number, decimals: number): number {
   const scale = 10 ** decimals;
   return Math.round(value * scale) / scale;
+}
+
+/** Whether `host` crashes while it runs a version with `effect` (see `crashShare`). */
+export function crashes(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
+  if (!effect || effect.crashShare <= 0) return false;
+  return seedFrom(seed, 'crash', host.name) / 2 ** 32 < effect.crashShare;
 }
 
 /** Exception events of one host in the minute starting at `t` (counts > 0 only). */

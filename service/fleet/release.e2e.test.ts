@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../auth/api-keys.js';
 import type { ReleaseOrderInput } from '../orchestrator/order.js';
+import { crashes, type VersionEffect } from './model.js';
 import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
 
 let world: FleetWorld;
@@ -19,7 +20,12 @@ let key: string;
 beforeAll(async () => {
   world = await startFleetWorld({
     dataDir: mkdtempSync(join(tmpdir(), 'sluice-e2e-')), hosts: 80, factor: 300,
-    initialVersion: '2.4.0', badVersions: { '2.5.0': { latency: 1.4, errorRate: 2.5 } },
+    initialVersion: '2.4.0',
+    badVersions: {
+      '2.5.0': { latency: 1.4, errorRate: 2.5 },
+      // Healthy while it runs, but a quarter of the hosts it reaches crash and report nothing.
+      '2.6.0': { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25 },
+    },
   });
   key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
 });
@@ -32,14 +38,15 @@ const api = async (method: string, path: string, body?: unknown) => {
   return { status: response.status, body: (await response.json()) as ReleaseView & Record<string, unknown> };
 };
 
-/** Submits the order and waits (real time) until the release is terminal. */
-async function release(order: ReleaseOrderInput, timeoutMs = 90_000): Promise<ReleaseView> {
+/** Submits the order and waits (real time) until the release is terminal (or paused, when `untilPaused`). */
+async function release(order: ReleaseOrderInput, timeoutMs = 90_000, untilPaused = false): Promise<ReleaseView> {
   const created = await api('POST', '/v1/releases', order);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api('GET', `/v1/releases/${order.id}`);
     if (['succeeded', 'failed', 'aborted', 'rolled_back'].includes(body.state)) return body;
+    if (body.state === 'paused' && untilPaused) return body;
     if (body.state === 'paused') throw new Error(`release ${order.id} paused: ${body.progress.pausedReason}`);
     if (Date.now() > deadline) throw new Error(`release ${order.id} still ${body.state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
@@ -101,5 +108,25 @@ describe('a release on the simulated fleet, judged by the real gate', () => {
       expect(world.fleet.versionOnDisk(host)).toBe('2.4.1');
       expect(world.fleet.history(host).map((c) => c.version)).not.toContain('2.5.0');
     }
+  }, 120_000);
+
+  it('a version that crashes some of its hosts is not passed: they stop reporting, batch 1 is INCONCLUSIVE naming them, and the release waits for a person', async () => {
+    const view = await release(world.order({ id: 'rel-crash', app: 'buy2', version: '2.6.0', previousVersion: '2.4.1' }), 90_000, true);
+    expect(view.state).toBe('paused');
+    const [first, ...rest] = view.progress.batches;
+    expect(first.state).toBe('inconclusive');
+    expect(first.verdict?.decision).toBe('INCONCLUSIVE');
+    expect(rest.every((b) => b.state === 'pending')).toBe(true);
+    // The hosts the fleet crashed, and only they, are named; the ones still running report as before.
+    const crashed = first.hosts.filter((name) => crashes(world.fleet.hosts.find((h) => h.name === name)!, world.fleet.options.badVersions['2.6.0'] as VersionEffect, world.fleet.options.seed));
+    expect(crashed.length).toBeGreaterThan(0);
+    expect(crashed.length).toBeLessThan(first.hosts.length);
+    const reason = first.verdict!.reasons.join('\n');
+    expect(reason).toContain(`${crashed.length} of ${first.hosts.length} released hosts`);
+    expect(reason).toContain('stopped reporting');
+    const evaluation = await world.service.store.getEvaluation(first.verdict!.evaluationId);
+    const named = (evaluation!.verdict as { reasons: string[] }).reasons.join('\n');
+    for (const host of crashed.slice(0, 5)) expect(named).toContain(host);
+    expect(view.progress.pausedReason).toContain('INCONCLUSIVE');
   }, 120_000);
 });
