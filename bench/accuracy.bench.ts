@@ -2,7 +2,8 @@
  * Accuracy, the seed's table: precision, recall, F1, false positives and false negatives of each
  * method on the test split of the shipped dataset, then the gate on cases it has never seen (the
  * `unseen` generator preset: other seed, fleet and fault magnitudes), the same world with v1's
- * fault magnitudes, and (full pass) 2000 fresh cases of the v1 world.
+ * fault magnitudes, and (full pass) 2000 fresh cases of the v1 world, also with the released hosts
+ * new (no history of their own).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,12 @@ import { SEED_HEADER, seedRow, summary } from '../service/commands/replay.js';
 import type { BenchOptions } from './lib/harness.js';
 
 const dataset = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'datasets', 'release-cases-v1');
+
+/** `c` with every released host's values before the deployment missing. */
+function withoutReleasedHistory(c: ParsedCase): ParsedCase {
+  const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
+  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cut ? NaN : v)) })) })) };
+}
 
 export async function run(options: BenchOptions): Promise<void> {
   const { cases } = await readDataset(dataset);
@@ -42,7 +49,13 @@ export async function run(options: BenchOptions): Promise<void> {
     { name: 'unseen', label: 'preset unseen', cases: [...generateCases(unseenPreset, { count })] },
     { name: 'unseen, v1 sizes', label: 'unseen world with v1 fault sizes', cases: [...generateCases({ ...unseenPreset, effects: v1Preset.effects }, { count })] },
   ];
-  if (!options.quick) sets.push({ name: 'fresh v1', label: 'v1 world, cases 600–2599', cases: [...generateCases(v1Preset, { count: 2600, from: 600 })] });
+  if (!options.quick) {
+    const fresh = [...generateCases(v1Preset, { count: 2600, from: 600 })];
+    sets.push({ name: 'fresh v1', label: 'v1 world, cases 600–2599', cases: fresh });
+    // Released hosts new with the release (pods of a rolling update): no history of their own,
+    // so only the released-vs-unreleased comparison judges them.
+    sets.push({ name: 'new released hosts', label: 'the fresh v1 cases with unreleased hosts, the released hosts\' history removed', cases: fresh.filter((c) => c.metrics.every((m) => m.unreleased.length > 0)).map(withoutReleasedHistory) });
+  }
   const rowsOut: string[] = [];
   for (const set of sets) {
     const a = accuracy(await replayAll(set.cases, parseReplayConfig({})));

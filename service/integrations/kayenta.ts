@@ -275,7 +275,8 @@ export function kayentaRoutes(context: IntegrationContext): RouteSpec[] {
         const pairCase = caseFromPairs(body, `kayenta-${randomUUID()}`);
         let judged;
         try {
-          judged = await judgeCase(pairCase.parsed, policy as Record<string, unknown>, [], context);
+          // The pairs are series, not hosts: no spread of hosts' levels to judge new hosts by.
+          judged = await judgeCase(pairCase.parsed, { newHostsBand: 0, ...(policy as Record<string, unknown>) }, [], context);
         } catch (error) {
           if (error instanceof SluiceError) throw new HttpError(400, error.code, `body.canaryConfig.judge.judgeConfigurations.policy${error.path ? `.${error.path}` : ''}`, error.message);
           throw error;

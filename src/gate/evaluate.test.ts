@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateCase, v1Preset, type CaseKind } from '../../datasets/generator/index.js';
 import { SluiceError } from '../core/errors.js';
+import { createRandom } from '../core/random.js';
 import type { ParsedCase } from '../datasets/case.js';
 import { GateCache } from './cache.js';
 import { evaluate, fuse } from './evaluate.js';
@@ -124,6 +125,49 @@ describe('evaluate(case, policy): released hosts that stop reporting are never a
     const v = evaluate(quiet);
     expect(v.decision).toBe('FAIL');
     expect(v.reasons.at(-1)).toContain(`1 of 10 released hosts (${bad.metrics[0].released[0].host}) stopped reporting`);
+  });
+});
+
+describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
+  // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. A sum
+  // over 2 released and 6 unreleased hosts differs threefold by host count alone.
+  const qps = (perHost: number): ParsedCase => {
+    const random = createRandom(11);
+    const step = 300_000;
+    const start = Date.UTC(2026, 0, 5);
+    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : (i < 576 ? 100 : level) * (1 + 0.02 * random.normal()))) });
+    return {
+      id: `new-hosts-${perHost}`, app: 'app', release: { id: 'rel', batch: 1, deployedAt: start + 576 * step }, step, start,
+      metrics: [{ name: 'rpc.qps', category: 'middleware', direction: 'both', critical: false, released: ['r1', 'r2'].map((h) => host(h, perHost, false)), unreleased: ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].map((h) => host(h, 100, true)) }],
+      logs: [],
+    };
+  };
+  it('the same traffic per host → PASS (the unreleased sum is put on the released hosts\' scale by host count)', () => {
+    expect(evaluate(qps(100)).decision).toBe('PASS');
+  });
+  it('half the traffic per host on the released hosts → FAIL', () => {
+    expect(evaluate(qps(50)).decision).toBe('FAIL');
+  });
+  // Hosts differ in size: without a past, a released host's level is judged against how far the
+  // unreleased hosts' levels spread.
+  const sized = (releasedLevel: number, unreleasedLevels: number[]): ParsedCase => {
+    const c = qps(100);
+    const random = createRandom(12);
+    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : level * (1 + 0.02 * random.normal()))) });
+    return { ...c, metrics: c.metrics.map((m) => ({ ...m, name: 'rpc.rt', direction: 'up' as const, released: ['r1', 'r2'].map((h) => host(h, releasedLevel, false)), unreleased: unreleasedLevels.map((level, i) => host(`u${i}`, level, true)) })) };
+  };
+  it('released hosts that differ from the unreleased ones no more than those differ from each other → PASS', () => {
+    const v = evaluate(sized(150, [60, 80, 100, 120, 140, 160]));
+    expect(v.decision).toBe('PASS');
+    expect(v.metrics[0].reasons.join('\n')).toMatch(/capped at [\d.]+: released hosts without a past/);
+  });
+  it('released hosts far outside that spread → FAIL', () => {
+    expect(evaluate(sized(600, [60, 80, 100, 120, 140, 160])).decision).toBe('FAIL');
+  });
+  it('with one unreleased host there is no spread to judge by → INCONCLUSIVE, saying why', () => {
+    const v = evaluate(sized(150, [100]));
+    expect(v.decision).toBe('INCONCLUSIVE');
+    expect(v.reasons[0]).toContain('released hosts without a past and one unreleased host');
   });
 });
 

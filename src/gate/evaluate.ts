@@ -185,8 +185,8 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
 
 /**
  * How the control aggregate's level is aligned to the treated aggregate's over the history tail:
- * by ratio when both are positive there, else by offset; unchanged when either has no data there.
- * A sum is first scaled to the released hosts' size (`scale`, the ratio of the groups' summed
+ * by ratio when both are positive there, else by offset; when either has no data there (released
+ * hosts new with the release) only a sum's scale applies. A sum is first scaled to the released hosts' size (`scale`, the ratio of the groups' summed
  * levels, or of their host counts): two sums over 20 and 180 hosts differ by a multiple of the
  * traffic, so an offset fixed before the release would drift with the daily ramp alone.
  */
@@ -207,12 +207,16 @@ function alignmentOf(treatedHistory: Float64Array, controlHistory: Float64Array,
   const from = Math.max(0, w.cut - points);
   const t = mean(treatedHistory, from, w.cut);
   const c = mean(controlHistory, from, w.cut) * scale;
-  if (!Number.isFinite(t) || !Number.isFinite(c)) return { mode: 'none', by: 0, scale: 1 };
+  if (!Number.isFinite(t) || !Number.isFinite(c)) return { mode: 'none', by: 0, scale };
   return t > 0 && c > 0 ? { mode: 'ratio', by: t / c, scale } : { mode: 'offset', by: t - c, scale };
 }
 
 function align(control: Float64Array, alignment: Alignment): Float64Array {
-  if (alignment.mode === 'none') return control;
+  if (alignment.mode === 'none') {
+    // No level to align by (no history on one side), but a sum still goes on the released hosts' scale.
+    if (alignment.scale === 1) return control;
+    return control.map((v) => v * alignment.scale);
+  }
   const out = new Float64Array(control.length);
   const { by, scale } = alignment;
   if (alignment.mode === 'ratio') for (let i = 0; i < control.length; i++) out[i] = control[i] * scale * by;
@@ -427,6 +431,44 @@ function explainedShare(treatedHistory: Float64Array, treatedWindow: Float64Arra
   return Math.max(0, Math.min(1, unreleased / released));
 }
 
+/** Student's t quantile at 0.999 over the normal's (3.090), by degrees of freedom (tables; ∞ → 1). */
+const T999: readonly (readonly [number, number])[] = [[1, 318.31], [2, 22.327], [3, 10.215], [4, 7.173], [5, 5.893], [6, 5.208], [7, 4.785], [8, 4.501], [9, 4.297], [10, 4.144], [12, 3.93], [15, 3.733], [20, 3.552], [30, 3.385], [60, 3.232], [120, 3.16]];
+function tOverNormal999(df: number): number {
+  if (df >= 120) return 1 + (3.16 / 3.09 - 1) * (120 / df);
+  let k = 0;
+  while (T999[k + 1][0] <= df) k++;
+  const [d0, t0] = T999[k];
+  const [d1, t1] = T999[k + 1];
+  // Linear in 1/df between the tabled points.
+  return (t0 + ((t1 - t0) * (1 / df - 1 / d0)) / (1 / d1 - 1 / d0)) / 3.09;
+}
+
+/**
+ * How far the released hosts' window means stand from the unreleased hosts' (0–100, in the bad
+ * direction): the difference of the groups' mean levels in standard errors of the unreleased
+ * hosts' spread of levels (their sd × √(1/k + 1/m)), scored against `band` widened as Student's t
+ * widens the normal's 0.999 quantile for m − 1 degrees of freedom (two or three hosts tell little
+ * about a spread). Log levels when every level is positive (hosts differ by size, in proportion).
+ * Null with one unreleased host: no spread, so the comparison cannot tell the release from the
+ * hosts' own differences. O(hosts).
+ */
+function hostsApart(released: Float64Array, unreleased: Float64Array, direction: Direction, band: number): number | null {
+  const r = Array.from(released).filter(Number.isFinite);
+  const u = Array.from(unreleased).filter(Number.isFinite);
+  if (r.length === 0) return 100;
+  if (u.length < 2) return null;
+  const positive = [...r, ...u].every((v) => v > 0);
+  const lr = r.map((v) => (positive ? Math.log(v) : v));
+  const lu = u.map((v) => (positive ? Math.log(v) : v));
+  const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const centre = meanOf(lu);
+  const sd = Math.sqrt(lu.reduce((x, v) => x + (v - centre) ** 2, 0) / (lu.length - 1));
+  // A floor for hosts that happen to agree closely: 1 % in log levels, else 1e-9 of the level.
+  const spread = Math.max(sd, positive ? 0.01 : 1e-9 * Math.max(1, Math.abs(centre)));
+  const standardError = spread * Math.sqrt(1 / lr.length + 1 / lu.length);
+  return deviationScore(meanOf(lr) - centre, band * tOverNormal999(lu.length - 1) * standardError, direction);
+}
+
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
@@ -512,6 +554,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   if (environment < 1) reasons.push(`the unreleased hosts moved too (${controlMove.toFixed(1)}, ${(explained * 100).toFixed(0)} % of the released hosts' change): released-vs-unreleased views discounted to ${(environment * 100).toFixed(0)} %`);
 
   // 2. released vs unreleased over the same minutes, control level aligned first.
+  let apart: number | null = 100;
   if (history.aligned && controlWindow && countPresent(controlWindow) >= policy.minData.observedPoints) {
     const input: DetectorInput = {
       treated: view(windowStart, c.step, observed),
@@ -523,9 +566,14 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
       direction,
       period,
     };
+    // Without a past to align the groups by (released hosts new with the release), their levels
+    // differ by the hosts' own differences too: a comparison counts only as far as the released
+    // hosts stand apart from the spread of the unreleased hosts' levels.
+    apart = history.alignment.mode === 'none' && policy.newHostsBand > 0 ? hostsApart(treatedAfter, controlAfter, direction, policy.newHostsBand) : 100;
     for (const group of detectors.comparison) {
       const results = group.detectors.map((d) => runDetector(d, input, detectorKey(metricKey, d, 'comparison'), cache));
       base.views.comparison.push(...results);
+      if (apart === null) continue;
       const judged = ok(results);
       // `min` means every detector of the group must see the change: with one of them short of data
       // (auc wants 5 minutes) the group would be a single detector on three or four points, and a
@@ -535,7 +583,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
       const s = group.combine === 'min' ? Math.min(...scores) : group.combine === 'max' ? Math.max(...scores) : scores.reduce((a, b) => a + b, 0) / scores.length;
       const up = judged.filter((r) => r.direction === 'up').length;
       const down = judged.filter((r) => r.direction === 'down').length;
-      consider(s * environment, up > down ? 'up' : down > up ? 'down' : 'none', `released vs unreleased (${judged.map((r) => r.detector).join(group.combine === 'min' ? ' and ' : ', ')})`);
+      consider(Math.min(s, apart) * environment, up > down ? 'up' : down > up ? 'down' : 'none', `released vs unreleased (${judged.map((r) => r.detector).join(group.combine === 'min' ? ' and ' : ', ')})${apart < s ? `, capped at ${apart.toFixed(1)}: released hosts without a past, against the unreleased hosts' spread of levels` : ''}`);
     }
   }
 
@@ -587,9 +635,10 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     consider(perHost.score * environment, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
   }
 
-  const judged = ok(base.views.beforeAfter).length + ok(base.views.comparison).length + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0);
+  const judged = ok(base.views.beforeAfter).length + (apart === null ? 0 : ok(base.views.comparison).length) + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0);
   if (judged === 0) {
-    const why = [...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason).filter(Boolean);
+    const unanchored = apart === null ? ['released hosts without a past and one unreleased host: the comparison cannot tell the release from the hosts\' own differences'] : [];
+    const why = [...unanchored, ...[...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason)].filter(Boolean);
     return { ...base, status: 'insufficient_data', reason: why[0] ?? (hasControl ? 'no view had enough data' : `no unreleased hosts and fewer than ${policy.minData.historyPoints} history points`), score: 0, anomalous: false, direction: 'none', reasons };
   }
   let final = Math.min(100, fuse(viewScores, policy.agreement) * policy.sensitivity);

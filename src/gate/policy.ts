@@ -25,6 +25,13 @@ export const policySchema = z.object({
     /** How much an agreeing view closes the gap to 100 (0: the best view alone decides). */
     weight: z.number().min(0).max(1).default(0.5),
   }).prefault({}),
+  /**
+   * Released hosts without a past of their own (new with the release) are compared with the
+   * unreleased hosts only as far as they stand apart from the spread of the unreleased hosts'
+   * levels: band in standard errors of that spread (see hostsApart in src/gate/evaluate.ts). 0
+   * turns this off, for groups that are not hosts (Kayenta's canary and baseline series).
+   */
+  newHostsBand: z.number().min(0).default(2),
   /** Scores at or above this fail the batch (0–100). */
   failThreshold: z.number().min(0).max(100).default(60),
   /**
