@@ -186,9 +186,10 @@ function perHostView(metric: ParsedMetric, w: Windows, policy: Policy, direction
 /**
  * How the control aggregate's level is aligned to the treated aggregate's over the history tail:
  * by ratio when both are positive there, else by offset; when either has no data there (released
- * hosts new with the release) only a sum's scale applies. A sum is first scaled to the released hosts' size (`scale`, the ratio of the groups' summed
- * levels, or of their host counts): two sums over 20 and 180 hosts differ by a multiple of the
- * traffic, so an offset fixed before the release would drift with the daily ramp alone.
+ * hosts new with the release) only a sum's scale applies. A sum is first scaled to the released
+ * hosts' size (`scale`, the ratio of the groups' summed levels, or of their host counts): two sums
+ * over 20 and 180 hosts differ by a multiple of the traffic, so an offset fixed before the release
+ * would drift with the daily ramp alone.
  */
 interface Alignment {
   mode: 'none' | 'ratio' | 'offset';
@@ -453,20 +454,20 @@ function tOverNormal999(df: number): number {
  * hosts' own differences. O(hosts).
  */
 function hostsApart(released: Float64Array, unreleased: Float64Array, direction: Direction, band: number): number | null {
-  const r = Array.from(released).filter(Number.isFinite);
-  const u = Array.from(unreleased).filter(Number.isFinite);
+  const r = released.filter(Number.isFinite);
+  const u = unreleased.filter(Number.isFinite);
   if (r.length === 0) return 100;
   if (u.length < 2) return null;
-  const positive = [...r, ...u].every((v) => v > 0);
-  const lr = r.map((v) => (positive ? Math.log(v) : v));
-  const lu = u.map((v) => (positive ? Math.log(v) : v));
-  const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  const centre = meanOf(lu);
-  const sd = Math.sqrt(lu.reduce((x, v) => x + (v - centre) ** 2, 0) / (lu.length - 1));
+  const positive = r.every((v) => v > 0) && u.every((v) => v > 0);
+  const lr = positive ? r.map(Math.log) : r;
+  const lu = positive ? u.map(Math.log) : u;
+  const centre = mean(lu, 0, lu.length);
+  let squares = 0;
+  for (const v of lu) squares += (v - centre) ** 2;
   // A floor for hosts that happen to agree closely: 1 % in log levels, else 1e-9 of the level.
-  const spread = Math.max(sd, positive ? 0.01 : 1e-9 * Math.max(1, Math.abs(centre)));
+  const spread = Math.max(Math.sqrt(squares / (lu.length - 1)), positive ? 0.01 : 1e-9 * Math.max(1, Math.abs(centre)));
   const standardError = spread * Math.sqrt(1 / lr.length + 1 / lu.length);
-  return deviationScore(meanOf(lr) - centre, band * tOverNormal999(lu.length - 1) * standardError, direction);
+  return deviationScore(mean(lr, 0, lr.length) - centre, band * tOverNormal999(lu.length - 1) * standardError, direction);
 }
 
 /** A series over stored values without copying them (detectors never write their input). */
@@ -692,7 +693,7 @@ export function fuse(scores: number[], agreement: Policy['agreement']): number {
 }
 
 /** Released hosts that stopped reporting one metric, against the unreleased hosts' share (see `stoppedReporting`). */
-export interface SilentHosts {
+interface SilentHosts {
   metric: string;
   /** Released hosts that reported the metric before the release and not in the window's last points. */
   released: string[];
