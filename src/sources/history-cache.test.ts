@@ -110,6 +110,21 @@ describe('cachingHistory(source, options)', () => {
     expect(await events.query({ hosts: ['a'], start: T0, end: T0 + 2 * MINUTE, step: 2 * MINUTE })).toEqual([{ host: 'a', t: T0, signature: 'E', count: 1 }]);
   });
 
+  it('nor is a cached whole step served to a later query whose last step is cut short (metrics and logs)', async () => {
+    const { source, write } = fakeSource();
+    const logs = fakeLogs();
+    write('m', 'a', T0 + MINUTE, 3);
+    logs.raw.push({ host: 'a', t: T0 + MINUTE, signature: 'E', count: 1, level: 'error' });
+    const now = T0 + 30 * MINUTE;
+    const metrics = cachingHistory(source, { now: () => now, settleMs: 0 });
+    const events = cachingLogs(logs.source, { now: () => now, settleMs: 0 });
+    // The whole 2-minute step first (cached), then a query ending one minute into it: minute 0 only.
+    expect([...(await metrics.query({ metric: 'm', hosts: ['a'], start: T0, end: T0 + 2 * MINUTE, step: 2 * MINUTE })).a.values]).toEqual([3]);
+    expect(await events.query({ hosts: ['a'], start: T0, end: T0 + 2 * MINUTE, step: 2 * MINUTE })).toHaveLength(1);
+    expect([...(await metrics.query({ metric: 'm', hosts: ['a'], start: T0, end: T0 + MINUTE, step: 2 * MINUTE })).a.values]).toEqual([NaN]);
+    expect(await events.query({ hosts: ['a'], start: T0, end: T0 + MINUTE, step: 2 * MINUTE })).toEqual([]);
+  });
+
   it('keys by metric, aggregate, step, start and host; other queries read the source', async () => {
     const { source, asked, write } = fakeSource();
     for (let i = 0; i < 100; i++) write('m', 'a', T0 + i * MINUTE, i);

@@ -48,7 +48,15 @@ export interface CachingSource extends MetricSource {
  * inside the query: a last step cut short by `end` holds only part of its points or events.
  */
 function settledPoints(query: { start: number; end: number; step: number }, length: number, settledBy: number): number {
-  return Math.max(0, Math.min(length, Math.floor((settledBy - query.start) / query.step), Math.floor((query.end - query.start) / query.step)));
+  return Math.max(0, Math.min(wholeSteps(query, length), Math.floor((settledBy - query.start) / query.step)));
+}
+
+/**
+ * How many of a query's steps lie whole inside it: a cached step may serve only those, since a last
+ * step cut short by `end` holds fewer points or events than the whole step the cache remembers.
+ */
+function wholeSteps(query: { start: number; end: number; step: number }, length: number): number {
+  return Math.max(0, Math.min(length, Math.floor((query.end - query.start) / query.step)));
 }
 
 /** Hosts by how many steps the cache already holds for them (`prefixOf`): usually all alike, one read. */
@@ -79,6 +87,7 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
     stats: () => ({ pointsCached, pointsRead, bytes: entries.bytes, entries: entries.size }),
     async query(query: MetricQuery, signal?: AbortSignal): Promise<SeriesByHost> {
       const length = pointsIn(query);
+      const whole = wholeSteps(query, length);
       const settled = settledPoints(query, length, options.now() - settleMs);
       const keyOf = (host: string) => `${query.metric}\u0000${query.aggregate ?? 'mean'}\u0000${query.step}\u0000${query.start}\u0000${host}`;
       const cached = new Map<string, Float64Array>();
@@ -86,7 +95,7 @@ export function cachingHistory(source: MetricSource, options: HistoryCacheOption
         const prefix = entries.get(keyOf(host));
         if (!prefix) return 0;
         cached.set(host, prefix);
-        return Math.min(prefix.length, length);
+        return Math.min(prefix.length, whole);
       });
       const out: SeriesByHost = {};
       for (const [from, hosts] of byPrefix) {
@@ -138,6 +147,7 @@ export function cachingLogs(source: LogSource, options: LogCacheOptions): Cachin
     async query(query: LogQuery, signal?: AbortSignal): Promise<CaseLog[]> {
       if (!(query.step > 0) || !(query.end > query.start)) return source.query(query, signal);
       const length = pointsIn(query);
+      const whole = wholeSteps(query, length);
       const settled = settledPoints(query, length, options.now() - settleMs);
       const levels = query.levels ? [...query.levels].sort().join(',') : '*';
       const keyOf = (host: string) => `${query.start}\u0000${query.step}\u0000${levels}\u0000${host}`;
@@ -146,7 +156,7 @@ export function cachingLogs(source: LogSource, options: LogCacheOptions): Cachin
       const byPrefix = groupByPrefix(query.hosts, (host) => {
         const entry = entries.get(keyOf(host));
         if (entry) cached.set(host, entry);
-        const from = entry ? Math.min(entry.points, length) : 0;
+        const from = entry ? Math.min(entry.points, whole) : 0;
         fromOf.set(host, from);
         return from;
       });
@@ -157,11 +167,11 @@ export function cachingLogs(source: LogSource, options: LogCacheOptions): Cachin
         for (const e of await source.query({ ...query, hosts, start: query.start + from * query.step }, signal)) fresh.get(e.host)?.push(e);
       }
       const out: CaseLog[] = [];
-      const end = query.start + length * query.step;
       for (const host of query.hosts) {
         const from = fromOf.get(host) ?? 0;
         const before = cached.get(host)?.events ?? [];
-        const kept = from < (cached.get(host)?.points ?? 0) ? before.filter((e) => e.t < end) : before;
+        const servedEnd = query.start + from * query.step;
+        const kept = from < (cached.get(host)?.points ?? 0) ? before.filter((e) => e.t < servedEnd) : before;
         const read = fresh.get(host) ?? [];
         for (const e of kept) out.push(e);
         for (const e of read) out.push(e);
