@@ -129,19 +129,21 @@ describe('evaluate(case, policy): released hosts that stop reporting are never a
 });
 
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
-  // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. A sum
-  // over 2 released and 6 unreleased hosts differs threefold by host count alone.
-  const qps = (perHost: number): ParsedCase => {
-    const random = createRandom(11);
+  // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
+  // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.
+  const newHosts = (metric: { name: string; direction: 'up' | 'both' }, releasedLevel: number, unreleasedLevels: number[], seed: number): ParsedCase => {
+    const random = createRandom(seed);
     const step = 300_000;
     const start = Date.UTC(2026, 0, 5);
-    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : (i < 576 ? 100 : level) * (1 + 0.02 * random.normal()))) });
+    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : level * (1 + 0.02 * random.normal()))) });
     return {
-      id: `new-hosts-${perHost}`, app: 'app', release: { id: 'rel', batch: 1, deployedAt: start + 576 * step }, step, start,
-      metrics: [{ name: 'rpc.qps', category: 'middleware', direction: 'both', critical: false, released: ['r1', 'r2'].map((h) => host(h, perHost, false)), unreleased: ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].map((h) => host(h, 100, true)) }],
+      id: `new-hosts-${releasedLevel}`, app: 'app', release: { id: 'rel', batch: 1, deployedAt: start + 576 * step }, step, start,
+      metrics: [{ ...metric, category: 'middleware', critical: false, released: ['r1', 'r2'].map((h) => host(h, releasedLevel, false)), unreleased: unreleasedLevels.map((level, i) => host(`u${i + 1}`, level, true)) }],
       logs: [],
     };
   };
+  // A sum over 2 released and 6 unreleased hosts differs threefold by host count alone.
+  const qps = (perHost: number): ParsedCase => newHosts({ name: 'rpc.qps', direction: 'both' }, perHost, [100, 100, 100, 100, 100, 100], 11);
   it('the same traffic per host → PASS (the unreleased sum is put on the released hosts\' scale by host count)', () => {
     expect(evaluate(qps(100)).decision).toBe('PASS');
   });
@@ -150,12 +152,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   });
   // Hosts differ in size: without a past, a released host's level is judged against how far the
   // unreleased hosts' levels spread.
-  const sized = (releasedLevel: number, unreleasedLevels: number[]): ParsedCase => {
-    const c = qps(100);
-    const random = createRandom(12);
-    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : level * (1 + 0.02 * random.normal()))) });
-    return { ...c, metrics: c.metrics.map((m) => ({ ...m, name: 'rpc.rt', direction: 'up' as const, released: ['r1', 'r2'].map((h) => host(h, releasedLevel, false)), unreleased: unreleasedLevels.map((level, i) => host(`u${i}`, level, true)) })) };
-  };
+  const sized = (releasedLevel: number, unreleasedLevels: number[]): ParsedCase => newHosts({ name: 'rpc.rt', direction: 'up' }, releasedLevel, unreleasedLevels, 12);
   it('released hosts that differ from the unreleased ones no more than those differ from each other → PASS', () => {
     const v = evaluate(sized(150, [60, 80, 100, 120, 140, 160]));
     expect(v.decision).toBe('PASS');

@@ -798,6 +798,7 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   const cappedMetrics = c.metrics.map(capped);
   const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
   const silences = cappedMetrics.map((m) => stoppedReporting(m, w, policy)).filter((s): s is SilentHosts => s !== null);
+  const silenceLines = silences.length > 0 ? silenceReasons(silences, c, w, policy.minData.silentPoints) : [];
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {
@@ -837,10 +838,10 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
     decision = 'INCONCLUSIVE';
     basis = 'insufficient_data';
     reasons.push(`critical metric ${criticalMissing.name} has no data: ${criticalMissing.reason}`);
-  } else if (silences.length > 0 && score < policy.failThreshold) {
+  } else if (silenceLines.length > 0 && score < policy.failThreshold) {
     decision = 'INCONCLUSIVE';
     basis = 'insufficient_data';
-    reasons.push(...silenceReasons(silences, c, w, policy.minData.silentPoints));
+    reasons.push(...silenceLines);
   } else if (insufficient.length > policy.minData.maxInsufficientFraction * metrics.length && score < policy.failThreshold) {
     decision = 'INCONCLUSIVE';
     basis = 'insufficient_data';
@@ -856,7 +857,7 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   for (const m of [...anomalousMetrics].sort((a, b) => b.score - a.score)) reasons.push(`${m.name} (${m.category}) deviates ${m.direction}: ${m.score.toFixed(1)} — ${m.reasons[0] ?? ''}`.trim());
   if (logsAnomalous && logs) reasons.push(`logs: ${logs.reason ?? `exception score ${logs.score.toFixed(1)}`}`);
   // A batch that fails on its scores still says which released hosts went quiet: evidence, too.
-  if (silences.length > 0 && decision === 'FAIL') reasons.push(...silenceReasons(silences, c, w, policy.minData.silentPoints));
+  if (decision === 'FAIL') reasons.push(...silenceLines);
   if (decision === 'PASS' && insufficient.length > 0) reasons.push(`judged without ${insufficient.map((m) => m.name).join(', ')} (too little data)`);
 
   const categories = new Map<string, { category: string; score: number; metrics: { name: string; score: number; direction: string }[] }>();

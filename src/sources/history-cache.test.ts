@@ -51,6 +51,8 @@ function fakeSource() {
 
 /** The clock moving on by 1 to 5 minutes, between the operations the properties draw. */
 const tick = fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 1, max: 5 }) });
+/** A query of one or both hosts from T0, ending at minute 1–45, by 1- or 2-minute steps. */
+const queryOp = fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }), step: fc.constantFrom(1, 2) });
 
 const values = (out: SeriesByHost) => Object.fromEntries(Object.entries(out).map(([h, s]) => [h, [...s.values]]));
 
@@ -182,7 +184,7 @@ describe('cachingHistory(source, options)', () => {
   it('property: any sequence of queries and late writes answers what the source answers, for every point settled after the last write to it', async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), minute: fc.integer({ min: 0, max: 40 }), v: fc.integer({ min: 0, max: 9 }) }),
-      fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }), step: fc.constantFrom(1, 2) }),
+      queryOp,
       tick,
     );
     await fc.assert(
@@ -282,7 +284,7 @@ describe('cachingLogs(source, options)', () => {
   it('property: queries, late events and ticks answer what the source answers, but for events written after their minute settled', async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), minute: fc.integer({ min: 0, max: 40 }), sig: fc.constantFrom('E', 'F'), count: fc.integer({ min: 1, max: 3 }) }),
-      fc.record({ kind: fc.constant('query' as const), hosts: fc.subarray(['a', 'b'], { minLength: 1 }), end: fc.integer({ min: 1, max: 45 }), step: fc.constantFrom(1, 2) }),
+      queryOp,
       tick,
     );
     await fc.assert(
