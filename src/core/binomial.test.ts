@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { binomialCdf, binomialProbability, binomialTest, binomialUpperTail, logGamma, poissonRateTest, regularizedBeta, type Alternative } from './binomial.js';
+import { binomialCdf, binomialInterval, binomialProbability, binomialTest, binomialUpperTail, logGamma, poissonRateTest, regularizedBeta, type Alternative } from './binomial.js';
 
 interface Reference {
   count1: number;
@@ -83,5 +83,36 @@ describe('binomialTest on huge counts', () => {
     expect(p).toBe(0);
     expect(binomialTest(5e14, 1e15, 0.5)).toBeCloseTo(1, 6);
     expect(poissonRateTest(1.3e154, 60, 1, 120, 'greater').pValue).toBe(0);
+  });
+});
+
+describe('binomialInterval(x, n, level) — Clopper–Pearson', () => {
+  const intervals = JSON.parse(readFileSync(new URL('../replay/fixtures/binom-conf-int.json', import.meta.url), 'utf8')) as { x: number; n: number; level: number; lower: number; upper: number }[];
+
+  it(`equals R binom.test conf.int to 1e-12 on ${intervals.length} cases`, () => {
+    expect(intervals.length).toBeGreaterThanOrEqual(48);
+    for (const r of intervals) {
+      const [lower, upper] = binomialInterval(r.x, r.n, r.level);
+      expect(Math.abs(lower - r.lower), JSON.stringify(r)).toBeLessThan(1e-12);
+      expect(Math.abs(upper - r.upper), JSON.stringify(r)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('holds the estimate, widens with the level and is [0, 1] without trials', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.nat(), (n, x0) => {
+        const x = x0 % (n + 1);
+        const [lo, hi] = binomialInterval(x, n, 0.95);
+        expect(lo).toBeGreaterThanOrEqual(0);
+        expect(hi).toBeLessThanOrEqual(1);
+        expect(lo).toBeLessThanOrEqual(x / n);
+        expect(hi).toBeGreaterThanOrEqual(x / n);
+        const [lo99, hi99] = binomialInterval(x, n, 0.99);
+        expect(lo99).toBeLessThanOrEqual(lo);
+        expect(hi99).toBeGreaterThanOrEqual(hi);
+      }),
+    );
+    expect(binomialInterval(0, 0)).toEqual([0, 1]);
+    expect(binomialInterval(3, 2)).toEqual([0, 1]);
   });
 });

@@ -193,3 +193,29 @@ export function poissonRateTest(count1: number, exposure1: number, count2: numbe
   const p = (ratio * exposure1) / (ratio * exposure1 + exposure2);
   return { pValue: binomialTest(count1, n, p, alternative), rateRatio };
 }
+
+/**
+ * Exact (Clopper–Pearson) confidence interval of a binomial proportion from x successes in n
+ * trials, at confidence `level` in (0, 1): the beta quantiles R's `binom.test(x, n, conf.level =
+ * level)$conf.int` gives (lower 0 at x = 0, upper 1 at x = n; [0, 1] without trials). O(√n) per
+ * bisection step, 200 steps at most.
+ */
+export function binomialInterval(x: number, n: number, level = 0.95): [number, number] {
+  if (!(n > 0) || !(x >= 0) || x > n || !(level > 0 && level < 1)) return [0, 1];
+  const alpha = (1 - level) / 2;
+  const lower = x === 0 ? 0 : betaQuantile(alpha, x, n - x + 1);
+  const upper = x === n ? 1 : betaQuantile(1 - alpha, x + 1, n - x);
+  return [lower, upper];
+}
+
+/** The q such that I_q(a, b) = p, by bisection (I is increasing in q); exact to about 1e-15. */
+function betaQuantile(p: number, a: number, b: number): number {
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 200 && hi - lo > 1e-15; i++) {
+    const mid = (lo + hi) / 2;
+    if (regularizedBeta(mid, a, b) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
