@@ -3,7 +3,8 @@
  * method on the test split of the shipped dataset, then the gate on cases it has never seen (the
  * `unseen` generator preset: other seed, fleet and fault magnitudes), the same world with v1's
  * fault magnitudes, and (full pass) 2000 fresh cases of the v1 world, also with the released hosts
- * new (no history of their own).
+ * new (no history of their own). Every F1 and gap comes with its 95 % interval
+ * (src/replay/uncertainty.ts): a test split of 176 cases measures F1 to about ±0.02.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,9 @@ import type { ParsedCase } from '../src/datasets/case.js';
 import { readDataset, readSplit } from '../src/datasets/dataset.js';
 import { parseReplayConfig, seedTableConfigs } from '../src/replay/config.js';
 import { accuracy } from '../src/replay/metrics.js';
+import type { CaseOutcome } from '../src/replay/metrics.js';
 import { replayAll } from '../src/replay/pool.js';
+import { accuracyIntervals, f1Gap, type Interval } from '../src/replay/uncertainty.js';
 import { SEED_HEADER, seedRow, summary } from '../service/commands/replay.js';
 import type { BenchOptions } from './lib/harness.js';
 
@@ -31,14 +34,22 @@ export async function run(options: BenchOptions): Promise<void> {
   const testCases = cases.filter((c) => test.has(c.id));
   const rows: string[] = [];
   let gateF1 = 0;
+  let gateOutcomes: CaseOutcome[] = [];
   for (const config of seedTableConfigs()) {
     const started = Date.now();
-    const a = accuracy(await replayAll(testCases, config));
-    if (config.name === 'Sluice gate') gateF1 = a.f1;
+    const outcomes = await replayAll(testCases, config);
+    const a = accuracy(outcomes);
+    if (config.name === 'Sluice gate') {
+      gateF1 = a.f1;
+      gateOutcomes = outcomes;
+    }
     console.log(`BENCH ${JSON.stringify({ bench: 'accuracy: seed table', split: 'test', method: config.name, seconds: (Date.now() - started) / 1000, ...summary(a), byKind: undefined, byCategory: undefined })}`);
     rows.push(seedRow(config.name, a));
   }
   console.log(`\naccuracy: release-cases-v1, test split (${testCases.length} cases; INCONCLUSIVE counts as flagged)\n${SEED_HEADER}\n${rows.join('\n')}\n`);
+  const range = (x: Interval) => `${x.low.toFixed(3)}–${x.high.toFixed(3)}`;
+  const testIntervals = accuracyIntervals(gateOutcomes);
+  console.log(`the gate on the test split, 95 % intervals: F1 ${gateF1.toFixed(3)} (${range(testIntervals.f1)}), false-positive rate ${(testIntervals.falsePositiveRate.estimate * 100).toFixed(1)} % (${(testIntervals.falsePositiveRate.low * 100).toFixed(1)}–${(testIntervals.falsePositiveRate.high * 100).toFixed(1)} %)\n`);
 
   // Never-seen cases: the unseen preset as it is, then the same world (seed, apps, fleet sizes,
   // noise, mix) with v1's fault sizes, which separates a new world from smaller faults; then, in
@@ -58,10 +69,13 @@ export async function run(options: BenchOptions): Promise<void> {
   }
   const rowsOut: string[] = [];
   for (const set of sets) {
-    const a = accuracy(await replayAll(set.cases, parseReplayConfig({})));
-    console.log(`BENCH ${JSON.stringify({ bench: `accuracy: ${set.name}`, ...summary(a), byCategory: undefined, f1GapToTest: gateF1 - a.f1 })}`);
+    const outcomes = await replayAll(set.cases, parseReplayConfig({}));
+    const a = accuracy(outcomes);
+    const f1 = accuracyIntervals(outcomes).f1;
+    const gap = f1Gap(gateOutcomes, outcomes);
+    console.log(`BENCH ${JSON.stringify({ bench: `accuracy: ${set.name}`, ...summary(a), byCategory: undefined, f1Interval: [f1.low, f1.high], f1GapToTest: gap.estimate, f1GapInterval: [gap.low, gap.high] })}`);
     const weakest = Object.entries(a.byKind).filter(([, k]) => k.bad).sort(([, x], [, y]) => x.rate - y.rate).slice(0, 3).map(([kind, k]) => `${kind} ${(k.rate * 100).toFixed(0)} % of ${k.cases}`).join(', ');
-    rowsOut.push(`${seedRow(set.name, a)}  F1 gap ${(gateF1 - a.f1).toFixed(3)}  FPR ${(a.falsePositiveRate * 100).toFixed(1)} %  (${set.cases.length} cases, ${set.label}; weakest recall: ${weakest})`);
+    rowsOut.push(`${seedRow(set.name, a)}  F1 ${range(f1)}  gap ${gap.estimate.toFixed(3)} (${range(gap)})  FPR ${(a.falsePositiveRate * 100).toFixed(1)} %  (${set.cases.length} cases, ${set.label}; weakest recall: ${weakest})`);
   }
-  console.log(`\naccuracy: the gate on never-seen cases (F1 gap to the test split, goal ≤ 0.03)\n${SEED_HEADER}\n${rowsOut.join('\n')}\n`);
+  console.log(`\naccuracy: the gate on never-seen cases (F1 and its gap to the test split with 95 % intervals; goal: gap ≤ 0.03)\n${SEED_HEADER}\n${rowsOut.join('\n')}\n`);
 }

@@ -119,7 +119,17 @@ describe('notebooks on small inputs', () => {
     const riskFree = result.rows[4];
     expect(riskFree.recall).toBe(1);
     expect(riskFree.falseNegatives).toBe(0);
-    for (const r of result.rows) expect(r.f1).toBeGreaterThanOrEqual(0);
+    for (const r of result.rows) {
+      expect(r.f1).toBeGreaterThanOrEqual(0);
+      expect(r.f1Interval[0]).toBeGreaterThanOrEqual(0);
+      expect(r.f1Interval[0]).toBeLessThanOrEqual(r.f1Interval[1]);
+      expect(r.f1Interval[1]).toBeLessThanOrEqual(1);
+    }
+    // Always FAIL flags every case: resampling within each label keeps its counts, so no spread.
+    expect(riskFree.f1Interval[0]).toBeCloseTo(riskFree.f1, 12);
+    expect(riskFree.f1Interval[1]).toBeCloseTo(riskFree.f1, 12);
+    expect(result.html).toContain('<th>F1 95 % interval</th>');
+    expect(result.html).toMatch(/Sluice gate vs Gate without per-host view: F1 difference [+−]\d\.\d{3} .*McNemar exact p = /);
     expect(lines.some((l) => l.includes('Sluice gate 4/4'))).toBe(true);
     // Two confusion matrices, precision/recall by threshold, precision against recall, scores case by case.
     expect(charts(result.html)).toBe(5);

@@ -6,7 +6,7 @@
 import type { ParsedCase } from '../src/datasets/case.js';
 import { iterateDataset, readSplit } from '../src/datasets/dataset.js';
 import { parsePolicy } from '../src/gate/policy.js';
-import { accuracy, parseReplayConfig, replayAll, tuneThreshold, type Accuracy, type CaseOutcome, type ReplayConfig } from '../src/replay/index.js';
+import { accuracy, accuracyIntervals, compareOutcomes, describeComparison, parseReplayConfig, replayAll, tuneThreshold, type Accuracy, type CaseOutcome, type ReplayConfig } from '../src/replay/index.js';
 import { page, paragraph, section, table } from './html.js';
 import { confusionMatrix, lineChart, palette } from './svg.js';
 
@@ -31,6 +31,8 @@ export interface SeedRow {
   precision: number;
   recall: number;
   f1: number;
+  /** 95 % bootstrap interval of the F1 (src/replay/uncertainty.ts). */
+  f1Interval: [number, number];
   falsePositives: number;
   falseNegatives: number;
 }
@@ -83,11 +85,12 @@ export function thresholdCurve(outcomes: readonly CaseOutcome[]): CurvePoint[] {
   });
 }
 
-const rowOf = (method: string, a: Accuracy): SeedRow => ({
+const rowOf = (method: string, a: Accuracy, outcomes: readonly CaseOutcome[], flagged?: (o: CaseOutcome) => boolean): SeedRow => ({
   method,
   precision: a.precision,
   recall: a.recall,
   f1: a.f1,
+  f1Interval: ((i) => [i.low, i.high] as [number, number])(accuracyIntervals(outcomes, {}, flagged).f1),
   falsePositives: a.falsePositives,
   falseNegatives: a.falseNegatives,
 });
@@ -125,24 +128,26 @@ export async function replayNotebook(options: ReplayNotebookOptions = {}): Promi
   }
 
   // The seed's risk-free baseline fails every batch: perfect recall, precision = share of bad cases.
-  const riskFree = accuracy(cases.map((c) => ({ id: c.id, bad: c.label?.bad, categories: [], decision: 'FAIL' as const, score: 100, forced: true, reasons: [] })));
+  const alwaysFail = cases.map((c) => ({ id: c.id, bad: c.label?.bad, categories: [], decision: 'FAIL' as const, score: 100, forced: true, reasons: [] }));
   const rows: SeedRow[] = [
-    ...results.map((r) => rowOf(r.config.name, r.accuracy)),
-    ...results.map((r) => rowOf(`${r.config.name}, FAIL ≥ ${r.tuned.threshold > 100 ? 'never' : r.tuned.threshold.toFixed(1)} (tuned here)`, r.tuned.accuracy)),
-    rowOf('Risk-free (always FAIL)', riskFree),
+    ...results.map((r) => rowOf(r.config.name, r.accuracy, r.outcomes)),
+    ...results.map((r) => rowOf(`${r.config.name}, FAIL ≥ ${r.tuned.threshold > 100 ? 'never' : r.tuned.threshold.toFixed(1)} (tuned here)`, r.tuned.accuracy, r.outcomes, (o) => o.forced || o.score >= r.tuned.threshold)),
+    rowOf('Risk-free (always FAIL)', accuracy(alwaysFail), alwaysFail),
   ];
+  const comparison = results.length === 2 ? describeComparison(results[0].config.name, results[1].config.name, compareOutcomes(results[0].outcomes, results[1].outcomes)) : null;
 
   const sections: string[] = [];
   sections.push(
     section(
       'Accuracy (the seed table)',
       paragraph(
-        `A case counts as flagged when the gate does not answer PASS (INCONCLUSIVE stops the release for a person). The tuned rows pick, on these same cases, the FAIL threshold with the best F1 at a false-positive rate of at most ${maxFpr}: an optimistic, in-sample figure.`,
+        `A case counts as flagged when the gate does not answer PASS (INCONCLUSIVE stops the release for a person). The tuned rows pick, on these same cases, the FAIL threshold with the best F1 at a false-positive rate of at most ${maxFpr}: an optimistic, in-sample figure. The F1 interval is 95 %, over 2000 bootstrap resamples of the cases: differences inside it are noise.`,
       ),
       table(
-        ['Method', 'Precision', 'Recall', 'F1', 'False Positives', 'False Negatives'],
-        rows.map((r) => [r.method, r.precision, r.recall, r.f1, r.falsePositives, r.falseNegatives]),
+        ['Method', 'Precision', 'Recall', 'F1', 'F1 95 % interval', 'False Positives', 'False Negatives'],
+        rows.map((r) => [r.method, r.precision, r.recall, r.f1, `${r.f1Interval[0].toFixed(3)}–${r.f1Interval[1].toFixed(3)}`, r.falsePositives, r.falseNegatives]),
       ),
+      ...(comparison ? [paragraph(comparison)] : []),
     ),
   );
   sections.push(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binomialInterval, binomialTest } from '../../src/core/binomial.js';
 import { main as dataset } from './dataset.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
@@ -44,12 +45,19 @@ afterAll(async () => {
 });
 
 describe('sluice replay (CLI)', () => {
-  it('--compare a b --json: one object per configuration with the confusion matrix the labels give', async () => {
+  it('--compare a b --json: one object per configuration with the confusion matrix the labels give, and their difference tested', async () => {
     expect(bad).toBeGreaterThan(0);
     expect(good).toBeGreaterThan(0);
     const run = await replay([data, '--compare', path.join(root, 'fail.json'), path.join(root, 'pass.json'), '--split', 'all', '--json']);
     expect(run.code, run.stderr).toBe(0);
-    const [failAll, passAll] = JSON.parse(run.stdout);
+    const { configurations, comparison } = JSON.parse(run.stdout);
+    const [failAll, passAll] = configurations;
+    // fail-all is right on every bad case and pass-all on every good one: McNemar's test sees
+    // exactly that split, and the F1 difference is fail-all's own F1.
+    expect(comparison).toMatchObject({ cases: 10, onlyFirstRight: bad, onlySecondRight: good, level: 0.95, resamples: 2000 });
+    expect(comparison.pValue).toBeCloseTo(binomialTest(bad, 10, 0.5), 12);
+    expect(comparison.f1Difference.estimate).toBeCloseTo(failAll.f1, 12);
+    expect(failAll.intervals.recall).toEqual({ estimate: 1, low: binomialInterval(bad, bad)[0], high: 1 });
     expect(failAll).toMatchObject({ name: 'fail-all', cases: 10, truePositives: bad, falsePositives: good, trueNegatives: 0, falseNegatives: 0, inconclusive: 0, recall: 1, precision: bad / 10 });
     expect(failAll.f1).toBeCloseTo((2 * (bad / 10)) / (bad / 10 + 1), 12);
     expect(passAll).toMatchObject({ name: 'pass-all', truePositives: 0, falsePositives: 0, trueNegatives: good, falseNegatives: bad, precision: 0, recall: 0, f1: 0 });
@@ -67,6 +75,19 @@ describe('sluice replay (CLI)', () => {
     expect(rows.some((r) => r.startsWith('pass-all'))).toBe(true);
     expect(run.stderr).toMatch(/fail-all \[#+\] 10\/10/);
     expect(run.stderr).toMatch(/pass-all \[#+\] 10\/10/);
+    expect(run.stdout).toMatch(new RegExp(`fail-all vs pass-all: F1 difference \\+\\d\\.\\d{3} \\(95 %: .+\\); of 10 cases, ${bad} judged right by fail-all only and ${good} by pass-all only \\(McNemar exact p = `));
+    expect(run.stdout).toMatch(/95 % intervals \(exact for rates; F1 and precision over 2000 bootstrap resamples of the cases\)/);
+  });
+
+  it('--level and --resamples set the intervals; a bad value names the option', async () => {
+    const run = await replay([data, '--config', path.join(root, 'fail.json'), '--split', 'all', '--json', '--level', '0.9', '--resamples', '500']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.intervals).toMatchObject({ level: 0.9, resamples: 500 });
+    expect(result.intervals.falsePositiveRate).toEqual({ estimate: 1, low: binomialInterval(good, good, 0.9)[0], high: 1 });
+    const wrong = await replay([data, '--split', 'all', '--level', '2']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/level/);
   });
 
   it('the default gate gives the same figures on one worker and on two; a bad file is reported and skipped', async () => {
