@@ -185,13 +185,18 @@ export class SimulatedFleet {
 
   /** The version a host ran at virtual time `t`, as the fleet observed it. */
   versionAt(host: string, t: number): string {
+    return this.changeAt(host, t).version;
+  }
+
+  /** The version change in effect on a host at `t` (its version, and when it arrived). */
+  private changeAt(host: string, t: number): { at: number; version: string } {
     const changes = this.timeline(host).changes;
-    let version = changes[0].version;
+    let change = changes[0];
     for (const c of changes) {
       if (c.at > t) break;
-      version = c.version;
+      change = c;
     }
-    return version;
+    return change;
   }
 
   /** Version changes the fleet observed on a host (virtual epoch ms), oldest first. */
@@ -259,9 +264,10 @@ export class SimulatedFleet {
     for (let slot = first; slot <= last; slot++) {
       const t = memory.origin + slot * MINUTE;
       for (const host of this.hosts) {
-        const effect = this.effects.get(this.versionAt(host.name, t)) ?? null;
+        const change = this.changeAt(host.name, t);
+        const effect = this.effects.get(change.version) ?? null;
         // A crashed host reports nothing: its slots stay missing.
-        if (crashes(host, effect, this.options.seed)) continue;
+        if (effect && crashes(host, effect, this.options.seed) && t - change.at >= effect.crashAfterMinutes * MINUTE) continue;
         memory.put(this.metricNames, host.name, slot, sampleMetrics(host, t, effect, this.options.seed));
         const logs = this.timelines.get(host.name)!.logs;
         for (const event of sampleLogs(host, t, effect, this.options.seed)) {

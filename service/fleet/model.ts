@@ -33,6 +33,8 @@ export const versionEffectSchema = z.object({
    * no metrics and log nothing (0–1; which hosts is fixed by the fleet's seed).
    */
   crashShare: z.number().min(0).max(1).default(0),
+  /** Minutes after the version's arrival on a host that its crashing hosts stop (0: at once). */
+  crashAfterMinutes: z.number().min(0).max(100_000).default(0),
 });
 export type VersionEffect = z.output<typeof versionEffectSchema>;
 
@@ -139,7 +141,7 @@ function round(value: number, decimals: number): number {
   return Math.round(value * scale) / scale;
 }
 
-/** Whether `host` crashes while it runs a version with `effect` (see `crashShare`). */
+/** Whether `host` is one of those that crash while they run a version with `effect` (see `crashShare`, `crashAfterMinutes`). */
 export function crashes(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
   if (!effect || effect.crashShare <= 0) return false;
   return seedFrom(seed, 'crash', host.name) / 2 ** 32 < effect.crashShare;

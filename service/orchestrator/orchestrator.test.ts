@@ -15,6 +15,7 @@ import { ActionError, createOrchestrator, type CommandGuard, type Orchestrator }
 import { releaseOrderSchema, type ReleaseOrderInput } from './order.js';
 import type { Decision, ReleaseSpec } from './state.js';
 import { MemoryAgent, MemoryP2P, scriptedJudge } from './test/fakes.js';
+import { observedMinutes } from './runner.js';
 
 const digest = `sha256:${'cd'.repeat(32)}`;
 const hosts = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((name) => ({ name, datacenter: name[0] }));
@@ -77,11 +78,14 @@ describe('orchestrator (SQLite, in-memory agent and P2P, scripted judge)', () =>
     expect(done.state).toBe('succeeded');
     expect(path(done.spec)).toEqual(['preheating', 'deploying', 'observing', 'deploying', 'observing', 'deploying', 'observing', 'succeeded']);
     expect(done.spec.progress.batches.map((b) => b.state)).toEqual(['passed', 'passed', 'passed']);
-    for (const b of done.spec.progress.batches) {
-      expect(b.evaluations).toHaveLength(2);
-      expect(b.verdict).toMatchObject({ decision: 'PASS', evaluationId: b.evaluations[1].id });
-      expect(b.observedUntil! - b.deployedAt!).toBe(120_000);
-    }
+    // Two minutes of window each; the last batch is watched `silentPoints` = 3 minutes longer
+    // (no later batch will see its hosts stop reporting).
+    done.spec.progress.batches.forEach((b, i) => {
+      const minutes = i === 2 ? 5 : 2;
+      expect(b.evaluations).toHaveLength(minutes);
+      expect(b.verdict).toMatchObject({ decision: 'PASS', evaluationId: b.evaluations[minutes - 1].id });
+      expect(b.observedUntil! - b.deployedAt!).toBe(minutes * 60_000);
+    });
     expect([...p2p.jobs.keys()]).toEqual(['rel-1:preheat']);
     for (const h of hosts) {
       const k = done.spec.progress.batches.findIndex((b) => b.hosts.includes(h.name)) + 1;
@@ -356,4 +360,21 @@ describe.runIf(shouldRun('orchestrator on PostgreSQL', pgCheck))('orchestrator o
       await client.end();
     }
   }, 60_000);
+});
+
+describe('observedMinutes(spec, batch)', () => {
+  const spec = (policy?: Record<string, unknown>) => {
+    const parsed = releaseOrderSchema.parse({ ...order(), observationMinutes: 10, ...(policy ? { policy } : {}) });
+    return { order: parsed, progress: { batches: [1, 2, 3].map((batch) => ({ batch })) } } as unknown as Pick<ReleaseSpec, 'order' | 'progress'>;
+  };
+
+  it('is the order\'s window, and for the last batch `silentPoints` minutes more', () => {
+    expect([1, 2, 3].map((k) => observedMinutes(spec(), k))).toEqual([10, 10, 13]);
+    expect(observedMinutes(spec({ minData: { silentPoints: 5 } }), 3)).toBe(15);
+    expect(observedMinutes(spec({ minData: { silentPoints: 1 } }), 3)).toBe(11);
+  });
+
+  it('falls back to the default policy when the order\'s is one the gate refuses', () => {
+    expect(observedMinutes(spec({ minData: { silentPoints: -2 } }), 3)).toBe(13);
+  });
 });

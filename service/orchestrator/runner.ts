@@ -7,6 +7,7 @@
  * it twice. Operators' actions change the record under the runner; its guarded writes notice.
  */
 import type { GateQuery } from '../gate/judge.js';
+import { defaultPolicy, parsePolicy } from '../../src/gate/policy.js';
 import type { Verdict } from '../../src/gate/verdict.js';
 import type { Agent, HostResult } from '../ports/agent.js';
 import type { Clock } from '../ports/clock.js';
@@ -241,7 +242,7 @@ export class ReleaseRunner {
     const at = this.now();
     b.state = 'observing';
     b.deployedAt = at;
-    b.observedUntil = at + spec.order.observationMinutes * MINUTE;
+    b.observedUntil = at + observedMinutes(spec, k) * MINUTE;
   }
 
   /**
@@ -387,7 +388,7 @@ export class ReleaseRunner {
     const wait = due - this.now();
     if (wait > 0) return this.sleep(Math.min(wait, this.deps.options.pollMs));
     const { evaluation, reasons } = await this.evaluate(spec, k, deployedAt, due);
-    const last = n + 1 >= spec.order.observationMinutes;
+    const last = n + 1 >= observedMinutes(spec, k);
     const decision = evaluation.decision;
     // Before the window's end only a FAIL decides: an early INCONCLUSIVE is usually too few
     // minutes observed yet (the gate wants a few points), and the last evaluation still decides.
@@ -500,4 +501,23 @@ export class ReleaseRunner {
     }
     await this.advanceWith(done.pending, 'rolling_back', spec.progress.currentBatch, 'rolled_back', `rolled back ${hosts.length} hosts`, finish);
   }
+}
+
+/**
+ * Minutes batch k is watched: the order's window, and for the last batch `silentPoints` more. The
+ * gate calls a host silent only when the window's last `silentPoints` minutes hold no point from
+ * it, so a host that crashes late in a window is not silent yet at that window's end. An earlier
+ * batch's hosts are judged again by every later batch (the released hosts are cumulative), which
+ * sees them silent; after the last batch nothing would, so it is watched until any host that
+ * stopped inside its window has been quiet that long.
+ */
+export function observedMinutes(spec: Pick<ReleaseSpec, 'order' | 'progress'>, k: number): number {
+  if (k < spec.progress.batches.length) return spec.order.observationMinutes;
+  let silentPoints = defaultPolicy.minData.silentPoints;
+  try {
+    silentPoints = parsePolicy(spec.order.policy ?? {}).minData.silentPoints;
+  } catch {
+    // A policy the gate refuses makes every evaluation INCONCLUSIVE anyway; the default will do.
+  }
+  return spec.order.observationMinutes + silentPoints;
 }

@@ -1,0 +1,106 @@
+/**
+ * End to end: a version whose hosts crash late in their batch's window. The gate calls a host
+ * silent only after `silentPoints` (3) minutes without a point, so at its own window's end such a
+ * host is not silent yet. An earlier batch's hosts are judged again by the next batch; the last
+ * batch is watched three minutes longer, since nothing comes after it.
+ *
+ * Timing: a host crashes `crashAfterMinutes` after the version reached it, which is before the
+ * batch's window starts (the window starts once every host of the batch has been deployed). A
+ * crash 9.5 minutes after arrival falls in minute 8 or 9 of a 10-minute window unless the deploy
+ * took more than 1.5 virtual minutes (0.9 s at 100 virtual ms per real ms): at most two of the
+ * window's last three minutes are missing at its end, and all three after it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../auth/api-keys.js';
+import type { ReleaseOrderInput } from '../orchestrator/order.js';
+import { crashes, type VersionEffect } from './model.js';
+import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
+
+let world: FleetWorld;
+let key: string;
+const LATE: Partial<VersionEffect> = { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25, crashAfterMinutes: 9.5 };
+
+beforeAll(async () => {
+  world = await startFleetWorld({
+    dataDir: mkdtempSync(join(tmpdir(), 'sluice-late-crash-')), hosts: 40, factor: 100,
+    initialVersion: '3.0.0',
+    // Two versions with the same late crash, one per test, so each release starts from hosts that all report.
+    badVersions: { '3.1.0': LATE, '3.2.0': LATE },
+  });
+  key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${world.service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as ReleaseView & Record<string, unknown> };
+};
+
+/** Submits the order and waits (real time) until the release is terminal or paused. */
+async function release(order: ReleaseOrderInput, timeoutMs = 90_000): Promise<ReleaseView> {
+  const created = await api('POST', '/v1/releases', order);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api('GET', `/v1/releases/${order.id}`);
+    if (['succeeded', 'failed', 'aborted', 'rolled_back', 'paused'].includes(body.state)) return body;
+    if (Date.now() > deadline) throw new Error(`release ${order.id} still ${body.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const crashing = (hosts: readonly string[], version: string) =>
+  hosts.filter((name) => crashes(world.fleet.hosts.find((h) => h.name === name)!, world.fleet.options.badVersions[version] as VersionEffect, world.fleet.options.seed));
+
+/** Rolls a paused release back and waits for it, so that every host reports again. */
+async function rollBack(id: string): Promise<void> {
+  const action = await api('POST', `/v1/releases/${id}/actions`, { action: 'rollback', reason: 'test over' });
+  expect(action.status, JSON.stringify(action.body)).toBeLessThan(300);
+  const deadline = Date.now() + 60_000;
+  while ((await api('GET', `/v1/releases/${id}`)).body.state !== 'rolled_back') {
+    if (Date.now() > deadline) throw new Error(`release ${id} did not roll back`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('hosts that crash late in their window', () => {
+  it('in the last batch: watched three minutes longer, the batch is INCONCLUSIVE naming them instead of passing', async () => {
+    // One batch: every host released at once, so no later batch could see them.
+    const view = await release(world.order({ id: 'rel-late-last', app: 'cart', version: '3.1.0', previousVersion: '3.0.0', batching: { by: 'datacenter', batches: 1 }, observationMinutes: 10 }));
+    expect(view.state).toBe('paused');
+    const [only] = view.progress.batches;
+    expect(only.state).toBe('inconclusive');
+    // 10 minutes of window and 3 more (silentPoints), one evaluation a minute.
+    expect(only.evaluations).toHaveLength(13);
+    expect(only.observedUntil! - only.deployedAt!).toBe(13 * 60_000);
+    // The evaluation at the window's own end (the 10th) did not see the crash yet; the last one does.
+    const atWindowEnd = await world.service.store.getEvaluation(only.evaluations[9].id);
+    expect(only.evaluations[9].decision, JSON.stringify((atWindowEnd?.verdict as { reasons?: string[] } | undefined)?.reasons)).toBe('PASS');
+    const crashed = crashing(only.hosts, '3.1.0');
+    expect(crashed.length).toBeGreaterThan(0);
+    const reason = only.verdict!.reasons.join('\n');
+    expect(reason).toContain(`${crashed.length} of ${only.hosts.length} released hosts`);
+    expect(reason).toContain('stopped reporting');
+    await rollBack('rel-late-last');
+  }, 120_000);
+
+  it('in an earlier batch: the next batch, which judges them again, is INCONCLUSIVE naming them', async () => {
+    const view = await release(world.order({ id: 'rel-late-first', app: 'cart', version: '3.2.0', previousVersion: '3.0.0', observationMinutes: 10 }));
+    expect(view.state, JSON.stringify(view.progress.transitions.map((t) => t.reason))).toBe('paused');
+    const [first, second] = view.progress.batches;
+    // Batch 1's window ends before its hosts have been silent for three minutes.
+    expect(first.state).toBe('passed');
+    expect(second.state).toBe('inconclusive');
+    const crashedFirst = crashing(first.hosts, '3.2.0');
+    expect(crashedFirst.length).toBeGreaterThan(0);
+    const evaluation = await world.service.store.getEvaluation(second.verdict!.evaluationId);
+    const named = (evaluation!.verdict as { reasons: string[] }).reasons.join('\n');
+    expect(named).toContain('stopped reporting');
+    for (const host of crashedFirst.slice(0, 5)) expect(named).toContain(host);
+  }, 120_000);
+});
