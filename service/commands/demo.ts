@@ -10,6 +10,7 @@
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { defaultPolicy } from '../../src/gate/policy.js';
 import { createKey } from '../auth/api-keys.js';
 import { fetchIdempotent } from '../http/client.js';
 import type { ReleaseProgress } from '../orchestrator/state.js';
@@ -92,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   /** Submits an order and prints its progress until it is terminal (or paused for a person). */
   const run = async (id: string, version: string, previousVersion: string, what: string): Promise<ReleaseView> => {
     const order = world.order({ id, app: 'buy2', version, previousVersion });
-    console.log(`\ndemo: release ${id}: buy2 ${previousVersion} → ${version} (${what}) on ${fleet.hosts.length} hosts, 4 batches by datacenter, each watched for ${order.observationMinutes} minutes by the gate (${order.metrics?.length} metrics in 5 categories, and the logs)`);
+    console.log(`\ndemo: release ${id}: buy2 ${previousVersion} → ${version} (${what}) on ${fleet.hosts.length} hosts, 4 batches by datacenter, each watched for ${order.observationMinutes} minutes (the last for ${(order.observationMinutes ?? 0) + defaultPolicy.minData.silentPoints}) by the gate (${order.metrics?.length} metrics in 5 categories, and the logs)`);
     await api('POST', '/v1/releases', order);
     const shown = { transitions: 0, evaluations: new Map<number, number>(), verdicts: new Set<number>() };
     const datacenterOf = new Map(fleet.hosts.map((h) => [h.name, h.datacenter]));
