@@ -128,6 +128,58 @@ describe('evaluate(case, policy): released hosts that stop reporting are never a
   });
 });
 
+describe('evaluate(case, policy): released hosts that stop updating a metric are never a PASS', () => {
+  // A stale exporter or a hung process repeats a value it had; the views would judge that value.
+  const c = generateCase({ ...v1Preset, releasedHosts: [3, 3], unreleasedHosts: [6, 6], noUnreleasedChance: 0 }, 10_002, 'normal');
+  const cut = cutIndex(c);
+  const name = c.metrics[0].name;
+  /** `count` hosts of `group` repeat `value(host values)` for `metric` from `from` on. */
+  const frozen = (count: number, from: number, value: (v: Float64Array) => number, group: 'released' | 'unreleased' = 'released', metric = name, base: ParsedCase = c): ParsedCase => ({
+    ...base,
+    metrics: base.metrics.map((m) => (m.name !== metric ? m : { ...m, [group]: m[group].map((h, k) => (k < count ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= from ? value(h.values) : v)) } : h)) })),
+  });
+  /** The median of the hour before the release: inside the host's range there. */
+  const recent = (v: Float64Array) => [...v.subarray(cut - 60, cut)].sort((a, b) => a - b)[30];
+
+  it('as it is, the batch passes', () => {
+    expect(evaluate(c).decision).toBe('PASS');
+  });
+  it('every released host repeating a recent value since the release → INCONCLUSIVE, naming them and the metric', () => {
+    const v = evaluate(frozen(3, cut, recent));
+    expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+    const hosts = c.metrics[0].released.map((h) => h.host);
+    expect(v.reasons[0]).toBe(`3 of 3 released hosts (${hosts.join(', ')}) stopped updating ${name} (one value, inside their range before the release, for the window's last 6 points or more, against 0 of 6 unreleased hosts): a hung process or a stale exporter`);
+  });
+  it('one released host, for the window\'s last 6 points → INCONCLUSIVE; for 5 → judged as usual', () => {
+    const length = c.metrics[0].released[0].values.length;
+    expect(evaluate(frozen(1, length - 6, recent)).decision).toBe('INCONCLUSIVE');
+    expect(evaluate(frozen(1, length - 5, recent)).decision).toBe('PASS');
+  });
+  // Whatever the scores make of such data (reasons list the hosts that stopped on a FAIL too).
+  it('a value at an end of the host\'s range (a saturated CPU, a count gone quiet) is the data\'s own → not called frozen', () => {
+    const max = (v: Float64Array) => Math.max(...v.subarray(cut - 60, cut).filter((x) => x === x));
+    const min = (v: Float64Array) => Math.min(...v.subarray(cut - 60, cut).filter((x) => x === x));
+    expect(evaluate(frozen(3, cut, (v) => max(v) * 1.1)).reasons.join()).not.toContain('stopped updating');
+    expect(evaluate(frozen(3, cut, min)).reasons.join()).not.toContain('stopped updating');
+  });
+  it('a metric that often repeats itself before the release needs twice its longest run', () => {
+    // Runs of 4 equal points before the release: 6 in the window are its usual, 8 are not.
+    const stepped = frozen(3, 0, (v) => 0, 'released', name, c);
+    const quantised = { ...stepped, metrics: stepped.metrics.map((m) => (m.name !== name ? m : { ...m, released: m.released.map((h, k) => ({ host: h.host, values: Float64Array.from(c.metrics[0].released[k].values, (_, i) => 10 + (Math.floor(i / 4) % 5)) })) })) };
+    const length = c.metrics[0].released[0].values.length;
+    const level = (v: Float64Array) => v[cut - 3] === 10 || v[cut - 3] === 14 ? 12 : v[cut - 3];
+    expect(evaluate(frozen(3, length - 7, level, 'released', name, quantised)).reasons.join()).not.toContain('stopped updating');
+    expect(evaluate(frozen(3, length - 8, level, 'released', name, quantised)).reasons.join()).toContain('stopped updating');
+  });
+  it('as many unreleased hosts repeating values too (the collection repeats everyone\'s last value) → judged on the data (PASS)', () => {
+    const both = frozen(6, cut, recent, 'unreleased', name, frozen(3, cut, recent));
+    expect(evaluate(both).decision).toBe('PASS');
+  });
+  it('frozenPoints: 0 turns the check off', () => {
+    expect(evaluate(frozen(3, cut, recent), { minData: { frozenPoints: 0 } }).decision).toBe('PASS');
+  });
+});
+
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
   // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
   // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.

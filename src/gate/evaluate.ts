@@ -22,7 +22,7 @@
  * Batch decision, in order:
  * - a critical metric at or above `failThreshold` → FAIL;
  * - no metric could be judged, too little traffic, a critical metric without data, released hosts
- *   that stopped reporting a metric (beyond the unreleased hosts' share), or more than
+ *   that stopped reporting or updating a metric (beyond the unreleased hosts' share), or more than
  *   `maxInsufficientFraction` of the metrics without data → INCONCLUSIVE (never a silent PASS);
  * - batch score = the highest category-weighted metric score (capped at 100):
  *   ≥ failThreshold → FAIL; ≥ inconclusiveThreshold → INCONCLUSIVE; otherwise PASS.
@@ -692,78 +692,149 @@ export function fuse(scores: number[], agreement: Policy['agreement']): number {
   return s;
 }
 
-/** Released hosts that stopped reporting one metric, against the unreleased hosts' share (see `stoppedReporting`). */
-interface SilentHosts {
+/**
+ * Released hosts that stopped reporting one metric (`silent`: no point at all) or stopped updating
+ * it (`frozen`: the same value over and over), against the unreleased hosts' share (see `stopped`).
+ */
+interface StoppedHosts {
   metric: string;
-  /** Released hosts that reported the metric before the release and not in the window's last points. */
+  how: 'silent' | 'frozen';
+  /** Released hosts that reported the metric before the release and stopped. */
   released: string[];
   /** Released and unreleased hosts that reported it before the release. */
   releasedReporting: number;
   unreleasedReporting: number;
   /** Unreleased hosts among those that stopped too. */
-  unreleasedSilent: number;
+  unreleasedStopped: number;
 }
 
 /**
- * Hosts of `hosts` that have stopped reporting: present in at least `reportedFraction` of the
- * `alignmentPoints` before the release, and absent from the window's last `silentPoints`. Returns
- * how many reported before, and the indices of the silent ones. O(hosts × silentPoints), plus the
- * points before the release for the (rare) silent ones.
+ * Points of the run of one value that ends the window's present points (NaN points skipped): how
+ * long a host has been repeating its last value. O(run).
  */
-function silentAmong(hosts: readonly { values: Float64Array }[], w: Windows, policy: Policy): { reporting: number; silent: number[] } {
-  const { silentPoints, reportedFraction } = policy.minData;
+function endingRun(v: Float64Array, w: Windows): number {
+  let last = NaN;
+  let run = 0;
+  for (let i = w.length - 1; i >= w.cut; i--) {
+    const x = v[i];
+    if (x !== x) continue;
+    if (run === 0) last = x;
+    else if (x !== last) break;
+    run++;
+  }
+  return run;
+}
+
+/**
+ * Whether a host stopped updating a metric: its window ends with at least `frozenPoints` present
+ * points of one value, at least twice its longest run of one value over `from`…cut (a quantised
+ * or sparse metric that often repeats itself needs a longer run), and that value lies strictly
+ * inside its range there. A stale exporter or a hung process repeats a recent value; a saturated
+ * metric (CPU at 100 %) or a count gone quiet (0) sits at an end of its range, and is the data's
+ * own. O(run), and the points before the release for the rare long run.
+ */
+function frozenAt(v: Float64Array, w: Windows, from: number, frozenPoints: number): boolean {
+  const run = endingRun(v, w);
+  if (run < frozenPoints) return false;
+  let value = NaN;
+  for (let i = w.length - 1; i >= w.cut && value !== value; i--) value = v[i];
+  let longest = 0;
+  let current = 0;
+  let previous = NaN;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = from; i < w.cut; i++) {
+    const x = v[i];
+    if (x !== x) continue;
+    current = x === previous ? current + 1 : 1;
+    previous = x;
+    if (current > longest) longest = current;
+    if (x < low) low = x;
+    if (x > high) high = x;
+  }
+  return run >= 2 * longest && value > low && value < high;
+}
+
+/**
+ * Hosts of `hosts` that have stopped (`silent`: absent from the window's last `silentPoints`;
+ * `frozen`: see `frozenAt`) among those that reported before the release — present in at least
+ * `reportedFraction` of the `alignmentPoints` before it. Returns how many reported, and the
+ * indices of those that stopped. O(hosts × silentPoints), plus the points before the release for
+ * the (rare) hosts that stopped; for `frozen` with `count`, for every host.
+ */
+function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, policy: Policy, how: StoppedHosts['how'], count = true): { reporting: number; stopped: number[] } {
+  const { silentPoints, reportedFraction, frozenPoints } = policy.minData;
   const from = Math.max(0, w.cut - policy.alignmentPoints);
   const needed = reportedFraction * (w.cut - from);
   const reportedBefore = (v: Float64Array): boolean => w.cut > from && countPresent(v.subarray(from, w.cut)) >= needed;
-  const silent: number[] = [];
+  const stopped: number[] = [];
   let reporting = 0;
   hosts.forEach((h, index) => {
+    if (how === 'frozen') {
+      // Counting the hosts that reported reads every host's past: only worth it once one froze.
+      const reported = count ? reportedBefore(h.values) : true;
+      if (reported) reporting++;
+      if (reported && frozenAt(h.values, w, from, frozenPoints) && (count || reportedBefore(h.values))) stopped.push(index);
+      return;
+    }
     let quiet = true;
     for (let i = Math.max(w.cut, w.length - silentPoints); i < w.length && quiet; i++) if (h.values[i] === h.values[i]) quiet = false;
     // A host present at the end certainly reported; only a quiet one needs its past read.
     if (!quiet) reporting++;
     else if (reportedBefore(h.values)) {
       reporting++;
-      silent.push(index);
+      stopped.push(index);
     }
   });
-  return { reporting, silent };
+  return { reporting, stopped };
 }
 
 /**
  * A metric whose released hosts stopped reporting it — a crashed process, a release that no
- * longer emits it — in a larger share than the unreleased hosts did (by more than
- * `maxSilentShare`), or null. Only once the window is `silentPoints` long. The gate judges the hosts
- * that still report, but such a batch is never a PASS.
+ * longer emits it — or stopped updating it (`frozen`: a hung process, a stale exporter), in a
+ * larger share than the unreleased hosts did (by more than `maxSilentShare`), or null. Only once
+ * the window is `silentPoints` (`frozenPoints`) long. The gate judges the hosts whose data still
+ * moves, but such a batch is never a PASS.
  */
-function stoppedReporting(metric: ParsedMetric, w: Windows, policy: Policy): SilentHosts | null {
-  if (w.length - w.cut < policy.minData.silentPoints || metric.released.length === 0) return null;
-  const released = silentAmong(metric.released, w, policy);
-  if (released.silent.length === 0) return null;
-  const unreleased = silentAmong(metric.unreleased, w, policy);
-  const share = (group: { reporting: number; silent: number[] }) => (group.reporting === 0 ? 0 : group.silent.length / group.reporting);
+function stopped(metric: ParsedMetric, w: Windows, policy: Policy, how: StoppedHosts['how']): StoppedHosts | null {
+  const points = how === 'silent' ? policy.minData.silentPoints : policy.minData.frozenPoints;
+  if (points === 0 || w.length - w.cut < points || metric.released.length === 0) return null;
+  let released = stoppedAmong(metric.released, w, policy, how, how === 'silent');
+  if (released.stopped.length === 0) return null;
+  if (how === 'frozen') released = stoppedAmong(metric.released, w, policy, how);
+  const unreleased = stoppedAmong(metric.unreleased, w, policy, how);
+  const share = (group: { reporting: number; stopped: number[] }) => (group.reporting === 0 ? 0 : group.stopped.length / group.reporting);
   if (share(released) - share(unreleased) <= policy.minData.maxSilentShare) return null;
-  return { metric: metric.name, released: released.silent.map((i) => metric.released[i].host), releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedSilent: unreleased.silent.length };
+  return { metric: metric.name, how, released: released.stopped.map((i) => metric.released[i].host), releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedStopped: unreleased.stopped.length };
 }
 
 /**
- * One line per set of released hosts that stopped reporting, naming the metrics — and which of
- * them still logged in those last points: a host that logs is alive, and its silence more likely a
- * gap in the metrics' collection than a crash, which is for the person who decides.
+ * One line per set of released hosts that stopped reporting (or updating), naming the metrics — and
+ * which of the silent ones still logged in those last points: a host that logs is alive, and its
+ * silence more likely a gap in the metrics' collection than a crash, which is for the person who
+ * decides.
  */
-function silenceReasons(silences: readonly SilentHosts[], c: ParsedCase, w: Windows, points: number): string[] {
+function stoppedReasons(stops: readonly StoppedHosts[], c: ParsedCase, w: Windows, policy: Policy): string[] {
+  const points = policy.minData.silentPoints;
   const since = c.start + Math.max(w.cut, w.length - points) * c.step;
   const logging = new Set(c.logs.filter((e) => e.t >= since && e.count > 0).map((e) => e.host));
-  const byHosts = new Map<string, SilentHosts[]>();
-  for (const s of silences) byHosts.set(s.released.join(', '), [...(byHosts.get(s.released.join(', ')) ?? []), s]);
+  const byHosts = new Map<string, StoppedHosts[]>();
+  for (const s of stops) {
+    const key = `${s.how}\n${s.released.join(', ')}`;
+    byHosts.set(key, [...(byHosts.get(key) ?? []), s]);
+  }
   return [...byHosts.values()].map((group) => {
     const first = group[0];
     const names = group.map((s) => s.metric);
+    const metrics = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more metrics`;
     const hosts = first.released.length <= 5 ? ` (${first.released.join(', ')})` : ` (${first.released.slice(0, 5).join(', ')}, …)`;
-    const control = first.unreleasedReporting > 0 ? `, against ${first.unreleasedSilent} of ${first.unreleasedReporting} unreleased hosts` : '';
+    const control = first.unreleasedReporting > 0 ? `, against ${first.unreleasedStopped} of ${first.unreleasedReporting} unreleased hosts` : '';
+    if (first.how === 'frozen') {
+      return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped updating ${metrics} (one value, inside their range before the release, for the window's last ${policy.minData.frozenPoints} points or more${control}): a hung process or a stale exporter`;
+    }
     const alive = first.released.filter((h) => logging.has(h));
     const logged = alive.length === 0 ? '' : `; ${alive.length === first.released.length ? (alive.length === 1 ? 'it' : 'all of them') : alive.length <= 3 ? alive.join(', ') : `${alive.length} of them`} still logged in those points`;
-    return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped reporting ${names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more metrics`} (nothing in the last ${points} points${control})${logged}`;
+    return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped reporting ${metrics} (nothing in the last ${points} points${control})${logged}`;
   });
 }
 
@@ -797,8 +868,8 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   const capped = (m: ParsedMetric): ParsedMetric => (m.unreleased.length > policy.maxControlHosts ? { ...m, unreleased: evenlySpaced(m.unreleased, policy.maxControlHosts) } : m);
   const cappedMetrics = c.metrics.map(capped);
   const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
-  const silences = cappedMetrics.map((m) => stoppedReporting(m, w, policy)).filter((s): s is SilentHosts => s !== null);
-  const silenceLines = silences.length > 0 ? silenceReasons(silences, c, w, policy.minData.silentPoints) : [];
+  const stops = (['silent', 'frozen'] as const).flatMap((how) => cappedMetrics.map((m) => stopped(m, w, policy, how))).filter((s): s is StoppedHosts => s !== null);
+  const silenceLines = stops.length > 0 ? stoppedReasons(stops, c, w, policy) : [];
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {

@@ -72,6 +72,13 @@ export const policySchema = z.object({
      * reports nothing, and nothing is not a PASS). 0: one released host beyond the unreleased hosts' share.
      */
     maxSilentShare: z.number().min(0).max(1).default(0),
+    /**
+     * A host whose window ends with this many points of one value (and at least twice its longest
+     * such run in the `alignmentPoints` before the release, at a value strictly inside its range
+     * there) has stopped updating the metric — a hung process, a stale exporter — and counts as
+     * one that stopped reporting it (same `maxSilentShare`). 0 turns this off.
+     */
+    frozenPoints: z.number().int().min(0).default(6),
   }).prefault({}),
   /** Minimum traffic: below it a batch has not been exercised enough to judge. */
   traffic: z.object({
