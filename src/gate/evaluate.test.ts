@@ -148,12 +148,12 @@ describe('evaluate(case, policy): released hosts that stop updating a metric are
     const v = evaluate(frozen(3, cut, recent));
     expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
     const hosts = c.metrics[0].released.map((h) => h.host);
-    expect(v.reasons[0]).toBe(`3 of 3 released hosts (${hosts.join(', ')}) stopped updating ${name} (one value, inside their range before the release, for the window's last 6 points or more, against 0 of 6 unreleased hosts): a hung process or a stale exporter`);
+    expect(v.reasons[0]).toBe(`3 of 3 released hosts (${hosts.join(', ')}) stopped updating ${name} (one value, inside their range before the release, for the window's last 5 points or more, against 0 of 6 unreleased hosts): a hung process or a stale exporter`);
   });
-  it('one released host, for the window\'s last 6 points → INCONCLUSIVE; for 5 → judged as usual', () => {
+  it('one released host, for the window\'s last 5 points → INCONCLUSIVE; for 4 → judged as usual', () => {
     const length = c.metrics[0].released[0].values.length;
-    expect(evaluate(frozen(1, length - 6, recent)).decision).toBe('INCONCLUSIVE');
-    expect(evaluate(frozen(1, length - 5, recent)).decision).toBe('PASS');
+    expect(evaluate(frozen(1, length - 5, recent)).decision).toBe('INCONCLUSIVE');
+    expect(evaluate(frozen(1, length - 4, recent)).decision).toBe('PASS');
   });
   // Whatever the scores make of such data (reasons list the hosts that stopped on a FAIL too).
   it('a value at an end of the host\'s range (a saturated CPU, a count gone quiet) is the data\'s own → not called frozen', () => {
@@ -163,7 +163,7 @@ describe('evaluate(case, policy): released hosts that stop updating a metric are
     expect(evaluate(frozen(3, cut, min)).reasons.join()).not.toContain('stopped updating');
   });
   it('a metric that often repeats itself before the release needs twice its longest run', () => {
-    // Runs of 4 equal points before the release: 6 in the window are its usual, 8 are not.
+    // Runs of 4 equal points before the release: 7 in the window are its usual, 8 are not.
     const stepped = frozen(3, 0, (v) => 0, 'released', name, c);
     const quantised = { ...stepped, metrics: stepped.metrics.map((m) => (m.name !== name ? m : { ...m, released: m.released.map((h, k) => ({ host: h.host, values: Float64Array.from(c.metrics[0].released[k].values, (_, i) => 10 + (Math.floor(i / 4) % 5)) })) })) };
     const length = c.metrics[0].released[0].values.length;
