@@ -25,7 +25,7 @@ import type { MetricSource } from '../../src/sources/metric-source.js';
 import type { Clock } from '../ports/clock.js';
 import type { FleetHost } from './hosts.js';
 import { MinuteStore } from './memory.js';
-import { crashes, fleetMetrics, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
+import { crashes, fleetMetrics, hangs, MINUTE, sampleLogs, sampleMetrics, versionEffectSchema, type VersionEffect } from './model.js';
 
 /** The file in each host's folder that names the version it runs (the local agent's ping reports it too). */
 export const VERSION_FILE = DEPLOYED_VERSION_FILE;
@@ -268,6 +268,11 @@ export class SimulatedFleet {
         const effect = this.effects.get(change.version) ?? null;
         // A crashed host reports nothing: its slots stay missing.
         if (effect && crashes(host, effect, this.options.seed) && t - change.at >= effect.crashAfterMinutes * MINUTE) continue;
+        // A hung host's exporter serves its last values again, and the host logs nothing.
+        if (slot > 0 && hangs(host, effect, this.options.seed)) {
+          memory.put(this.metricNames, host.name, slot, this.metricNames.map((m) => memory.value(m, host.name, slot - 1)));
+          continue;
+        }
         memory.put(this.metricNames, host.name, slot, sampleMetrics(host, t, effect, this.options.seed));
         const logs = this.timelines.get(host.name)!.logs;
         for (const event of sampleLogs(host, t, effect, this.options.seed)) {

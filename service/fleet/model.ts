@@ -35,6 +35,12 @@ export const versionEffectSchema = z.object({
   crashShare: z.number().min(0).max(1).default(0),
   /** Minutes after the version's arrival on a host that its crashing hosts stop (0: at once). */
   crashAfterMinutes: z.number().min(0).max(100_000).default(0),
+  /**
+   * Share of the hosts running the version that hang: from its arrival on they keep reporting,
+   * every metric at its last value before (a stale exporter), and log nothing (0–1; which hosts is
+   * fixed by the fleet's seed, apart from the crashing ones).
+   */
+  hangShare: z.number().min(0).max(1).default(0),
 });
 export type VersionEffect = z.output<typeof versionEffectSchema>;
 
@@ -145,6 +151,12 @@ function round(value: number, decimals: number): number {
 export function crashes(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
   if (!effect || effect.crashShare <= 0) return false;
   return seedFrom(seed, 'crash', host.name) / 2 ** 32 < effect.crashShare;
+}
+
+/** Whether `host` is one of those that hang while they run a version with `effect` (see `hangShare`). */
+export function hangs(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
+  if (!effect || effect.hangShare <= 0) return false;
+  return seedFrom(seed, 'hang', host.name) / 2 ** 32 < effect.hangShare;
 }
 
 /** Exception events of one host in the minute starting at `t` (counts > 0 only). */

@@ -1,5 +1,6 @@
 /**
- * End to end: a version whose hosts crash late in their batch's window. The gate calls a host
+ * End to end: versions whose hosts stop — crash late in their batch's window, or hang and repeat
+ * their last values. The gate calls a host
  * silent only after `silentPoints` (3) minutes without a point, so at its own window's end such a
  * host is not silent yet. An earlier batch's hosts are judged again by the next batch; the last
  * batch is watched three minutes longer, since nothing comes after it.
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../auth/api-keys.js';
 import type { ReleaseOrderInput } from '../orchestrator/order.js';
-import { crashes, type VersionEffect } from './model.js';
+import { crashes, hangs, type VersionEffect } from './model.js';
 import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
 
 let world: FleetWorld;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     dataDir: mkdtempSync(join(tmpdir(), 'sluice-late-crash-')), hosts: 40, factor: 100,
     initialVersion: '3.0.0',
     // Two versions with the same late crash, one per test, so each release starts from hosts that all report.
-    badVersions: { '3.1.0': LATE, '3.2.0': LATE },
+    badVersions: { '3.1.0': LATE, '3.2.0': LATE, '3.3.0': { latency: 1, errorRate: 0, cpu: 1, fatal: '', hangShare: 0.25 } },
   });
   key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
 });
@@ -102,5 +103,24 @@ describe('hosts that crash late in their window', () => {
     const named = (evaluation!.verdict as { reasons: string[] }).reasons.join('\n');
     expect(named).toContain('stopped reporting');
     for (const host of crashedFirst.slice(0, 5)) expect(named).toContain(host);
+    await rollBack('rel-late-first');
+  }, 120_000);
+});
+
+describe('hosts that hang', () => {
+  it('keep reporting their last values: batch 1 is INCONCLUSIVE naming them as having stopped updating', async () => {
+    const view = await release(world.order({ id: 'rel-hang', app: 'ump', version: '3.3.0', previousVersion: '3.0.0', observationMinutes: 10 }));
+    expect(view.state, JSON.stringify(view.progress.transitions.map((t) => t.reason))).toBe('paused');
+    const [first] = view.progress.batches;
+    expect(first.state).toBe('inconclusive');
+    const hung = first.hosts.filter((name) => hangs(world.fleet.hosts.find((h) => h.name === name)!, world.fleet.options.badVersions['3.3.0'] as VersionEffect, world.fleet.options.seed));
+    expect(hung.length).toBeGreaterThan(0);
+    const evaluation = await world.service.store.getEvaluation(first.verdict!.evaluationId);
+    const reasons = (evaluation!.verdict as { reasons: string[] }).reasons.join('\n');
+    expect(reasons).toMatch(/released hosts \(.*\) stopped updating .* a hung process or a stale exporter/);
+    for (const host of hung.slice(0, 5)) expect(reasons).toContain(host);
+    // Hung, not silent: they still report.
+    expect(reasons).not.toContain('stopped reporting');
+    await rollBack('rel-hang');
   }, 120_000);
 });
