@@ -26,7 +26,7 @@ const LATE: Partial<VersionEffect> = { latency: 1, errorRate: 0, cpu: 1, fatal: 
 
 beforeAll(async () => {
   world = await startFleetWorld({
-    dataDir: mkdtempSync(join(tmpdir(), 'sluice-late-crash-')), hosts: 40, factor: 100,
+    dataDir: mkdtempSync(join(tmpdir(), 'sluice-stopped-hosts-')), hosts: 40, factor: 100,
     initialVersion: '3.0.0',
     // Two versions with the same late crash, one per test, so each release starts from hosts that all report.
     badVersions: { '3.1.0': LATE, '3.2.0': LATE, '3.3.0': { latency: 1, errorRate: 0, cpu: 1, fatal: '', hangShare: 0.25 } },
