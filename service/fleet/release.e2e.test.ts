@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../auth/api-keys.js';
-import type { ReleaseOrderInput } from '../orchestrator/order.js';
 import { crashes, type VersionEffect } from './model.js';
-import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
+import { releaseClient, type ReleaseClient } from './api-client.js';
+import { startFleetWorld, type FleetWorld } from './world.js';
 
 let world: FleetWorld;
-let key: string;
+let client: ReleaseClient;
 
 beforeAll(async () => {
   world = await startFleetWorld({
@@ -27,31 +27,11 @@ beforeAll(async () => {
       '2.6.0': { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25 },
     },
   });
-  key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
+  client = releaseClient(world, (await createKey(world.service.store, 'deployer', ['operate'], 0)).key);
 });
 afterAll(async () => {
   await world?.close();
 });
-
-const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${world.service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as ReleaseView & Record<string, unknown> };
-};
-
-/** Submits the order and waits (real time) until the release is terminal (or paused, when `untilPaused`). */
-async function release(order: ReleaseOrderInput, timeoutMs = 90_000, untilPaused = false): Promise<ReleaseView> {
-  const created = await api('POST', '/v1/releases', order);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await api('GET', `/v1/releases/${order.id}`);
-    if (['succeeded', 'failed', 'aborted', 'rolled_back'].includes(body.state)) return body;
-    if (body.state === 'paused' && untilPaused) return body;
-    if (body.state === 'paused') throw new Error(`release ${order.id} paused: ${body.progress.pausedReason}`);
-    if (Date.now() > deadline) throw new Error(`release ${order.id} still ${body.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Polls `read` (real time, every 10 ms) until `done` holds or `timeoutMs` passes; returns the last value read. */
 async function eventually<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
@@ -65,7 +45,7 @@ async function eventually<T>(read: () => T, done: (value: T) => boolean, timeout
 
 describe('a release on the simulated fleet, judged by the real gate', () => {
   it('a good version goes out batch by batch, every batch passes, every host runs it', async () => {
-    const view = await release(world.order({ id: 'rel-good', app: 'buy2', version: '2.4.1', previousVersion: '2.4.0' }));
+    const view = await client.release(world.order({ id: 'rel-good', app: 'buy2', version: '2.4.1', previousVersion: '2.4.0' }));
     expect(view.state).toBe('succeeded');
     expect(view.progress.batches).toHaveLength(4);
     for (const [i, batch] of view.progress.batches.entries()) {
@@ -82,7 +62,7 @@ describe('a release on the simulated fleet, judged by the real gate', () => {
   }, 120_000);
 
   it('a bad version is caught in the first batch and rolled back: every released host runs the previous version again', async () => {
-    const view = await release(world.order({ id: 'rel-bad', app: 'buy2', version: '2.5.0', previousVersion: '2.4.1' }));
+    const view = await client.release(world.order({ id: 'rel-bad', app: 'buy2', version: '2.5.0', previousVersion: '2.4.1' }));
     expect(view.state).toBe('rolled_back');
     const [first, ...rest] = view.progress.batches;
     expect(first.verdict?.decision).toBe('FAIL');
@@ -112,7 +92,7 @@ describe('a release on the simulated fleet, judged by the real gate', () => {
   }, 120_000);
 
   it('a version that crashes some of its hosts is not passed: they stop reporting, batch 1 is INCONCLUSIVE naming them, and the release waits for a person', async () => {
-    const view = await release(world.order({ id: 'rel-crash', app: 'buy2', version: '2.6.0', previousVersion: '2.4.1' }), 90_000, true);
+    const view = await client.release(world.order({ id: 'rel-crash', app: 'buy2', version: '2.6.0', previousVersion: '2.4.1' }), { untilPaused: true });
     expect(view.state).toBe('paused');
     const [first, ...rest] = view.progress.batches;
     expect(first.state).toBe('inconclusive');

@@ -16,12 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../auth/api-keys.js';
-import type { ReleaseOrderInput } from '../orchestrator/order.js';
 import { crashes, hangs, type VersionEffect } from './model.js';
-import { startFleetWorld, type FleetWorld, type ReleaseView } from './world.js';
+import { releaseClient, type ReleaseClient } from './api-client.js';
+import { startFleetWorld, type FleetWorld } from './world.js';
 
 let world: FleetWorld;
-let key: string;
+let client: ReleaseClient;
 const LATE: Partial<VersionEffect> = { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25, crashAfterMinutes: 9.5 };
 
 beforeAll(async () => {
@@ -31,39 +31,21 @@ beforeAll(async () => {
     // Two versions with the same late crash, one per test, so each release starts from hosts that all report.
     badVersions: { '3.1.0': LATE, '3.2.0': LATE, '3.3.0': { latency: 1, errorRate: 0, cpu: 1, fatal: '', hangShare: 0.25 } },
   });
-  key = (await createKey(world.service.store, 'deployer', ['operate'], 0)).key;
+  client = releaseClient(world, (await createKey(world.service.store, 'deployer', ['operate'], 0)).key);
 });
 afterAll(async () => {
   await world?.close();
 });
-
-const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${world.service.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as ReleaseView & Record<string, unknown> };
-};
-
-/** Submits the order and waits (real time) until the release is terminal or paused. */
-async function release(order: ReleaseOrderInput, timeoutMs = 90_000): Promise<ReleaseView> {
-  const created = await api('POST', '/v1/releases', order);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await api('GET', `/v1/releases/${order.id}`);
-    if (['succeeded', 'failed', 'aborted', 'rolled_back', 'paused'].includes(body.state)) return body;
-    if (Date.now() > deadline) throw new Error(`release ${order.id} still ${body.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const crashing = (hosts: readonly string[], version: string) =>
   hosts.filter((name) => crashes(world.fleet.hosts.find((h) => h.name === name)!, world.fleet.options.badVersions[version] as VersionEffect, world.fleet.options.seed));
 
 /** Rolls a paused release back and waits for it, so that every host reports again. */
 async function rollBack(id: string): Promise<void> {
-  const action = await api('POST', `/v1/releases/${id}/actions`, { action: 'rollback', reason: 'test over' });
+  const action = await client.api('POST', `/v1/releases/${id}/actions`, { action: 'rollback', reason: 'test over' });
   expect(action.status, JSON.stringify(action.body)).toBeLessThan(300);
   const deadline = Date.now() + 60_000;
-  while ((await api('GET', `/v1/releases/${id}`)).body.state !== 'rolled_back') {
+  while ((await client.api('GET', `/v1/releases/${id}`)).body.state !== 'rolled_back') {
     if (Date.now() > deadline) throw new Error(`release ${id} did not roll back`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -72,7 +54,7 @@ async function rollBack(id: string): Promise<void> {
 describe('hosts that crash late in their window', () => {
   it('in the last batch: watched three minutes longer, the batch is INCONCLUSIVE naming them instead of passing', async () => {
     // One batch: every host released at once, so no later batch could see them.
-    const view = await release(world.order({ id: 'rel-late-last', app: 'cart', version: '3.1.0', previousVersion: '3.0.0', batching: { by: 'datacenter', batches: 1 }, observationMinutes: 10 }));
+    const view = await client.release(world.order({ id: 'rel-late-last', app: 'cart', version: '3.1.0', previousVersion: '3.0.0', batching: { by: 'datacenter', batches: 1 }, observationMinutes: 10 }), { untilPaused: true });
     expect(view.state).toBe('paused');
     const [only] = view.progress.batches;
     expect(only.state).toBe('inconclusive');
@@ -91,7 +73,7 @@ describe('hosts that crash late in their window', () => {
   }, 120_000);
 
   it('in an earlier batch: the next batch, which judges them again, is INCONCLUSIVE naming them', async () => {
-    const view = await release(world.order({ id: 'rel-late-first', app: 'cart', version: '3.2.0', previousVersion: '3.0.0', observationMinutes: 10 }));
+    const view = await client.release(world.order({ id: 'rel-late-first', app: 'cart', version: '3.2.0', previousVersion: '3.0.0', observationMinutes: 10 }), { untilPaused: true });
     expect(view.state, JSON.stringify(view.progress.transitions.map((t) => t.reason))).toBe('paused');
     const [first, second] = view.progress.batches;
     // Batch 1's window ends before its hosts have been silent for three minutes.
@@ -109,7 +91,7 @@ describe('hosts that crash late in their window', () => {
 
 describe('hosts that hang', () => {
   it('keep reporting their last values: batch 1 is INCONCLUSIVE naming them as having stopped updating', async () => {
-    const view = await release(world.order({ id: 'rel-hang', app: 'ump', version: '3.3.0', previousVersion: '3.0.0', observationMinutes: 10 }));
+    const view = await client.release(world.order({ id: 'rel-hang', app: 'ump', version: '3.3.0', previousVersion: '3.0.0', observationMinutes: 10 }), { untilPaused: true });
     expect(view.state, JSON.stringify(view.progress.transitions.map((t) => t.reason))).toBe('paused');
     const [first] = view.progress.batches;
     expect(first.state).toBe('inconclusive');
