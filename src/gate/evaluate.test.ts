@@ -148,7 +148,7 @@ describe('evaluate(case, policy): released hosts that stop updating a metric are
     const v = evaluate(frozen(3, cut, recent));
     expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
     const hosts = c.metrics[0].released.map((h) => h.host);
-    expect(v.reasons[0]).toBe(`3 of 3 released hosts (${hosts.join(', ')}) stopped updating ${name} (one value, inside their range before the release or a 0 they never read there, for the window's last 5 points or more, against 0 of 6 unreleased hosts): a hung process or a stale exporter`);
+    expect(v.reasons[0]).toBe(`3 of 3 released hosts (${hosts.join(', ')}) stopped updating ${name} (one value, inside their range before the release or 0 or less where they read only positive values, for the window's last 5 points or more, against 0 of 6 unreleased hosts): a hung process or a stale exporter`);
   });
   it('one released host, for the window\'s last 5 points → INCONCLUSIVE; for 4 → judged as usual', () => {
     const length = c.metrics[0].released[0].values.length;
@@ -165,11 +165,13 @@ describe('evaluate(case, policy): released hosts that stop updating a metric are
     const sparse = { ...c, metrics: c.metrics.map((m) => (m.name !== name ? m : { ...m, released: m.released.map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i >= cut || i % 3 === 0 ? 0 : v)) })) })) };
     expect(evaluate(sparse).reasons.join()).not.toContain('stopped updating');
   });
-  it('a metric that never read 0 before the release reading 0 since → INCONCLUSIVE (an exporter that lost it reports 0)', () => {
+  it('a metric that read only positive values before the release reading 0 (or a sentinel −1) since → INCONCLUSIVE (an exporter that lost it)', () => {
     // An \'up\' metric falling to 0 is no fault to the views: only the check sees it.
-    const v = evaluate(frozen(3, cut, () => 0));
-    expect(v.decision).toBe('INCONCLUSIVE');
-    expect(v.reasons[0]).toContain(`stopped updating ${name}`);
+    for (const sentinel of [0, -1]) {
+      const v = evaluate(frozen(3, cut, () => sentinel));
+      expect(v.decision).toBe('INCONCLUSIVE');
+      expect(v.reasons[0]).toContain(`stopped updating ${name}`);
+    }
   });
   it('a metric that often repeats itself before the release needs twice its longest run', () => {
     // Runs of 4 equal points before the release: 7 in the window are its usual, 8 are not.

@@ -729,9 +729,10 @@ function endingRun(v: Float64Array, w: Windows): number {
  * Whether a host stopped updating a metric: its window ends with at least `frozenPoints` present
  * points of one value, at least twice its longest run of one value over `from`…cut (a quantised
  * or sparse metric that often repeats itself needs a longer run), and that value lies strictly
- * inside its range there — or is 0 where the host never read 0 there. A stale exporter or a hung
- * process repeats a recent value, and one that lost the metric reports 0; a saturated metric (CPU
- * at 100 %) or a count gone quiet (0 again) sits at an end of its range, and is the data's own.
+ * inside its range there — or is 0 or less where the host read only positive values there. A stale
+ * exporter or a hung process repeats a recent value, and one that lost the metric reports 0 (or a
+ * sentinel such as −1); a saturated metric (CPU at 100 %) or a count gone quiet (0 again) sits at
+ * an end of its range, and is the data's own.
  * O(run), and the points before the release for the rare long run.
  */
 function frozenAt(v: Float64Array, w: Windows, from: number, frozenPoints: number): boolean {
@@ -753,7 +754,7 @@ function frozenAt(v: Float64Array, w: Windows, from: number, frozenPoints: numbe
     if (x < low) low = x;
     if (x > high) high = x;
   }
-  return run >= 2 * longest && ((value > low && value < high) || (value === 0 && low > 0));
+  return run >= 2 * longest && ((value > low && value < high) || (value <= 0 && low > 0));
 }
 
 /**
@@ -831,7 +832,7 @@ function stoppedReasons(stops: readonly StoppedHosts[], c: ParsedCase, w: Window
     const hosts = first.released.length <= 5 ? ` (${first.released.join(', ')})` : ` (${first.released.slice(0, 5).join(', ')}, …)`;
     const control = first.unreleasedReporting > 0 ? `, against ${first.unreleasedStopped} of ${first.unreleasedReporting} unreleased hosts` : '';
     if (first.how === 'frozen') {
-      return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped updating ${metrics} (one value, inside their range before the release or a 0 they never read there, for the window's last ${policy.minData.frozenPoints} points or more${control}): a hung process or a stale exporter`;
+      return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped updating ${metrics} (one value, inside their range before the release or 0 or less where they read only positive values, for the window's last ${policy.minData.frozenPoints} points or more${control}): a hung process or a stale exporter`;
     }
     const alive = first.released.filter((h) => logging.has(h));
     const logged = alive.length === 0 ? '' : `; ${alive.length === first.released.length ? (alive.length === 1 ? 'it' : 'all of them') : alive.length <= 3 ? alive.join(', ') : `${alive.length} of them`} still logged in those points`;

@@ -75,7 +75,7 @@ export const policySchema = z.object({
     /**
      * A host whose window ends with this many points of one value (and at least twice its longest
      * such run in the `alignmentPoints` before the release, at a value strictly inside its range
-     * there or a 0 it never read there) has stopped updating the metric — a hung process, a stale
+     * there, or 0 or less where it read only positive values) has stopped updating the metric — a hung process, a stale
      * exporter — and counts as one that stopped reporting it (same `maxSilentShare`). No more than
      * a short window's points (5 one-minute points), so that a batch watched 5 minutes can see it.
      * 0 turns this off.
