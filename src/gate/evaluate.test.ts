@@ -191,6 +191,41 @@ describe('evaluate(case, policy): released hosts that stop updating a metric are
   });
 });
 
+describe('evaluate(case, policy): released hosts that stop logging are never a PASS', () => {
+  // Every host logs one background exception a step, for the 72 steps before the release and on.
+  const base = generateCase({ ...v1Preset, releasedHosts: [3, 3], unreleasedHosts: [6, 6], noUnreleasedChance: 0 }, 10_003, 'normal');
+  const cut = cutIndex(base);
+  const hosts = (group: 'released' | 'unreleased') => base.metrics[0][group].map((h) => h.host);
+  const length = base.metrics[0].released[0].values.length;
+  const steady = (who: string[], from: number, to: number) => who.flatMap((host) => Array.from({ length: to - from }, (_, k) => ({ host, t: base.start + (from + k) * base.step, signature: 'java.net.SocketTimeoutException at com.acme.cache.TairClient.get', count: 1 })));
+  const c: ParsedCase = { ...base, logs: [...steady([...hosts('released'), ...hosts('unreleased')], cut - 72, length)] };
+  const cutLogs = (x: ParsedCase, who: string[], from: number): ParsedCase => ({ ...x, logs: x.logs.filter((e) => !(who.includes(e.host) && e.t >= base.start + from * base.step)) });
+
+  it('as it is, the batch passes', () => {
+    expect(evaluate(c).decision).toBe('PASS');
+  });
+  it('no released host logging since the release, where their rate before made 24 events due → INCONCLUSIVE, saying so', () => {
+    const v = evaluate(cutLogs(c, hosts('released'), cut));
+    expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+    // 3 hosts × 12 steps, over the drift allowance of 1.5.
+    expect(v.reasons).toContain('the 3 released hosts logged nothing since the release, where their rate before it made about 24 events due (the unreleased hosts logged 72): a release that broke its logging, or hosts that stopped');
+  });
+  it('no host logging at all since the release (the log pipeline) → judged as usual', () => {
+    expect(evaluate(cutLogs(c, [...hosts('released'), ...hosts('unreleased')], cut)).decision).toBe('PASS');
+  });
+  it('hosts that log rarely: nothing for an hour is no evidence → judged as usual', () => {
+    // One event per host over the six hours before: 3 × 1/72 × 12 / 1.5 ≈ 0.3 due.
+    const rare: ParsedCase = { ...c, logs: [...steady(hosts('released'), cut - 72, cut - 71), ...steady(hosts('unreleased'), cut - 72, length)] };
+    expect(evaluate(rare).decision).toBe('PASS');
+  });
+  it('one released host still logging → judged as usual; silentLogsAlpha 0 or no log view turns the check off', () => {
+    expect(evaluate(cutLogs(c, hosts('released').slice(1), cut)).decision).toBe('PASS');
+    const silent = cutLogs(c, hosts('released'), cut);
+    expect(evaluate(silent, { minData: { silentLogsAlpha: 0 } }).decision).toBe('PASS');
+    expect(evaluate(silent, { views: { logs: null } }).decision).toBe('PASS');
+  });
+});
+
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
   // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
   // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.

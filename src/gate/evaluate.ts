@@ -840,6 +840,46 @@ function stoppedReasons(stops: readonly StoppedHosts[], c: ParsedCase, w: Window
   });
 }
 
+/**
+ * Exception rates follow the day's traffic, so a rate hours before the release over-states the
+ * rate after it by up to this much (the log detector's `driftRatio`).
+ */
+const LOG_DRIFT = 1.5;
+
+/**
+ * The released hosts logged nothing since the release although, at their own rate before it, many
+ * events were due: a release that broke its logging (or hosts that stopped) leaves the log view
+ * blind, and a blind view is not a PASS. Due = the released hosts' events before × time since the
+ * release / log coverage before it (from the earliest event), over `LOG_DRIFT`; a reason when
+ * P(no event | due) = e^(−due) is below `minData.silentLogsAlpha`, while the unreleased hosts (if
+ * any) still log — else the log pipeline stopped for every host, and the log view judges nothing
+ * either way. Null otherwise. O(events).
+ */
+function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy): string | null {
+  const alpha = policy.minData.silentLogsAlpha;
+  if (alpha <= 0 || !policy.views.logs || c.logs.length === 0) return null;
+  const released = new Set(c.metrics.flatMap((m) => m.released.map((h) => h.host)));
+  const unreleased = new Set(c.metrics.flatMap((m) => m.unreleased.map((h) => h.host)).filter((h) => !released.has(h)));
+  const deployedAt = c.release.deployedAt;
+  const end = c.start + w.length * c.step;
+  let first = Infinity;
+  let before = 0;
+  let after = 0;
+  let control = 0;
+  for (const e of c.logs) {
+    if (!(e.count > 0) || !Number.isFinite(e.t) || e.t >= end) continue;
+    if (e.t < deployedAt) {
+      first = Math.min(first, e.t);
+      if (released.has(e.host)) before += e.count;
+    } else if (released.has(e.host)) after += e.count;
+    else if (unreleased.has(e.host)) control += e.count;
+  }
+  if (after > 0 || before === 0 || !(deployedAt > first) || (unreleased.size > 0 && control === 0)) return null;
+  const due = (before * (end - deployedAt)) / (deployedAt - first) / LOG_DRIFT;
+  if (Math.exp(-due) >= alpha) return null;
+  return `the ${released.size} released hosts logged nothing since the release, where their rate before it made about ${Math.round(due)} events due${unreleased.size > 0 ? ` (the unreleased hosts logged ${control})` : ''}: a release that broke its logging, or hosts that stopped`;
+}
+
 function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null {
   const pattern = new RegExp(policy.traffic.metricPattern, 'i');
   for (const metric of c.metrics) {
@@ -871,7 +911,8 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   const cappedMetrics = c.metrics.map(capped);
   const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
   const stops = (['silent', 'frozen'] as const).flatMap((how) => cappedMetrics.map((m) => stopped(m, w, policy, how))).filter((s): s is StoppedHosts => s !== null);
-  const silenceLines = stops.length > 0 ? stoppedReasons(stops, c, w, policy) : [];
+  const silentLogs = stoppedLogging(c, w, policy);
+  const silenceLines = [...(stops.length > 0 ? stoppedReasons(stops, c, w, policy) : []), ...(silentLogs ? [silentLogs] : [])];
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {

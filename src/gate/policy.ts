@@ -81,6 +81,12 @@ export const policySchema = z.object({
      * 0 turns this off.
      */
     frozenPoints: z.number().int().min(0).default(5),
+    /**
+     * Released hosts that logged nothing since the release, where at their rate before it the
+     * chance of no event at all is below this, stopped logging (a release that broke its logging
+     * leaves the log view blind): treated as hosts that stopped reporting. 0 turns this off.
+     */
+    silentLogsAlpha: z.number().min(0).max(1).default(0.001),
   }).prefault({}),
   /** Minimum traffic: below it a batch has not been exercised enough to judge. */
   traffic: z.object({
