@@ -773,10 +773,13 @@ function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, po
   let reporting = 0;
   hosts.forEach((h, index) => {
     if (how === 'frozen') {
-      // Counting the hosts that reported reads every host's past: only worth it once one froze.
-      const reported = count ? reportedBefore(h.values) : true;
-      if (reported) reporting++;
-      if (reported && frozenAt(h.values, w, from, frozenPoints) && (count || reportedBefore(h.values))) stopped.push(index);
+      // Counting the hosts that reported reads every host's past: without `count`, only a frozen one's.
+      if (!count) {
+        if (frozenAt(h.values, w, from, frozenPoints) && reportedBefore(h.values)) stopped.push(index);
+      } else if (reportedBefore(h.values)) {
+        reporting++;
+        if (frozenAt(h.values, w, from, frozenPoints)) stopped.push(index);
+      }
       return;
     }
     let quiet = true;
