@@ -22,8 +22,9 @@
  * Batch decision, in order:
  * - a critical metric at or above `failThreshold` → FAIL;
  * - no metric could be judged, too little traffic, a critical metric without data, released hosts
- *   that stopped reporting or updating a metric (beyond the unreleased hosts' share), or more than
- *   `maxInsufficientFraction` of the metrics without data → INCONCLUSIVE (never a silent PASS);
+ *   that stopped reporting or updating a metric (beyond the unreleased hosts' share) or stopped
+ *   logging (see `stoppedLogging`), or more than `maxInsufficientFraction` of the metrics without
+ *   data → INCONCLUSIVE (never a silent PASS);
  * - batch score = the highest category-weighted metric score (capped at 100):
  *   ≥ failThreshold → FAIL; ≥ inconclusiveThreshold → INCONCLUSIVE; otherwise PASS.
  *
