@@ -859,11 +859,9 @@ const LOG_DRIFT = 1.5;
  * any) still log — else the log pipeline stopped for every host, and the log view judges nothing
  * either way. Null otherwise. O(events).
  */
-function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy): string | null {
+function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy, released: ReadonlySet<string>, unreleased: ReadonlySet<string>): string | null {
   const alpha = policy.minData.silentLogsAlpha;
   if (alpha <= 0 || !policy.views.logs || c.logs.length === 0) return null;
-  const released = new Set(c.metrics.flatMap((m) => m.released.map((h) => h.host)));
-  const unreleased = new Set(c.metrics.flatMap((m) => m.unreleased.map((h) => h.host)).filter((h) => !released.has(h)));
   const deployedAt = c.release.deployedAt;
   const end = c.start + w.length * c.step;
   let first = Infinity;
@@ -915,14 +913,16 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   const cappedMetrics = c.metrics.map(capped);
   const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
   const stops = (['silent', 'frozen'] as const).flatMap((how) => cappedMetrics.map((m) => stopped(m, w, policy, how))).filter((s): s is StoppedHosts => s !== null);
-  const silentLogs = stoppedLogging(c, w, policy);
+  // The hosts of each group, over every metric (a host is released or not for the whole batch).
+  const releasedHosts = new Set(c.metrics.flatMap((m) => m.released.map((h) => h.host)));
+  const unreleasedHosts = new Set(c.metrics.flatMap((m) => m.unreleased.map((h) => h.host)).filter((h) => !releasedHosts.has(h)));
+  const silentLogs = stoppedLogging(c, w, policy, releasedHosts, unreleasedHosts);
   const silenceLines = [...(stops.length > 0 ? stoppedReasons(stops, c, w, policy) : []), ...(silentLogs ? [silentLogs] : [])];
 
   let logs: DetectorResult | null = null;
   if (logsDetector && c.logs.length > 0) {
-    const hosts = (group: 'released' | 'unreleased') => [...new Set(c.metrics.flatMap((m) => m[group].map((h) => h.host)))];
     const empty = series(c.start + w.cut * c.step, c.step, new Float64Array(Math.max(1, w.length - w.cut)));
-    logs = runDetector(logsDetector, { treated: empty, logs: { events: c.logs, treatedHosts: hosts('released'), controlHosts: hosts('unreleased'), deployedAt: c.release.deployedAt } }, null, undefined);
+    logs = runDetector(logsDetector, { treated: empty, logs: { events: c.logs, treatedHosts: [...releasedHosts], controlHosts: [...unreleasedHosts], deployedAt: c.release.deployedAt } }, null, undefined);
   }
 
   const reasons: string[] = [];
