@@ -147,16 +147,19 @@ function round(value: number, decimals: number): number {
   return Math.round(value * scale) / scale;
 }
 
+/** Whether `host` falls in a `share` of the fleet, drawn per host from the seed and `what`. */
+function inShare(host: FleetHost, share: number, seed: number, what: string): boolean {
+  return share > 0 && seedFrom(seed, what, host.name) / 2 ** 32 < share;
+}
+
 /** Whether `host` is one of those that crash while they run a version with `effect` (see `crashShare`, `crashAfterMinutes`). */
 export function crashes(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
-  if (!effect || effect.crashShare <= 0) return false;
-  return seedFrom(seed, 'crash', host.name) / 2 ** 32 < effect.crashShare;
+  return effect !== null && inShare(host, effect.crashShare, seed, 'crash');
 }
 
 /** Whether `host` is one of those that hang while they run a version with `effect` (see `hangShare`). */
 export function hangs(host: FleetHost, effect: VersionEffect | null, seed: number): boolean {
-  if (!effect || effect.hangShare <= 0) return false;
-  return seedFrom(seed, 'hang', host.name) / 2 ** 32 < effect.hangShare;
+  return effect !== null && inShare(host, effect.hangShare, seed, 'hang');
 }
 
 /** Exception events of one host in the minute starting at `t` (counts > 0 only). */

@@ -36,10 +36,14 @@ export interface Accuracy {
   byCategory: Record<string, { cases: number; flagged: number; recall: number }>;
 }
 
-const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+/** a / b, 0 when b is 0 (a rate over no cases). */
+export const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+
+/** What counts as flagged unless said otherwise: anything but PASS (INCONCLUSIVE stops a release). */
+export const flaggedByDefault = (o: CaseOutcome): boolean => o.decision !== 'PASS';
 
 /** Scores outcomes; `flagged` decides what counts as flagged (default: anything but PASS). */
-export function accuracy(outcomes: readonly CaseOutcome[], flagged: (o: CaseOutcome) => boolean = (o) => o.decision !== 'PASS'): Accuracy {
+export function accuracy(outcomes: readonly CaseOutcome[], flagged: (o: CaseOutcome) => boolean = flaggedByDefault): Accuracy {
   let tp = 0, fp = 0, tn = 0, fn = 0, inconclusive = 0, unlabeled = 0;
   const byKind: Accuracy['byKind'] = {};
   const byCategory: Accuracy['byCategory'] = {};

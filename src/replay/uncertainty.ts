@@ -19,7 +19,7 @@ import { binomialInterval, binomialTest } from '../core/binomial.js';
 import { parseConfig } from '../core/config.js';
 import { createRandom, type Random } from '../core/random.js';
 import { quantileSorted } from '../core/stats.js';
-import type { CaseOutcome } from './metrics.js';
+import { accuracy, flaggedByDefault, ratio, type CaseOutcome } from './metrics.js';
 
 export const uncertaintyOptionsSchema = z.object({
   /** Bootstrap resamples; the interval's ends move by about 1/√resamples of its width between seeds. */
@@ -64,9 +64,7 @@ export interface Comparison {
 }
 
 type Flagged = (o: CaseOutcome) => boolean;
-const defaultFlagged: Flagged = (o) => o.decision !== 'PASS';
 
-const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 const f1Of = (tp: number, fp: number, fn: number): number => ratio(2 * tp, 2 * tp + fp + fn);
 const precisionOf = (tp: number, fp: number): number => ratio(tp, tp + fp);
 
@@ -105,7 +103,7 @@ function exact(x: number, n: number, level: number): Interval {
  * Intervals of a replay's figures (see the module comment). `flagged` as in `accuracy`.
  * O(resamples × labeled cases).
  */
-export function accuracyIntervals(outcomes: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = defaultFlagged): AccuracyIntervals {
+export function accuracyIntervals(outcomes: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = flaggedByDefault): AccuracyIntervals {
   const options = parseConfig(uncertaintyOptionsSchema, input, 'uncertainty options');
   const { bad, good } = flagsByLabel(outcomes, flagged);
   const tp = sum(bad);
@@ -119,15 +117,6 @@ export function accuracyIntervals(outcomes: readonly CaseOutcome[], input: Parti
     f1[r] = f1Of(t, f, bad.length - t);
     precision[r] = precisionOf(t, f);
   }
-  const kinds = new Map<string, { cases: number; right: number }>();
-  for (const o of outcomes) {
-    if (o.bad === undefined) continue;
-    const kind = o.kind ?? (o.bad ? 'bad' : 'good');
-    const k = kinds.get(kind) ?? { cases: 0, right: 0 };
-    k.cases++;
-    if (flagged(o) === o.bad) k.right++;
-    kinds.set(kind, k);
-  }
   return {
     level: options.level,
     resamples: options.resamples,
@@ -135,7 +124,8 @@ export function accuracyIntervals(outcomes: readonly CaseOutcome[], input: Parti
     precision: percentile(precisionOf(tp, fp), precision, options.level),
     recall: exact(tp, bad.length, options.level),
     falsePositiveRate: exact(fp, good.length, options.level),
-    byKind: Object.fromEntries([...kinds].map(([kind, k]) => [kind, exact(k.right, k.cases, options.level)])),
+    // Each kind's rate as `accuracy` gives it: recall of a fault kind, pass rate of a healthy one.
+    byKind: Object.fromEntries(Object.entries(accuracy(outcomes, flagged).byKind).map(([kind, k]) => [kind, exact(k.bad ? k.flagged : k.cases - k.flagged, k.cases, options.level)])),
   };
 }
 
@@ -144,7 +134,7 @@ export function accuracyIntervals(outcomes: readonly CaseOutcome[], input: Parti
  * McNemar's exact test and a paired bootstrap interval of F1(first) − F1(second). Throws when the
  * two replays share no labeled case. O(resamples × cases).
  */
-export function compareOutcomes(first: readonly CaseOutcome[], second: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = defaultFlagged): Comparison {
+export function compareOutcomes(first: readonly CaseOutcome[], second: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = flaggedByDefault): Comparison {
   const options = parseConfig(uncertaintyOptionsSchema, input, 'uncertainty options');
   const other = new Map(second.map((o) => [o.id, o]));
   // Per label, each case's pair of flags: bit 0 the first configuration's, bit 1 the second's.
@@ -194,7 +184,7 @@ export function compareOutcomes(first: readonly CaseOutcome[], second: readonly 
  * F1 on `first` minus F1 on `second` — one configuration on two independent case sets (a test
  * split and cases never seen) — with its bootstrap interval. O(resamples × cases).
  */
-export function f1Gap(first: readonly CaseOutcome[], second: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = defaultFlagged): Interval {
+export function f1Gap(first: readonly CaseOutcome[], second: readonly CaseOutcome[], input: Partial<UncertaintyOptions> = {}, flagged: Flagged = flaggedByDefault): Interval {
   const options = parseConfig(uncertaintyOptionsSchema, input, 'uncertainty options');
   const a = flagsByLabel(first, flagged);
   const b = flagsByLabel(second, flagged);
