@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './detector.js';
 import { nanMad, nanMedian } from './stats.js';
-import { finiteMedianInPlace, madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
+import { finiteMedianInPlace, isolatedSpike, madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
 
 const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(NaN, NaN, 0, -0, 1, 1, 2, 5, Infinity));
 
@@ -68,5 +68,20 @@ describe('window statistics', () => {
     expect(medianOf(up, 0, up.length)).toBe(49_999.5);
     expect(medianOf(up.slice().reverse(), 0, up.length)).toBe(49_999.5);
     expect(medianOf(new Float64Array(100_001).fill(7), 0, 100_001)).toBe(7);
+  });
+
+  it('isolatedSpike(values, j, lo, hi, limit): a point beyond limit from both neighbours, the same way; not a step, a drop or a range edge', () => {
+    const spiky = [10, 11, 40, 10, 9, -20, 10];
+    expect(isolatedSpike(spiky, 2, 0, spiky.length, 5)).toBe(true);
+    expect(isolatedSpike(spiky, 5, 0, spiky.length, 5)).toBe(true);
+    expect(isolatedSpike(spiky, 3, 0, spiky.length, 5)).toBe(false);
+    expect(isolatedSpike(spiky, 2, 0, spiky.length, 30)).toBe(false);
+    // A step, and a sawtooth's drop: one difference each.
+    expect(isolatedSpike([10, 10, 30, 30, 30], 2, 0, 5, 5)).toBe(false);
+    expect(isolatedSpike([50, 55, 60, 20, 25], 3, 0, 5, 5)).toBe(false);
+    // A neighbour outside [lo, hi) or missing decides nothing.
+    expect(isolatedSpike(spiky, 2, 2, spiky.length, 5)).toBe(false);
+    expect(isolatedSpike(spiky, 2, 0, 3, 5)).toBe(false);
+    expect(isolatedSpike([10, 40, NaN], 1, 0, 3, 5)).toBe(false);
   });
 });

@@ -334,3 +334,15 @@ function swap(a: Float64Array, i: number, j: number): void {
   a[i] = a[j];
   a[j] = t;
 }
+
+/**
+ * Whether values[j] is an isolated spike: more than `limit` above both neighbours or more than
+ * `limit` below both (one slow request, one dropped sample), with both neighbours inside [lo, hi).
+ * A step or a sawtooth's drop moves one difference only and is not a spike. O(1).
+ */
+export function isolatedSpike(values: ArrayLike<number>, j: number, lo: number, hi: number, limit: number): boolean {
+  if (j - 1 < lo || j + 1 >= hi) return false;
+  const a = values[j] - values[j - 1];
+  const b = values[j + 1] - values[j];
+  return (a > limit && b < -limit) || (a < -limit && b > limit);
+}

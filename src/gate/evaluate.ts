@@ -35,7 +35,7 @@
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { countPresent, series, type Series } from '../core/series.js';
-import { madOf, medianOf } from '../core/window-stats.js';
+import { isolatedSpike, madOf, medianOf } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
@@ -113,11 +113,19 @@ const directed = (r: DetectorResult, direction: Direction): number => {
 };
 
 let noiseScratch = new Float64Array(0);
+/**
+ * A point this many σ of the differences (from their MAD) from both neighbours is a spike that the
+ * mean absolute difference leaves out: far beyond Gaussian noise (a point of white noise is that
+ * far from both neighbours with odds of 1.6e-9), well inside a slow request.
+ */
+const SPIKE_SIGMAS = 5;
 
 /**
  * Robust noise of one host's series over [from, to): σ of its first differences / √2 (slow
  * seasonality cancels in differences), from the MAD or the mean absolute difference, whichever is
- * larger (the MAD is 0 for series that are mostly one value, such as rare counts).
+ * larger (the MAD is 0 for series that are mostly one value, such as rare counts). The mean leaves
+ * out the two differences of each isolated spike (see SPIKE_SIGMAS): one slow request in the hour
+ * doubled it, and with it the noise every view divides by; a step or a sawtooth's drop stays in.
  */
 function hostNoise(values: Float64Array, from: number, to: number): number {
   const start = Math.max(1, from);
@@ -128,15 +136,33 @@ function hostNoise(values: Float64Array, from: number, to: number): number {
   const buffer = noiseScratch;
   let n = 0;
   let sumAbs = 0;
+  let largest = 0;
   for (let i = start; i < to; i++) {
     const d = values[i] - values[i - 1];
     if (d === d) {
       buffer[n++] = d;
-      sumAbs += Math.abs(d);
+      const a = Math.abs(d);
+      sumAbs += a;
+      if (a > largest) largest = a;
     }
   }
   if (n < 3) return NaN;
-  return Math.max(madOf(buffer, 0, n, buffer), 1.2533 * (sumAbs / n)) / Math.SQRT2;
+  const mad = madOf(buffer, 0, n, buffer);
+  const limit = SPIKE_SIGMAS * mad;
+  let sum = sumAbs;
+  let kept = n;
+  // Only a difference beyond the limit can belong to a spike (the usual case: none is).
+  if (mad > 0 && largest > limit) {
+    sum = 0;
+    kept = 0;
+    for (let i = start; i < to; i++) {
+      const d = values[i] - values[i - 1];
+      if (!(d === d) || isolatedSpike(values, i, start - 1, to, limit) || isolatedSpike(values, i - 1, start - 1, to, limit)) continue;
+      sum += Math.abs(d);
+      kept++;
+    }
+  }
+  return Math.max(mad, kept >= 3 ? 1.2533 * (sum / kept) : 0) / Math.SQRT2;
 }
 
 /**

@@ -17,8 +17,8 @@
  * - burst: per minute, what the released hosts' residuals agree on (one host's value, the smaller
  *   of two, the median of more), second largest over the window (so one stray outlier is not
  *   enough), in the same units per point — spikes that hit every released host at once;
- * - spread: the released hosts' log ratio of mean absolute first difference (window over before,
- *   a lone outlier's two differences left out)
+ * - spread: the released hosts' log ratio of mean absolute first difference (window over before;
+ *   a lone outlier's two differences left out of the window, every isolated spike's of the before)
  *   minus the unreleased hosts' median log ratio — a noise increase, whatever the metric's direction;
  * - dispersion: the same question asked of levels rather than differences — each host's log ratio
  *   of its mean absolute deviation around its own least-squares line (Levene, a lone slow
@@ -48,7 +48,7 @@
  */
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
-import { medianInPlace, medianOf } from '../core/window-stats.js';
+import { isolatedSpike, medianInPlace, medianOf } from '../core/window-stats.js';
 import type { Policy } from './policy.js';
 
 export type PooledConfig = Policy['views']['pooled'];
@@ -226,6 +226,28 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
   return n < 2 ? NaN : s / n;
 }
 
+/**
+ * The roughness a window is measured against: the mean absolute first difference over [from, to)
+ * (pairs inside the range only), leaving out the two differences of every isolated spike more
+ * than `outlierSigma` × `noise` from both neighbours. Left in, one slow request in the hour before
+ * doubles a host's reference roughness and halves what a real noise increase shows; in the
+ * history's own windows it swings the statistic both ways and so widens its band. (A window leaves
+ * out only a lone far point: several are what a noise increase looks like.) O(range).
+ */
+function referenceRoughness(v: Float64Array, from: number, to: number, noise: number, outlierSigma: number): number {
+  const start = Math.max(0, from);
+  const limit = noise > 0 && outlierSigma > 0 ? outlierSigma * noise : Infinity;
+  let s = 0;
+  let n = 0;
+  for (let i = start + 1; i < to; i++) {
+    const d = Math.abs(v[i] - v[i - 1]);
+    if (!(d === d) || (d > limit && (isolatedSpike(v, i, start, to, limit) || isolatedSpike(v, i - 1, start, to, limit)))) continue;
+    s += d;
+    n++;
+  }
+  return n < 2 ? NaN : s / n;
+}
+
 /** What n hosts' directed values agree on: the value of one, the smaller of two, the median of more (reorders a). */
 function agreed(a: Float64Array, n: number): number {
   if (n === 1) return a[0];
@@ -268,20 +290,6 @@ function levelOf(v: Float64Array, from: number, to: number, sigma: number, scrat
   let s = 0;
   for (let i = 0; i < c; i++) s += Math.max(-4 * sigma, Math.min(4 * sigma, scratch[i] - median));
   return median + s / c;
-}
-
-/** Mean absolute first difference over [from, to) (pairs inside the range only). */
-function roughnessOf(v: Float64Array, from: number, to: number): number {
-  let s = 0;
-  let n = 0;
-  for (let i = Math.max(1, from + 1); i < to; i++) {
-    const d = Math.abs(v[i] - v[i - 1]);
-    if (d === d) {
-      s += d;
-      n++;
-    }
-  }
-  return n < 2 ? NaN : s / n;
 }
 
 /** Clip of a host's deviation from the unreleased hosts' median when taking their centre, in σ. */
@@ -499,7 +507,6 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
   const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
   const before = mapHosts(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
-  const roughness = mapHosts(hosts, (v) => roughnessOf(v, noiseFrom, cut));
   let nullShift = -Infinity;
   let nullBurst = -Infinity;
   let nullSpread = -Infinity;
@@ -509,6 +516,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   const minHosts = Math.min(2, hosts.length - k);
   const D = cfg.noisePoints;
   const segment = new Float64Array(Math.max(D, 1));
+  const roughness = mapHosts(hosts, (v, h) => referenceRoughness(v, noiseFrom, cut, noise[h], outlierSigma));
   /** Every host's dispersion over [a, b) (null when the statistic is off or the range starts before the series). */
   const dispersionBefore = (a: number, b: number): Float64Array | null =>
     cfg.dispersionBand > 0 && a >= 0 ? mapHosts(hosts, (v, h) => dispersionOf(v, a, b, segment, DISPERSION_CAP * noise[h])) : null;
@@ -524,7 +532,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   for (const end of ends) {
     const from = end - n;
     const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
-    const r = mapHosts(hosts, (v) => roughnessOf(v, from - cfg.beforePoints, from));
+    const r = mapHosts(hosts, (v, h) => referenceRoughness(v, from - cfg.beforePoints, from, noise[h], outlierSigma));
     const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D);
     if (!s) continue;
     if (Number.isFinite(s.dispersion)) nullDispersion = Math.max(nullDispersion, s.dispersion);

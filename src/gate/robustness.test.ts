@@ -68,6 +68,39 @@ describe('evaluate(case): one stray point is not a release fault', () => {
   });
 });
 
+describe('evaluate(case): slow requests in the hour before do not hide a released host turning noisier', () => {
+  /**
+   * `c` with every latency of its first released host changed: two slow requests (4× the value
+   * before them) 17 and 41 minutes before the release when `slow`, and from the release on noise
+   * added that makes the host's own `factor` times as noisy (its σ from the MAD of first differences).
+   */
+  const changed = (c: ParsedCase, slow: boolean, factor: number, seed: number): ParsedCase => {
+    const random = createRandom(seed);
+    return onFirstReleasedHost(c, (v, cut) => {
+      const differences = Array.from({ length: 59 }, (_, i) => Math.abs(v[cut - 59 + i] - v[cut - 60 + i])).sort((a, b) => a - b);
+      const sigma = (1.4826 * differences[29]) / Math.SQRT2;
+      if (slow) for (const at of [cut - 17, cut - 41]) v[at] = 4 * v[at - 1];
+      for (let i = cut; i < v.length; i++) v[i] += sigma * Math.sqrt(factor * factor - 1) * random.normal();
+    });
+  };
+  const passing = Array.from({ length: 30 }, (_, i) => generated('normal', i)).filter((c) => c.metrics.some((m) => m.name.endsWith('.rt')) && evaluate(c).decision === 'PASS');
+
+  it('the slow requests alone → PASS', () => {
+    expect(passing.length).toBeGreaterThanOrEqual(15);
+    for (const c of passing) expect(evaluate(changed(c, true, 1, 0)).decision, c.id).toBe('PASS');
+  });
+
+  it('four times the noise is still found in at least half the cases it is found in without them', () => {
+    // Left in the host's noise and reference roughness, the two slow requests doubled both, and
+    // not one of these cases was flagged.
+    const flagged = (slow: boolean) => passing.filter((c, i) => evaluate(changed(c, slow, 4, i)).decision !== 'PASS').length;
+    const without = flagged(false);
+    const withSlow = flagged(true);
+    expect(without).toBeGreaterThanOrEqual(4);
+    expect(withSlow).toBeGreaterThanOrEqual(Math.ceil(without / 2));
+  });
+});
+
 describe('evaluate(case): an event on every host excuses only its own share of a count that sat at 0', () => {
   // An error count that never fired before the release (every point 0): relative changes do not
   // exist, so the share the unreleased hosts explain is measured in counts on the released scale.
