@@ -197,7 +197,7 @@ describe('evaluate(case, policy): released hosts that stop logging are never a P
   const cut = cutIndex(base);
   const hosts = (group: 'released' | 'unreleased') => base.metrics[0][group].map((h) => h.host);
   const length = base.metrics[0].released[0].values.length;
-  const steady = (who: string[], from: number, to: number) => who.flatMap((host) => Array.from({ length: to - from }, (_, k) => ({ host, t: base.start + (from + k) * base.step, signature: 'java.net.SocketTimeoutException at com.acme.cache.TairClient.get', count: 1 })));
+  const steady = (who: string[], from: number, to: number, count = 1) => who.flatMap((host) => Array.from({ length: to - from }, (_, k) => ({ host, t: base.start + (from + k) * base.step, signature: 'java.net.SocketTimeoutException at com.acme.cache.TairClient.get', count })));
   const c: ParsedCase = { ...base, logs: [...steady([...hosts('released'), ...hosts('unreleased')], cut - 72, length)] };
   const cutLogs = (x: ParsedCase, who: string[], from: number): ParsedCase => ({ ...x, logs: x.logs.filter((e) => !(who.includes(e.host) && e.t >= base.start + from * base.step)) });
 
@@ -218,11 +218,36 @@ describe('evaluate(case, policy): released hosts that stop logging are never a P
     const rare: ParsedCase = { ...c, logs: [...steady(hosts('released'), cut - 72, cut - 71), ...steady(hosts('unreleased'), cut - 72, length)] };
     expect(evaluate(rare).decision).toBe('PASS');
   });
-  it('one released host still logging → judged as usual; silentLogsAlpha 0 or no log view turns the check off', () => {
-    expect(evaluate(cutLogs(c, hosts('released').slice(1), cut)).decision).toBe('PASS');
+  it('silentLogsAlpha 0 or no log view turns the check off', () => {
     const silent = cutLogs(c, hosts('released'), cut);
     expect(evaluate(silent, { minData: { silentLogsAlpha: 0 } }).decision).toBe('PASS');
     expect(evaluate(silent, { views: { logs: null } }).decision).toBe('PASS');
+  });
+
+  describe('host by host: a released host silent since the release among others that log', () => {
+    // Three events a step before the release: 3 × 12 / 1.5 = 24 due on each host in the window.
+    const chatty: ParsedCase = { ...base, logs: steady([...hosts('released'), ...hosts('unreleased')], cut - 72, length, 3) };
+    const [first, second] = hosts('released');
+
+    it('one of three, where 24 events were due → INCONCLUSIVE, naming it', () => {
+      const v = evaluate(cutLogs(chatty, [second], cut));
+      expect(v).toMatchObject({ decision: 'INCONCLUSIVE', basis: 'insufficient_data' });
+      expect(v.reasons).toContain(`1 of 3 released hosts (${second}) logged nothing since the release, where their own rate before it made at least 24 events due on each, against 0 of 6 unreleased hosts: their logging broke, or they stopped`);
+    });
+    it('each host is held to silentLogsAlpha / 3: 8 events due (one a step) is not enough, 24 is', () => {
+      // e^−8 = 3.4e-4 is below 0.001 but not below 0.001 / 3 = 3.3e-4.
+      expect(evaluate(cutLogs(c, [second], cut)).decision).toBe('PASS');
+      expect(evaluate(cutLogs(c, [second], cut), { minData: { silentLogsAlpha: 0.01 } }).decision).toBe('INCONCLUSIVE');
+    });
+    it('as large a share of the unreleased hosts silent too → judged as usual; maxSilentShare allows a share', () => {
+      expect(evaluate(cutLogs(chatty, [second, ...hosts('unreleased').slice(0, 2)], cut)).decision).toBe('PASS');
+      expect(evaluate(cutLogs(chatty, [second], cut), { minData: { maxSilentShare: 0.34 } }).decision).toBe('PASS');
+      expect(evaluate(cutLogs(chatty, [first, second], cut), { minData: { maxSilentShare: 0.34 } }).decision).toBe('INCONCLUSIVE');
+    });
+    it('a host that logged before and again in the window\'s last minutes → judged as usual', () => {
+      const late: ParsedCase = { ...cutLogs(chatty, [second], cut), logs: [...cutLogs(chatty, [second], cut).logs, ...steady([second], length - 1, length, 3)] };
+      expect(evaluate(late).decision).toBe('PASS');
+    });
   });
 });
 

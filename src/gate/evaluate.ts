@@ -879,11 +879,15 @@ const LOG_DRIFT = 1.5;
 /**
  * The released hosts logged nothing since the release although, at their own rate before it, many
  * events were due: a release that broke its logging (or hosts that stopped) leaves the log view
- * blind, and a blind view is not a PASS. Due = the released hosts' events before × time since the
- * release / log coverage before it (from the earliest event), over `LOG_DRIFT`; a reason when
- * P(no event | due) = e^(−due) is below `minData.silentLogsAlpha`, while the unreleased hosts (if
- * any) still log — else the log pipeline stopped for every host, and the log view judges nothing
- * either way. Null otherwise. O(events).
+ * blind, and a blind view is not a PASS. Due = events before × time since the release / log
+ * coverage before it (from the earliest event), over `LOG_DRIFT`; the hosts' silence is no chance
+ * when P(no event | due) = e^(−due) is below `minData.silentLogsAlpha`. Asked of the released hosts
+ * together, then host by host: a host counts as stopped logging at alpha / (hosts that logged
+ * before), so that fifty hosts do not give fifty chances, and when a larger share of the released
+ * hosts than of the unreleased hosts (by more than `maxSilentShare`) stopped, the batch waits for a
+ * person — as with hosts that stopped reporting a metric. Either way only while the unreleased hosts
+ * (if any) still log — else the log pipeline stopped for every host, and the log view judges
+ * nothing either way. Null otherwise. O(events).
  */
 function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy, released: ReadonlySet<string>, unreleased: ReadonlySet<string>): string | null {
   const alpha = policy.minData.silentLogsAlpha;
@@ -894,18 +898,48 @@ function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy, released: Rea
   let before = 0;
   let after = 0;
   let control = 0;
+  // Each host's events before and since the release.
+  const byHost = new Map<string, { before: number; after: number }>();
   for (const e of c.logs) {
     if (!(e.count > 0) || !Number.isFinite(e.t) || e.t >= end) continue;
+    if (e.t < deployedAt) first = Math.min(first, e.t);
+    const isReleased = released.has(e.host);
+    if (!isReleased && !unreleased.has(e.host)) continue;
+    let host = byHost.get(e.host);
+    if (!host) byHost.set(e.host, (host = { before: 0, after: 0 }));
     if (e.t < deployedAt) {
-      first = Math.min(first, e.t);
-      if (released.has(e.host)) before += e.count;
-    } else if (released.has(e.host)) after += e.count;
-    else if (unreleased.has(e.host)) control += e.count;
+      host.before += e.count;
+      if (isReleased) before += e.count;
+    } else {
+      host.after += e.count;
+      if (isReleased) after += e.count;
+      else control += e.count;
+    }
   }
-  if (after > 0 || before === 0 || !(deployedAt > first) || (unreleased.size > 0 && control === 0)) return null;
-  const due = (before * (end - deployedAt)) / (deployedAt - first) / LOG_DRIFT;
-  if (Math.exp(-due) >= alpha) return null;
-  return `the ${released.size} released hosts logged nothing since the release, where their rate before it made about ${Math.round(due)} events due${unreleased.size > 0 ? ` (the unreleased hosts logged ${control})` : ''}: a release that broke its logging, or hosts that stopped`;
+  if (before === 0 || !(deployedAt > first) || (unreleased.size > 0 && control === 0)) return null;
+  const dueOf = (events: number) => (events * (end - deployedAt)) / (deployedAt - first) / LOG_DRIFT;
+  if (after === 0) {
+    const due = dueOf(before);
+    if (Math.exp(-due) < alpha) return `the ${released.size} released hosts logged nothing since the release, where their rate before it made about ${Math.round(due)} events due${unreleased.size > 0 ? ` (the unreleased hosts logged ${control})` : ''}: a release that broke its logging, or hosts that stopped`;
+  }
+  const silentAmong = (group: ReadonlySet<string>) => {
+    const logged = [...group].filter((h) => (byHost.get(h)?.before ?? 0) > 0);
+    const stopped = logged.filter((h) => {
+      const host = byHost.get(h) as { before: number; after: number };
+      return host.after === 0 && Math.exp(-dueOf(host.before)) < alpha / logged.length;
+    });
+    return { logged: logged.length, stopped };
+  };
+  const releasedSilent = silentAmong(released);
+  if (releasedSilent.stopped.length === 0) return null;
+  const unreleasedSilent = silentAmong(unreleased);
+  const share = (g: { logged: number; stopped: string[] }) => (g.logged === 0 ? 0 : g.stopped.length / g.logged);
+  if (share(releasedSilent) - share(unreleasedSilent) <= policy.minData.maxSilentShare) return null;
+  const names = releasedSilent.stopped;
+  const least = Math.min(...names.map((h) => dueOf((byHost.get(h) as { before: number }).before)));
+  const hosts = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}, …`;
+  const against = unreleasedSilent.logged > 0 ? `, against ${unreleasedSilent.stopped.length} of ${unreleasedSilent.logged} unreleased hosts` : '';
+  return `${names.length} of ${releasedSilent.logged} released hosts (${hosts}) logged nothing since the release, where their own rate before it made at least ${Math.round(least)} events due on each${against}: their logging broke, or they stopped`;
 }
 
 function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null {

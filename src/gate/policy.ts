@@ -84,7 +84,9 @@ export const policySchema = z.object({
     /**
      * Released hosts that logged nothing since the release, where at their rate before it the
      * chance of no event at all is below this, stopped logging (a release that broke its logging
-     * leaves the log view blind): treated as hosts that stopped reporting. 0 turns this off.
+     * leaves the log view blind): treated as hosts that stopped reporting. Asked of the released
+     * hosts together, then of each host at this / (hosts that logged before), under the same
+     * `maxSilentShare`. 0 turns this off.
      */
     silentLogsAlpha: z.number().min(0).max(1).default(0.001),
   }).prefault({}),
