@@ -68,6 +68,21 @@ describe('did(treated, control, histories)', () => {
     expect(r.evidence.spreadScore).toBeGreaterThan(50);
   });
 
+  it('a control quiet for a few minutes by chance does not make the released hosts\' usual noise a spread; a control that roughens with them excuses it', () => {
+    // Ten window minutes; the unreleased aggregate's noise there a tenth of its usual.
+    const p = pair({ n: 370 });
+    const quiet = Float64Array.from(p.control.values, (v, i) => 100 + 20 * Math.sin((2 * Math.PI * (360 + i)) / 120) + 0.1 * (v - (100 + 20 * Math.sin((2 * Math.PI * (360 + i)) / 120))));
+    const r = didDetect({ ...p, control: series(p.control.start, step, quiet), direction: 'both' }, config);
+    expect(r.evidence.spreadScore, JSON.stringify(r.evidence)).toBeLessThan(30);
+    // Both groups four times as noisy: an event on every host.
+    const random = createRandom(5);
+    const louder = (s: typeof p.treated) => series(s.start, step, Float64Array.from(s.values, (v) => v + random.normal(0, 4)));
+    const common = didDetect({ ...p, treated: louder(p.treated), control: louder(p.control), direction: 'both' }, config);
+    expect(common.evidence.spreadScore, JSON.stringify(common.evidence)).toBeLessThan(50);
+    // The released group alone: flagged.
+    expect(didDetect({ ...p, treated: louder(p.treated), direction: 'both' }, config).evidence.spreadScore).toBeGreaterThan(50);
+  });
+
   it('answers insufficient data without a control, its history, or enough points', () => {
     const p = pair();
     expect(didDetect({ treated: p.treated, history: p.history }, config).status).toBe('insufficient_data');

@@ -15,8 +15,9 @@
  *    the shared mapping (src/core/score.ts, band edge = 50):
  *    - shift: the window mean of z (in the bad direction) — a sustained level change;
  *    - burst: the mean of the highest quarter of z (in the bad direction) — spikes;
- *    - spread: the standard deviation of z in the window — a variance increase (no direction of
- *      its own; it counts whatever the metric's direction).
+ *    - spread: the released aggregate's noise (σ of first differences) in the window over its usual
+ *      level, less the unreleased aggregate's when theirs rose too — a variance increase (no
+ *      direction of its own; it counts whatever the metric's direction).
  * 4. Each statistic's band is the larger of a parametric one and an empirical one. Parametric:
  *    `shiftBand` / √n_eff (n_eff = n (1 − ρ) / (1 + ρ), ρ the baseline's lag-1 autocorrelation),
  *    `burstBand`, 1 + `spreadBand`. Empirical: `nullFactor` × the largest value of the same
@@ -58,7 +59,7 @@ export const didConfigSchema = z.object({
 });
 export type DidConfig = z.output<typeof didConfigSchema>;
 
-const identity = { name: 'did', version: '1.0.1' } as const;
+const identity = { name: 'did', version: '1.0.2' } as const;
 
 function allPositive(values: Float64Array): boolean {
   let n = 0;
@@ -161,7 +162,7 @@ interface Baseline {
   difference: FormBaseline;
   logRatio?: FormBaseline;
   regression?: { line: Line; form: FormBaseline } | null;
-  spread: Map<number, { nulls: number; typical: number; largest: number }>;
+  spread: Map<number, SpreadNulls>;
 }
 
 function buildBaseline(treated: Float64Array, control: Float64Array, config: DidConfig): Baseline {
@@ -253,37 +254,61 @@ function differenceNoise(values: Float64Array, from: number, to: number): number
   return Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)));
 }
 
-const noiseRatio = (t: Float64Array, c: Float64Array, from: number, to: number) => {
-  const nt = differenceNoise(t, from, to);
-  const nc = differenceNoise(c, from, to);
-  return nt > 0 && nc > 0 ? Math.log(nt / nc) : NaN;
-};
+/** What the baseline's windows of one length say about the spread statistic. */
+interface SpreadNulls {
+  nulls: number;
+  /** Median log first-difference noise of the released and of the unreleased aggregate over those windows. */
+  treated: number;
+  control: number;
+  /** Median and largest of the statistic over them. */
+  typical: number;
+  largest: number;
+}
 
 /**
- * Noise increase of the released hosts relative to the unreleased ones: the log of the ratio of
- * their first-difference noise in the window, minus its median over baseline windows of the same
- * length; the band is the larger of log(1 + spreadBand) and nullFactor × the largest baseline excess.
+ * The released aggregate's log noise over its typical level, less the unreleased aggregate's only
+ * when theirs rose too (an event that roughened every host): a control that happens to be quiet
+ * for a few minutes explains nothing, and dividing by its chance dip made a healthy batch's noise
+ * look five times its usual ratio.
+ */
+function spreadStatistic(t: number, c: number, typicalT: number, typicalC: number): number {
+  const own = Math.log(t) - typicalT;
+  const common = Math.log(c) - typicalC;
+  return common > 0 ? own - common : own;
+}
+
+/**
+ * Noise increase of the released hosts: the log of their aggregate's first-difference noise in the
+ * window over its median across baseline windows of the same length, less the unreleased
+ * aggregate's when it rose too (see spreadStatistic); minus the statistic's own median over those
+ * windows. The band is the larger of log(1 + spreadBand) and nullFactor × the largest baseline excess.
  */
 function spreadAnalysis(baseline: Baseline, treatedWindow: Float64Array, controlWindow: Float64Array, config: DidConfig): { excess: number; band: number; score: number } {
   const n = treatedWindow.length;
-  const observed = noiseRatio(treatedWindow, controlWindow, 0, n);
-  if (!Number.isFinite(observed) || n < 4) return { excess: 0, band: Infinity, score: 0 };
+  const t = differenceNoise(treatedWindow, 0, n);
+  const c = differenceNoise(controlWindow, 0, n);
+  if (!(t > 0 && c > 0) || n < 4) return { excess: 0, band: Infinity, score: 0 };
   let nulls = baseline.spread.get(n);
   if (!nulls) {
-    const values: number[] = [];
+    const noises: [number, number][] = [];
     for (let from = 0; from + n <= baseline.treated.length; from++) {
-      const r = noiseRatio(baseline.treated, baseline.control, from, from + n);
-      if (Number.isFinite(r)) values.push(r);
+      const wt = differenceNoise(baseline.treated, from, from + n);
+      const wc = differenceNoise(baseline.control, from, from + n);
+      if (wt > 0 && wc > 0) noises.push([wt, wc]);
     }
-    const typical = values.length < 4 ? NaN : medianOf(values, 0, values.length, work(values.length));
+    const median = (values: number[]) => medianOf(values, 0, values.length, work(values.length));
+    const treated = noises.length < 4 ? NaN : median(noises.map(([wt]) => Math.log(wt)));
+    const control = noises.length < 4 ? NaN : median(noises.map(([, wc]) => Math.log(wc)));
+    const statistics = noises.map(([wt, wc]) => spreadStatistic(wt, wc, treated, control));
+    const typical = noises.length < 4 ? NaN : median(statistics);
     let largest = 0;
-    for (const r of values) largest = Math.max(largest, r - typical);
-    nulls = { nulls: values.length, typical, largest };
+    for (const r of statistics) largest = Math.max(largest, r - typical);
+    nulls = { nulls: noises.length, treated, control, typical, largest };
     baseline.spread.set(n, nulls);
   }
   if (nulls.nulls < 4) return { excess: 0, band: Infinity, score: 0 };
   const band = Math.max(Math.log(1 + config.spreadBand), config.nullFactor * nulls.largest);
-  const excess = observed - nulls.typical;
+  const excess = spreadStatistic(t, c, nulls.treated, nulls.control) - nulls.typical;
   return { excess, band, score: deviationScore(Math.max(0, excess), band, 'up') };
 }
 

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/gate/evaluate.js';
+import { fleetBatch } from './batch.js';
+import { versionEffectSchema } from './model.js';
+
+describe('the gate on the simulated fleet\'s batches', () => {
+  // Batches a chance-quiet control once failed: the did detector divided the released aggregate's
+  // noise by the unreleased one's, and a few calm minutes of the control made an ordinary window
+  // look several times as noisy (error rate at minutes 9 and 10, heap at 9, orders at 7).
+  const cases = [
+    { at: Date.UTC(2026, 11, 7, 11, 18), minutes: [9, 10] },
+    { at: Date.UTC(2026, 11, 3, 13, 34), minutes: [9] },
+    { at: Date.UTC(2026, 11, 7, 18, 5), minutes: [7] },
+  ];
+  for (const { at, minutes } of cases) {
+    it(`deployed at ${new Date(at).toISOString()}: no FAIL at minute${minutes.length > 1 ? 's' : ''} ${minutes.join(', ')}`, () => {
+      for (const minute of minutes) {
+        const verdict = evaluate(fleetBatch({ deployedAt: at, minutes: minute }));
+        expect(verdict.decision, `minute ${minute}: ${verdict.reasons.join('; ')}`).not.toBe('FAIL');
+      }
+    });
+  }
+
+  it('the fleet\'s bad build (latency ×1.4, error rate +2.5 points, CPU ×1.15, a new fatal exception) fails from minute 3', () => {
+    const effect = versionEffectSchema.parse({});
+    for (const at of [Date.UTC(2026, 11, 3, 4, 0), Date.UTC(2026, 11, 3, 16, 30)]) {
+      expect(evaluate(fleetBatch({ deployedAt: at, minutes: 3, effect })).decision).toBe('FAIL');
+    }
+  });
+});
