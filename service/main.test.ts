@@ -6,6 +6,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../src/core/errors.js';
 import { startHttpAgentServer, type HttpAgentServer } from './adapters/agent/http-agent.js';
@@ -119,7 +120,11 @@ describe('startService(config) with each P2P kind', () => {
 });
 
 describe('startService(config) refuses a bad setting, naming its field', () => {
-  const sshHost = { host: '127.0.0.1', username: 'deploy', privateKeyPath: SSH_TEST.privateKeyPath };
+  // A key of the test's own: checking the config needs a readable private key, not the sshd
+  // that .ci/start-sshd sets up (a machine without it still runs these).
+  const keyFile = join(tmp('ssh-key'), 'id_ed25519');
+  writeFileSync(keyFile, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  const sshHost = { host: '127.0.0.1', username: 'deploy', privateKeyPath: keyFile };
 
   it.each([
     ['an unknown agent kind', { agent: { kind: 'telnet' } }, 'agent.kind'],
