@@ -76,12 +76,27 @@ describe('window statistics', () => {
     expect(isolatedSpike(spiky, 5, 0, spiky.length, 5)).toBe(true);
     expect(isolatedSpike(spiky, 3, 0, spiky.length, 5)).toBe(false);
     expect(isolatedSpike(spiky, 2, 0, spiky.length, 30)).toBe(false);
-    // A step, and a sawtooth's drop: one difference each.
-    expect(isolatedSpike([10, 10, 30, 30, 30], 2, 0, 5, 5)).toBe(false);
-    expect(isolatedSpike([50, 55, 60, 20, 25], 3, 0, 5, 5)).toBe(false);
+    // A step, and a sawtooth's drop: one difference each, at whichever point.
+    for (const values of [[10, 10, 30, 30, 30], [50, 55, 60, 20, 25], [38, 40, 10, 10]]) {
+      for (let j = 0; j < values.length; j++) expect(isolatedSpike(values, j, 0, values.length, 5), `${values} at ${j}`).toBe(false);
+    }
     // A neighbour outside [lo, hi) or missing decides nothing.
     expect(isolatedSpike(spiky, 2, 2, spiky.length, 5)).toBe(false);
     expect(isolatedSpike(spiky, 2, 0, 3, 5)).toBe(false);
     expect(isolatedSpike([10, 40, NaN], 1, 0, 3, 5)).toBe(false);
+  });
+
+  it('isolatedSpike is unchanged by shifting the values, by scaling them with the limit, and by mirroring them', () => {
+    const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+    fc.assert(fc.property(fc.array(finite, { minLength: 3, maxLength: 12 }), fc.nat(), fc.double({ min: 0, max: 1e5, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0.01, max: 100, noNaN: true }), (values, at, limit, shift, scale) => {
+      const j = at % values.length;
+      const expected = isolatedSpike(values, j, 0, values.length, limit);
+      // Shifting and scaling can move a difference across the limit by rounding: only clear cases.
+      const margin = (k: number) => Math.abs(Math.abs(values[k] - values[k - 1]) - limit) > 1e-6 * (1 + limit + Math.abs(values[k]) + Math.abs(values[k - 1]));
+      if (j >= 1 && j + 1 < values.length && !(margin(j) && margin(j + 1))) return;
+      expect(isolatedSpike(values.map((v) => v + shift), j, 0, values.length, limit)).toBe(expected);
+      expect(isolatedSpike(values.map((v) => v * scale), j, 0, values.length, limit * scale)).toBe(expected);
+      expect(isolatedSpike(values.map((v) => -v), j, 0, values.length, limit)).toBe(expected);
+    }));
   });
 });
