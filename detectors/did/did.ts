@@ -296,14 +296,17 @@ function spreadAnalysis(baseline: Baseline, treatedWindow: Float64Array, control
       const wc = differenceNoise(baseline.control, from, from + n);
       if (wt > 0 && wc > 0) noises.push([wt, wc]);
     }
-    const median = (values: number[]) => medianOf(values, 0, values.length, work(values.length));
-    const treated = noises.length < 4 ? NaN : median(noises.map(([wt]) => Math.log(wt)));
-    const control = noises.length < 4 ? NaN : median(noises.map(([, wc]) => Math.log(wc)));
-    const statistics = noises.map(([wt, wc]) => spreadStatistic(wt, wc, treated, control));
-    const typical = noises.length < 4 ? NaN : median(statistics);
-    let largest = 0;
-    for (const r of statistics) largest = Math.max(largest, r - typical);
-    nulls = { nulls: noises.length, treated, control, typical, largest };
+    if (noises.length < 4) nulls = { nulls: noises.length, treated: NaN, control: NaN, typical: NaN, largest: 0 };
+    else {
+      const median = (values: number[]) => medianOf(values, 0, values.length, work(values.length));
+      const treated = median(noises.map(([wt]) => Math.log(wt)));
+      const control = median(noises.map(([, wc]) => Math.log(wc)));
+      const statistics = noises.map(([wt, wc]) => spreadStatistic(wt, wc, treated, control));
+      const typical = median(statistics);
+      let largest = 0;
+      for (const r of statistics) largest = Math.max(largest, r - typical);
+      nulls = { nulls: noises.length, treated, control, typical, largest };
+    }
     baseline.spread.set(n, nulls);
   }
   if (nulls.nulls < 4) return { excess: 0, band: Infinity, score: 0 };
