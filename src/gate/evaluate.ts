@@ -392,6 +392,19 @@ function hostGroups(metrics: readonly ParsedMetric[]): { released: Set<string>; 
   return { released, unreleased };
 }
 
+/** The largest null value of each pooled statistic over several hosts' histories (NaN where none had one). */
+function familyNulls(histories: readonly PooledHistory[]): Pick<PooledHistory, 'nullShift' | 'nullBurst' | 'nullSpread' | 'nullDispersion'> {
+  const largest = (pick: (h: PooledHistory) => number) => {
+    let m = NaN;
+    for (const h of histories) {
+      const x = pick(h);
+      if (x === x && !(x <= m)) m = x;
+    }
+    return m;
+  };
+  return { nullShift: largest((h) => h.nullShift), nullBurst: largest((h) => h.nullBurst), nullSpread: largest((h) => h.nullSpread), nullDispersion: largest((h) => h.nullDispersion) };
+}
+
 /** Which of the pooled view's statistics scored highest. */
 const strongest = (r: PooledResult): string => {
   const order = ['shift', 'burst', 'spread', 'dispersion'] as const;
@@ -651,11 +664,18 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     // The dispersion stays off here: one or two peers, themselves released, are too few to tell a
     // host's own noise increase from a ramp's (an increase on every released host is the usual one).
     const peers = { ...policy.views.pooled, dispersionBand: 0 };
-    for (let h = 0; policy.views.pooled.peers && metric.released.length >= 2 && h < metric.released.length; h++) {
-      const hosts = [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values);
+    const peerHosts = policy.views.pooled.peers && metric.released.length >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
+    const peerHistories = peerHosts.map((hosts, h) => {
       const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
-      const ph = cache ? cache.get(`peers|${h}|${JSON.stringify(peers)}|${metricKey}`, make) : make();
-      const r = pooledView(hosts, 1, w.cut, w.length, peers, direction, ph, 1, policy.outlierSigma);
+      return cache ? cache.get(`peers|${h}|${JSON.stringify(peers)}|${metricKey}`, make) : make();
+    });
+    // The view takes the largest score over the hosts, so each host's bands come from the largest
+    // value each statistic took over every host's history windows: judged one by one against its own
+    // few windows, forty hosts were forty chances, and a healthy fleet's batch failed on whichever
+    // host's noise was the most uneven that hour.
+    const family = familyNulls(peerHistories);
+    for (let h = 0; h < peerHosts.length; h++) {
+      const r = pooledView(peerHosts[h], 1, w.cut, w.length, peers, direction, { ...peerHistories[h], ...family }, 1, policy.outlierSigma);
       if (r && (!best || r.score > best.score)) {
         best = r;
         worst = metric.released[h].host;
