@@ -874,9 +874,18 @@ function stopped(metric: ParsedMetric, w: Windows, policy: Policy, how: StoppedH
   if (released.stopped.length === 0) return null;
   if (how === 'frozen') released = stoppedAmong(metric.released, w, policy, how);
   const unreleased = stoppedAmong(metric.unreleased, w, policy, how);
-  const share = (group: { reporting: number; stopped: number[] }) => (group.reporting === 0 ? 0 : group.stopped.length / group.reporting);
-  if (share(released) - share(unreleased) <= policy.minData.maxSilentShare) return null;
+  if (!moreStopped(released, unreleased, policy)) return null;
   return { metric: metric.name, how, released: released.stopped.map((i) => metric.released[i].host), releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedStopped: unreleased.stopped.length };
+}
+
+/**
+ * Whether a larger share of the released hosts than of the unreleased hosts stopped (reporting,
+ * updating or logging), by more than `minData.maxSilentShare`. A group with no host that reported
+ * before has a share of 0.
+ */
+function moreStopped(released: { reporting: number; stopped: readonly unknown[] }, unreleased: { reporting: number; stopped: readonly unknown[] }, policy: Policy): boolean {
+  const share = (g: { reporting: number; stopped: readonly unknown[] }) => (g.reporting === 0 ? 0 : g.stopped.length / g.reporting);
+  return share(released) - share(unreleased) > policy.minData.maxSilentShare;
 }
 
 /**
@@ -934,51 +943,48 @@ function stoppedLogging(c: ParsedCase, w: Windows, policy: Policy, released: Rea
   const deployedAt = c.release.deployedAt;
   const end = c.start + w.length * c.step;
   let first = Infinity;
-  let before = 0;
-  let after = 0;
-  let control = 0;
   // Each host's events before and since the release.
   const byHost = new Map<string, { before: number; after: number }>();
   for (const e of c.logs) {
     if (!(e.count > 0) || !Number.isFinite(e.t) || e.t >= end) continue;
     if (e.t < deployedAt) first = Math.min(first, e.t);
-    const isReleased = released.has(e.host);
-    if (!isReleased && !unreleased.has(e.host)) continue;
+    if (!released.has(e.host) && !unreleased.has(e.host)) continue;
     let host = byHost.get(e.host);
     if (!host) byHost.set(e.host, (host = { before: 0, after: 0 }));
-    if (e.t < deployedAt) {
-      host.before += e.count;
-      if (isReleased) before += e.count;
-    } else {
-      host.after += e.count;
-      if (isReleased) after += e.count;
-      else control += e.count;
-    }
+    if (e.t < deployedAt) host.before += e.count;
+    else host.after += e.count;
   }
+  const total = (group: ReadonlySet<string>, when: 'before' | 'after') => {
+    let sum = 0;
+    for (const h of group) sum += byHost.get(h)?.[when] ?? 0;
+    return sum;
+  };
+  const before = total(released, 'before');
+  const control = total(unreleased, 'after');
   if (before === 0 || !(deployedAt > first) || (unreleased.size > 0 && control === 0)) return null;
   const dueOf = (events: number) => (events * (end - deployedAt)) / (deployedAt - first) / LOG_DRIFT;
-  if (after === 0) {
+  if (total(released, 'after') === 0) {
     const due = dueOf(before);
     if (Math.exp(-due) < alpha) return `the ${released.size} released hosts logged nothing since the release, where their rate before it made about ${Math.round(due)} events due${unreleased.size > 0 ? ` (the unreleased hosts logged ${control})` : ''}: a release that broke its logging, or hosts that stopped`;
   }
+  /** The hosts of `group` that logged before the release, and those of them silent since although their own rate made enough events due. */
   const silentAmong = (group: ReadonlySet<string>) => {
-    const logged = [...group].filter((h) => (byHost.get(h)?.before ?? 0) > 0);
-    const stopped = logged.filter((h) => {
-      const host = byHost.get(h) as { before: number; after: number };
-      return host.after === 0 && Math.exp(-dueOf(host.before)) < alpha / logged.length;
+    const logged = [...group].flatMap((h) => {
+      const host = byHost.get(h);
+      return host && host.before > 0 ? [{ name: h, ...host }] : [];
     });
-    return { logged: logged.length, stopped };
+    const stopped = logged.filter((h) => h.after === 0 && Math.exp(-dueOf(h.before)) < alpha / logged.length);
+    return { reporting: logged.length, stopped };
   };
   const releasedSilent = silentAmong(released);
   if (releasedSilent.stopped.length === 0) return null;
   const unreleasedSilent = silentAmong(unreleased);
-  const share = (g: { logged: number; stopped: string[] }) => (g.logged === 0 ? 0 : g.stopped.length / g.logged);
-  if (share(releasedSilent) - share(unreleasedSilent) <= policy.minData.maxSilentShare) return null;
-  const names = releasedSilent.stopped;
-  const least = Math.min(...names.map((h) => dueOf((byHost.get(h) as { before: number }).before)));
+  if (!moreStopped(releasedSilent, unreleasedSilent, policy)) return null;
+  const names = releasedSilent.stopped.map((h) => h.name);
+  const least = Math.min(...releasedSilent.stopped.map((h) => dueOf(h.before)));
   const hosts = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}, …`;
-  const against = unreleasedSilent.logged > 0 ? `, against ${unreleasedSilent.stopped.length} of ${unreleasedSilent.logged} unreleased hosts` : '';
-  return `${names.length} of ${releasedSilent.logged} released hosts (${hosts}) logged nothing since the release, where their own rate before it made at least ${Math.round(least)} events due on each${against}: their logging broke, or they stopped`;
+  const against = unreleasedSilent.reporting > 0 ? `, against ${unreleasedSilent.stopped.length} of ${unreleasedSilent.reporting} unreleased hosts` : '';
+  return `${names.length} of ${releasedSilent.reporting} released hosts (${hosts}) logged nothing since the release, where their own rate before it made at least ${Math.round(least)} events due on each${against}: their logging broke, or they stopped`;
 }
 
 function trafficTooLow(c: ParsedCase, w: Windows, policy: Policy): string | null {
