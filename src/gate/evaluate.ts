@@ -665,9 +665,10 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     // host's own noise increase from a ramp's (an increase on every released host is the usual one).
     const peers = { ...policy.views.pooled, dispersionBand: 0 };
     const peerHosts = policy.views.pooled.peers && metric.released.length >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
+    const peersKey = `${JSON.stringify(peers)}|${metricKey}`;
     const peerHistories = peerHosts.map((hosts, h) => {
       const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
-      return cache ? cache.get(`peers|${h}|${JSON.stringify(peers)}|${metricKey}`, make) : make();
+      return cache ? cache.get(`peers|${h}|${peersKey}`, make) : make();
     });
     // The view takes the largest score over the hosts, so each host's bands come from the largest
     // value each statistic took over every host's history windows: judged one by one against its own
