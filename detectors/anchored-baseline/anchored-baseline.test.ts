@@ -77,4 +77,35 @@ describe('anchoredBaseline(history, treated)', () => {
     const scaled = { history: series(0, step, Array.from(input.history.values, (v) => v * 37)), treated: series(input.treated.start, step, Array.from(input.treated.values, (v) => v * 37)), period };
     expect(anchoredBaselineDetect(scaled, config).score).toBeCloseTo(anchoredBaselineDetect(input, config).score, 6);
   });
+
+  /**
+   * Traffic-like: noise in proportion to a level that swings from 0.4 to 1.6 of its mean over the
+   * day. `hour` is where the window starts; `shift` adds that many of the window's own noise σ.
+   */
+  function multiplicative(seed: number, hour: number, shift = 0) {
+    const random = createRandom(seed);
+    const cut = 2 * period + Math.round((hour / 24) * period);
+    const n = cut + 12;
+    const values = new Float64Array(n);
+    const level = (i: number) => 1000 * (1 + 0.6 * Math.sin((2 * Math.PI * (i / period - 0.25)) % (2 * Math.PI)));
+    for (let i = 0; i < n; i++) values[i] = level(i) * (1 + 0.03 * random.normal()) + (i >= cut ? shift * 0.03 * level(i) : 0);
+    return { history: series(0, step, values.subarray(0, cut)), treated: series(cut * step, step, values.subarray(cut)), period };
+  }
+
+  it('judges each hour by its own noise: a shift at night is seen, quiet hours stay quiet', () => {
+    const global = parseConfig(anchoredBaselineConfigSchema, { scaleSlices: 1 }, 'anchoredBaseline');
+    const flagged = (cfg: typeof config, hour: number, shift: number) =>
+      Array.from({ length: 20 }, (_, seed) => anchoredBaselineDetect({ ...multiplicative(seed + 1, hour, shift), direction: 'both' }, cfg)).filter((r) => r.anomalous).length;
+    // One σ for the whole day is the day's average noise, and the bands follow the noisy peak:
+    // at night (noise 0.4 × the average) a drop of 2.5 of the night's σ was never seen.
+    expect(flagged(global, 0, -2.5)).toBe(0);
+    expect(flagged(config, 0, -2.5)).toBeGreaterThanOrEqual(8);
+    expect(flagged(config, 12, -2.5)).toBeGreaterThanOrEqual(8);
+    for (const hour of [0, 6, 12]) expect(flagged(config, hour, 0), `healthy at hour ${hour}`).toBeLessThanOrEqual(1);
+    // The band drawn follows the hour's noise too.
+    const night = anchoredBaselineDetect({ ...multiplicative(1, 0), direction: 'both' }, config);
+    const peak = anchoredBaselineDetect({ ...multiplicative(1, 12), direction: 'both' }, config);
+    const width = (r: typeof night) => (r.plot![3].values[0] as number) - (r.plot![2].values[0] as number);
+    expect(width(peak) / width(night)).toBeGreaterThan(2.5);
+  });
 });

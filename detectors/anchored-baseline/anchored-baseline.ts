@@ -7,11 +7,14 @@
  * earlier (or their ratio, for positive series: traffic grows in proportion).
  *
  * Band, by backtest: the same forecast is made from every cut point over the last `backtestPoints`
- * of history; its residuals give σ (MAD), and windows of the treated window's length give the
- * largest shift, burst and spread (src/core/window-stats.ts) this forecast made on ordinary days.
- * The observed window's statistics score against max(parametric band, `nullFactor` × that largest):
- * shift (mean residual / σ; parametric `shiftBand` / √n), burst (top quarter; `burstBand`), spread
- * (σ of residuals / σ − 1; `spreadBand`). Score = the largest; direction = sign of the mean residual.
+ * of history; its residuals, each divided by the noise scale of its slice of the period (its hour
+ * of the day: traffic is noisier at its peak than at night, see `noiseProfile`), give σ (MAD), and
+ * windows of the treated window's length give the largest shift, burst and spread
+ * (src/core/window-stats.ts) this forecast made on ordinary days. The observed window's residuals,
+ * divided by σ × their slices' scales, score against max(parametric band, `nullFactor` × that
+ * largest): shift (mean residual / σ; parametric `shiftBand` / √n), burst (top quarter;
+ * `burstBand`), spread (σ of residuals / σ − 1; `spreadBand`). Score = the largest; direction =
+ * sign of the mean residual.
  *
  * `prepare` does the backtest once per history, so evaluating the same batch every minute costs
  * only the new window. Cost: O(backtestPoints · n · maxPeriods) to prepare, O(n · maxPeriods) after.
@@ -46,13 +49,19 @@ export const anchoredBaselineConfigSchema = z.object({
   spreadBand: z.number().positive().default(4),
   /** Band = this many times the largest statistic seen in the backtest (0 turns it off). */
   nullFactor: z.number().min(0).default(1.25),
+  /**
+   * Slices of the period with a noise scale of their own (24: hours of a day). Traffic-driven
+   * series are noisier at the peak than at night; residuals divided by their slice's scale keep
+   * one σ and one band honest at every hour. 1: one scale for the whole period.
+   */
+  scaleSlices: z.number().int().min(1).max(96).default(24),
   /** Floor of σ relative to the series' typical magnitude. */
   minRelativeSigma: z.number().min(0).default(0.001),
   anomalousAbove: z.number().min(0).max(100).default(50),
 });
 export type AnchoredBaselineConfig = z.output<typeof anchoredBaselineConfigSchema>;
 
-const identity = { name: 'anchoredBaseline', version: '1.0.0' } as const;
+const identity = { name: 'anchoredBaseline', version: '1.1.0' } as const;
 
 interface Prepared {
   kind: 'anchoredBaseline';
@@ -60,6 +69,8 @@ interface Prepared {
   ratio: boolean;
   sigma: number;
   historyLength: number;
+  /** Noise scale of each slice of the period (median 1), see `noiseProfile`. */
+  profile: Float64Array;
   /**
    * Backtest residuals/σ, one forecast `horizon` long per cut (latest cut first) side by side,
    * kept so nulls for any window length can be computed on demand.
@@ -147,6 +158,43 @@ interface Slots {
   known: Uint8Array;
 }
 
+/**
+ * How noisy each slice of the period is, relative to the others: the median absolute first
+ * difference of the history's points in slice b (slot i mod period, `slices` equal slices),
+ * averaged with its two neighbours (slices wrap around), floored at a fifth of the slices' median
+ * and divided by that median. All ones when `slices` is 1 or the differences are too few or all
+ * zero (quantised counts at night: no scale to be had from them). O(history).
+ */
+function noiseProfile(x: Float64Array, period: number, slices: number): Float64Array {
+  const profile = new Float64Array(slices).fill(1);
+  if (slices === 1) return profile;
+  const periods = Math.ceil(x.length / period);
+  const scratch = new Float64Array(Math.ceil(period / slices + 1) * periods);
+  const raw = new Float64Array(slices);
+  for (let b = 0; b < slices; b++) {
+    // Slot s is in slice floor(s · slices / period): slots [ceil(b · period / slices), ceil((b + 1) · period / slices)).
+    const first = Math.ceil((b * period) / slices);
+    const end = Math.ceil(((b + 1) * period) / slices);
+    let n = 0;
+    for (let start = 0; start < x.length; start += period) {
+      for (let i = Math.max(1, start + first), last = Math.min(x.length, start + end); i < last; i++) {
+        const d = x[i] - x[i - 1];
+        if (d === d && d !== Infinity && d !== -Infinity) scratch[n++] = d < 0 ? -d : d;
+      }
+    }
+    if (n < 8) return profile;
+    raw[b] = finiteMedianInPlace(scratch, n);
+  }
+  for (let b = 0; b < slices; b++) profile[b] = (raw[(b + slices - 1) % slices] + raw[b] + raw[(b + 1) % slices]) / 3;
+  const middle = medianOf(profile, 0, slices);
+  if (!(middle > 0) || !Number.isFinite(middle)) return profile.fill(1);
+  for (let b = 0; b < slices; b++) profile[b] = Math.max(profile[b], middle / 5) / middle;
+  return profile;
+}
+
+/** Scale of point `i` (an index into the history, or past its end) from the profile. */
+const scaleAt = (profile: Float64Array, period: number, i: number): number => profile[Math.min(profile.length - 1, Math.floor(((i % period) * profile.length) / period))];
+
 /** Scratch space forecastFrom needs for this config. */
 const forecastScratch = (config: AnchoredBaselineConfig) => new Float64Array(Math.max(config.anchorPoints, 1) * config.maxPeriods + config.maxPeriods + config.anchorPoints);
 
@@ -199,10 +247,11 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const forecast = new Float64Array(horizon);
   const scratch = forecastScratch(config);
   const memo = new SlotMemo(fromCut, history.length);
+  const profile = noiseProfile(history, period, Math.min(config.scaleSlices, period));
   for (let k = 0, cut = lastCut; k < cuts; k++, cut -= stride) {
     forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch, memo);
     const at = k * horizon;
-    for (let j = 0; j < horizon; j++) all[at + j] = history[cut + j] - forecast[j];
+    for (let j = 0; j < horizon; j++) all[at + j] = (history[cut + j] - forecast[j]) / scaleAt(profile, period, cut + j);
   }
   const mad = madOf(all, 0, all.length, work(all.length));
   // The floor is relative to the history's median magnitude, never above its largest value: the
@@ -211,7 +260,7 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const magnitude = mad >= floor ? 0 : Math.max(Math.abs(medianOf(history, 0, history.length, work(history.length))), Number.EPSILON);
   const sigma = Math.max(mad, config.minRelativeSigma * magnitude, 1e-12);
   for (let i = 0; i < all.length; i++) all[i] /= sigma;
-  return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, backtests: all, horizon, nulls: new Map() };
+  return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, profile, backtests: all, horizon, nulls: new Map() };
 }
 
 function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxima {
@@ -259,7 +308,8 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const forecast = new Float64Array(n);
   forecastFrom(x, history.length, n, prepared.period, config, prepared.ratio, forecast, forecastScratch(config));
   const z = new Float64Array(n);
-  for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / prepared.sigma;
+  const scales = Float64Array.from({ length: n }, (_, j) => prepared.sigma * scaleAt(prepared.profile, prepared.period, history.length + j));
+  for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / scales[j];
   const observed = windowStatistics(z, 0, n, direction);
   const nulls = config.nullFactor > 0 ? nullsFor(prepared, n, direction) : { windows: 0, shift: 0, burst: 0, spread: 0 };
   const shiftBand = Math.max(config.shiftBand / Math.sqrt(Math.max(1, observed.count)), config.nullFactor * nulls.shift);
@@ -271,9 +321,8 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const score = Math.max(shift, burst, spread);
   const moved = observed.mean > 0 ? 'up' : observed.mean < 0 ? 'down' : 'none';
   const harmless = (direction === 'up' && moved === 'down') || (direction === 'down' && moved === 'up');
-  const displayDelta = burstBand * prepared.sigma;
-  const lower = Float64Array.from(forecast, (f) => f - displayDelta);
-  const upper = Float64Array.from(forecast, (f) => f + displayDelta);
+  const lower = Float64Array.from(forecast, (f, j) => f - burstBand * scales[j]);
+  const upper = Float64Array.from(forecast, (f, j) => f + burstBand * scales[j]);
   return {
     detector: identity.name,
     version: identity.version,
@@ -285,6 +334,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
       period: prepared.period,
       anchor: prepared.ratio ? 'ratio' : 'difference',
       sigma: prepared.sigma,
+      sliceScale: prepared.profile.length > 1 ? scaleAt(prepared.profile, prepared.period, history.length) : 1,
       backtestWindows: nulls.windows,
       meanResidualSigmas: observed.mean,
       shiftStatistic: observed.shift,

@@ -332,10 +332,11 @@ describe('evaluate(case, policy): bad changes', () => {
     const cut = cutIndex(c);
     const target = c.metrics.find((m) => m.name === 'middleware.hsf.provider.qps')!;
     const scaled = (values: Float64Array, by: number) => Float64Array.from(values, (x, i) => (i >= cut ? x * by : x));
-    // Every host loses 15 % (the event), the released hosts half of what is left (the release).
+    // Every host loses 25 % (the event, enough to leave the unreleased hosts' own forecast), the
+    // released hosts half of what is left (the release).
     const hit: ParsedCase = {
       ...c,
-      metrics: c.metrics.map((m) => (m !== target ? m : { ...m, released: m.released.map((h) => ({ host: h.host, values: scaled(h.values, 0.85 * 0.5) })), unreleased: m.unreleased.map((h) => ({ host: h.host, values: scaled(h.values, 0.85) })) })),
+      metrics: c.metrics.map((m) => (m !== target ? m : { ...m, released: m.released.map((h) => ({ host: h.host, values: scaled(h.values, 0.75 * 0.5) })), unreleased: m.unreleased.map((h) => ({ host: h.host, values: scaled(h.values, 0.75) })) })),
     };
     const v = evaluate(hit);
     expect(v.decision).toBe('FAIL');
