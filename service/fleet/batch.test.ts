@@ -30,6 +30,18 @@ describe('the gate on the simulated fleet\'s batches', () => {
     expect(verdict.decision, verdict.reasons.join('; ')).toBe('PASS');
   });
 
+  it('all 40 hosts released at once, at the day\'s peak: the peak\'s ordinary noise is not a burst', () => {
+    // rpc.qps summed over 40 hosts dipped at the deployment minute while the same minute the day
+    // before had been high: 7.0 σ of the before/after forecast against a band of 5.6, when σ was
+    // the whole day's (traffic, and its noise, are 1.6 times the average at this hour). In units
+    // of the hour's own noise it is ordinary.
+    const at = Date.UTC(2026, 11, 4, 5, 36);
+    for (const minutes of [3, 4]) {
+      const verdict = evaluate(fleetBatch({ hosts: 40, released: 40, control: 0, deployedAt: at, minutes }));
+      expect(verdict.decision, `minute ${minutes}: ${verdict.reasons.join('; ')}`).not.toBe('FAIL');
+    }
+  });
+
   it('the fleet\'s bad build (latency ×1.4, error rate +2.5 points, CPU ×1.15, a new fatal exception) fails from minute 3', () => {
     const effect = versionEffectSchema.parse({});
     for (const at of [Date.UTC(2026, 11, 3, 4, 0), Date.UTC(2026, 11, 3, 16, 30)]) {
