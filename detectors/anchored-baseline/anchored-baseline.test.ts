@@ -108,4 +108,20 @@ describe('anchoredBaseline(history, treated)', () => {
     const width = (r: typeof night) => (r.plot![3].values[0] as number) - (r.plot![2].values[0] as number);
     expect(width(peak) / width(night)).toBeGreaterThan(2.5);
   });
+
+  it('sets the shift band by how far the backtest windows\' means spread, not σ/√n', () => {
+    // With two days of history the forecast is the one day before, re-anchored: each residual
+    // carries that day's noise and every residual of a window shares the anchor's error, so a
+    // healthy window's mean varies about twice as much as σ/√12 says.
+    const quiet = parseConfig(anchoredBaselineConfigSchema, { nullFactor: 0.01 }, 'anchoredBaseline');
+    const r = anchoredBaselineDetect({ ...history(1), direction: 'both' }, quiet);
+    const measured = r.evidence.windowMeanSigma as number;
+    const healthy = Array.from({ length: 100 }, (_, seed) => anchoredBaselineDetect({ ...history(seed + 100), direction: 'both' }, config).evidence.meanResidualSigmas as number);
+    const spread = Math.sqrt(healthy.reduce((s, m) => s + m * m, 0) / healthy.length);
+    expect(spread).toBeGreaterThan(1.5 / Math.sqrt(12));
+    expect(measured).toBeGreaterThan(1.3 / Math.sqrt(12));
+    expect(measured / spread).toBeGreaterThan(0.6);
+    expect(measured / spread).toBeLessThan(1.4);
+    expect(r.evidence.shiftBand).toBeCloseTo(4 * measured, 9);
+  });
 });

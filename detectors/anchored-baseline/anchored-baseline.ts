@@ -12,9 +12,10 @@
  * windows of the treated window's length give the largest shift, burst and spread
  * (src/core/window-stats.ts) this forecast made on ordinary days. The observed window's residuals,
  * divided by σ × their slices' scales, score against max(parametric band, `nullFactor` × that
- * largest): shift (mean residual / σ; parametric `shiftBand` / √n), burst (top quarter;
- * `burstBand`), spread (σ of residuals / σ − 1; `spreadBand`). Score = the largest; direction =
- * sign of the mean residual.
+ * largest): shift (mean residual / σ; parametric `shiftBand` × the σ of a window's mean — 1/√n
+ * for independent residuals, more when the window shares the anchor's error: the spread of the
+ * backtest windows' means), burst (top quarter; `burstBand`), spread (σ of residuals / σ − 1;
+ * `spreadBand`). Score = the largest; direction = sign of the mean residual.
  *
  * `prepare` does the backtest once per history, so evaluating the same batch every minute costs
  * only the new window. Cost: O(backtestPoints · n · maxPeriods) to prepare, O(n · maxPeriods) after.
@@ -78,7 +79,7 @@ interface Prepared {
   backtests: Float64Array;
   horizon: number;
   /** Memo of null maxima by window length and direction (pure: same inputs, same values). */
-  nulls: Map<string, NullMaxima>;
+  nulls: Map<string, BacktestNulls>;
 }
 
 /**
@@ -263,22 +264,44 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   return { kind: 'anchoredBaseline', period, ratio, sigma, historyLength: history.length, profile, backtests: all, horizon, nulls: new Map() };
 }
 
-function nullsFor(prepared: Prepared, n: number, direction: Direction): NullMaxima {
+/** The backtest's null maxima, and how far its windows' means spread (σ of a window's mean, in σ). */
+interface BacktestNulls extends NullMaxima {
+  meanSigma: number;
+}
+
+function nullsFor(prepared: Prepared, n: number, direction: Direction): BacktestNulls {
   const key = `${n}|${direction}`;
   let nulls = prepared.nulls.get(key);
   if (!nulls) {
-    nulls = { windows: 0, shift: 0, burst: 0, spread: 0 };
+    nulls = { windows: 0, shift: 0, burst: 0, spread: 0, meanSigma: 0 };
     // Each backtest forecast gives one window: its first min(n, horizon) residuals.
     const { backtests, horizon } = prepared;
     const length = Math.min(n, horizon);
     const scratch = new Float64Array(length);
+    const means = new Float64Array(Math.ceil(backtests.length / horizon));
+    let windows = 0;
     for (let at = 0; at < backtests.length; at += horizon) {
       const m = oneWindowMaxima(backtests, at, at + length, direction, Math.ceil(length / 2), scratch);
       nulls.windows += m.windows;
       nulls.shift = Math.max(nulls.shift, m.shift);
       nulls.burst = Math.max(nulls.burst, m.burst);
       nulls.spread = Math.max(nulls.spread, m.spread);
+      if (m.windows === 1) {
+        let sum = 0;
+        let count = 0;
+        for (let i = at; i < at + length; i++) {
+          const v = backtests[i];
+          if (v === v) {
+            sum += v;
+            count++;
+          }
+        }
+        means[windows++] = sum / count;
+      }
     }
+    // The residuals of one window share the anchor's error (its level, from a dozen points), so
+    // their mean varies more than 1/√n of σ: measured on the backtest's windows.
+    nulls.meanSigma = windows >= 8 ? madOf(means, 0, windows) : 0;
     prepared.nulls.set(key, nulls);
   }
   return nulls;
@@ -311,8 +334,8 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const scales = Float64Array.from({ length: n }, (_, j) => prepared.sigma * scaleAt(prepared.profile, prepared.period, history.length + j));
   for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / scales[j];
   const observed = windowStatistics(z, 0, n, direction);
-  const nulls = config.nullFactor > 0 ? nullsFor(prepared, n, direction) : { windows: 0, shift: 0, burst: 0, spread: 0 };
-  const shiftBand = Math.max(config.shiftBand / Math.sqrt(Math.max(1, observed.count)), config.nullFactor * nulls.shift);
+  const nulls = config.nullFactor > 0 ? nullsFor(prepared, n, direction) : { windows: 0, shift: 0, burst: 0, spread: 0, meanSigma: 0 };
+  const shiftBand = Math.max(config.shiftBand * Math.max(1 / Math.sqrt(Math.max(1, observed.count)), nulls.meanSigma), config.nullFactor * nulls.shift);
   const burstBand = Math.max(config.burstBand, config.nullFactor * nulls.burst);
   const spreadBand = Math.max(config.spreadBand, config.nullFactor * Math.max(0, nulls.spread - 1));
   const shift = deviationScore(Math.max(0, observed.shift), shiftBand, 'up');
@@ -338,6 +361,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
       backtestWindows: nulls.windows,
       meanResidualSigmas: observed.mean,
       shiftStatistic: observed.shift,
+      windowMeanSigma: nulls.meanSigma,
       shiftBand,
       shiftScore: shift,
       burstTopQuarterSigmas: observed.burst,
