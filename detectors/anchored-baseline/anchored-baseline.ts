@@ -159,26 +159,31 @@ interface Slots {
   known: Uint8Array;
 }
 
+/** Differences per slice of the noise profile: a median of 120 is within about 10 % of the scale, whatever the history's length. */
+const PROFILE_DIFFERENCES = 120;
+
 /**
  * How noisy each slice of the period is, relative to the others: the median absolute first
- * difference of the history's points in slice b (slot i mod period, `slices` equal slices),
- * averaged with its two neighbours (slices wrap around), floored at a fifth of the slices' median
- * and divided by that median. All ones when `slices` is 1 or the differences are too few or all
- * zero (quantised counts at night: no scale to be had from them). O(history).
+ * difference of the history's points in slice b (slot i mod period, `slices` equal slices; the
+ * latest `PROFILE_DIFFERENCES` of them), averaged with its two neighbours (slices wrap around),
+ * floored at a fifth of the slices' median and divided by that median. All ones when `slices` is
+ * 1 or a slice has fewer than 8 differences, or they are all zero (quantised counts at night: no
+ * scale to be had from them). O(slices × PROFILE_DIFFERENCES).
  */
 function noiseProfile(x: Float64Array, period: number, slices: number): Float64Array {
   const profile = new Float64Array(slices).fill(1);
   if (slices === 1) return profile;
-  const periods = Math.ceil(x.length / period);
-  const scratch = new Float64Array(Math.ceil(period / slices + 1) * periods);
+  const scratch = new Float64Array(PROFILE_DIFFERENCES);
   const raw = new Float64Array(slices);
+  const lastStart = Math.floor((x.length - 1) / period) * period;
   for (let b = 0; b < slices; b++) {
     // Slot s is in slice floor(s · slices / period): slots [ceil(b · period / slices), ceil((b + 1) · period / slices)).
     const first = Math.ceil((b * period) / slices);
     const end = Math.ceil(((b + 1) * period) / slices);
     let n = 0;
-    for (let start = 0; start < x.length; start += period) {
-      for (let i = Math.max(1, start + first), last = Math.min(x.length, start + end); i < last; i++) {
+    // Latest periods first, each slice's points from its end back.
+    for (let start = lastStart; start >= 0 && n < PROFILE_DIFFERENCES; start -= period) {
+      for (let i = Math.min(x.length, start + end) - 1, low = Math.max(1, start + first); i >= low && n < PROFILE_DIFFERENCES; i--) {
         const d = x[i] - x[i - 1];
         if (d === d && d !== Infinity && d !== -Infinity) scratch[n++] = d < 0 ? -d : d;
       }
