@@ -254,10 +254,13 @@ export function prepareAnchoredBaseline(input: Pick<DetectorInput, 'history' | '
   const scratch = forecastScratch(config);
   const memo = new SlotMemo(fromCut, history.length);
   const profile = noiseProfile(history, period, Math.min(config.scaleSlices, period));
+  // Each slot's scale once: the backtest reads one per residual.
+  const slotScale = new Float64Array(period);
+  for (let slot = 0; slot < period; slot++) slotScale[slot] = scaleAt(profile, period, slot);
   for (let k = 0, cut = lastCut; k < cuts; k++, cut -= stride) {
     forecastFrom(history, cut, horizon, period, config, ratio, forecast, scratch, memo);
     const at = k * horizon;
-    for (let j = 0; j < horizon; j++) all[at + j] = (history[cut + j] - forecast[j]) / scaleAt(profile, period, cut + j);
+    for (let j = 0, slot = cut % period; j < horizon; j++, slot = slot + 1 === period ? 0 : slot + 1) all[at + j] = (history[cut + j] - forecast[j]) / slotScale[slot];
   }
   const mad = madOf(all, 0, all.length, work(all.length));
   // The floor is relative to the history's median magnitude, never above its largest value: the
