@@ -53,6 +53,16 @@ describe('the gate on the simulated fleet\'s batches', () => {
     }
   });
 
+  it('all 40 hosts released at once: the largest of forty hosts\' chance shifts is not a FAIL', () => {
+    // Each released host is judged against the others and the view takes the largest score: at a
+    // band of 4 standard errors for one comparison, one host's chance shift of the critical error
+    // rate (minute 12) or of rpc.qps (minute 10) failed the batch at 60.1-60.2.
+    for (const [at, minutes] of [[Date.UTC(2026, 11, 3, 8, 5), 12], [Date.UTC(2026, 11, 8, 22, 16), 10]] as const) {
+      const verdict = evaluate(fleetBatch({ hosts: 40, released: 40, control: 0, deployedAt: at, minutes }));
+      expect(verdict.decision, `${new Date(at).toISOString()} minute ${minutes}: ${verdict.reasons.join('; ')}`).not.toBe('FAIL');
+    }
+  });
+
   it('the fleet\'s bad build (latency ×1.4, error rate +2.5 points, CPU ×1.15, a new fatal exception) fails from minute 3', () => {
     const effect = versionEffectSchema.parse({});
     for (const at of [Date.UTC(2026, 11, 3, 4, 0), Date.UTC(2026, 11, 3, 16, 30)]) {

@@ -35,6 +35,7 @@
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { countPresent, series, type Series } from '../core/series.js';
+import { pnormUpper, qnorm } from '../core/stats.js';
 import { isolatedSpike, madOf, medianOf } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
@@ -663,7 +664,13 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     let worst = '';
     // The dispersion stays off here: one or two peers, themselves released, are too few to tell a
     // host's own noise increase from a ramp's (an increase on every released host is the usual one).
-    const peers = { ...policy.views.pooled, dispersionBand: 0 };
+    // The view takes the largest score over the k released hosts, so the shift's and the spread's
+    // parametric bands (standard errors) are raised to the one-sided level k comparisons share
+    // (Šidák): a healthy fleet of 40 released at once failed on whichever host's chance shift was
+    // the largest, at 4.9 standard errors, once in a hundred deployments.
+    const k = metric.released.length;
+    const shared = (band: number) => (k > 1 ? -qnorm(pnormUpper(band) / k) : band);
+    const peers = { ...policy.views.pooled, dispersionBand: 0, shiftBand: shared(policy.views.pooled.shiftBand), spreadBand: shared(policy.views.pooled.spreadBand) };
     const peerHosts = policy.views.pooled.peers && metric.released.length >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
     const peersKey = `${JSON.stringify(peers)}|${metricKey}`;
     const peerHistories = peerHosts.map((hosts, h) => {
