@@ -339,8 +339,11 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const forecast = new Float64Array(n);
   forecastFrom(x, history.length, n, prepared.period, config, prepared.ratio, forecast, forecastScratch(config));
   const z = new Float64Array(n);
-  const scales = Float64Array.from({ length: n }, (_, j) => prepared.sigma * scaleAt(prepared.profile, prepared.period, history.length + j));
-  for (let j = 0; j < n; j++) z[j] = (window[j] - forecast[j]) / scales[j];
+  const scales = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    scales[j] = prepared.sigma * scaleAt(prepared.profile, prepared.period, history.length + j);
+    z[j] = (window[j] - forecast[j]) / scales[j];
+  }
   const observed = windowStatistics(z, 0, n, direction);
   const nulls = config.nullFactor > 0 ? nullsFor(prepared, n, direction) : { windows: 0, shift: 0, burst: 0, spread: 0, meanSigma: 0 };
   const shiftBand = Math.max(config.shiftBand * Math.max(1 / Math.sqrt(Math.max(1, observed.count)), nulls.meanSigma), config.nullFactor * nulls.shift);
@@ -365,7 +368,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
       period: prepared.period,
       anchor: prepared.ratio ? 'ratio' : 'difference',
       sigma: prepared.sigma,
-      sliceScale: prepared.profile.length > 1 ? scaleAt(prepared.profile, prepared.period, history.length) : 1,
+      sliceScale: scaleAt(prepared.profile, prepared.period, history.length),
       backtestWindows: nulls.windows,
       meanResidualSigmas: observed.mean,
       shiftStatistic: observed.shift,

@@ -100,9 +100,9 @@ function runDetector(d: ResolvedDetector, input: DetectorInput, cacheKey: string
   }
 }
 
-/** Cache key of a detector's prepared state for one metric's group (its history and config). */
 /** Each resolved detector's config as text, once (a cache key is built for every detector of every metric, every evaluation). */
 const configText = new WeakMap<ResolvedDetector, string>();
+/** Cache key of a detector's prepared state for one metric's group (its history and config). */
 const detectorKey = (metricKey: string, d: ResolvedDetector, group: string): string => {
   let text = configText.get(d);
   if (text === undefined) configText.set(d, (text = JSON.stringify(d.config)));
@@ -664,23 +664,21 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     let worst = '';
     // The dispersion stays off here: one or two peers, themselves released, are too few to tell a
     // host's own noise increase from a ramp's (an increase on every released host is the usual one).
-    // The view takes the largest score over the k released hosts, so the shift's and the spread's
-    // parametric bands (standard errors) are raised to the one-sided level k comparisons share
-    // (Šidák): a healthy fleet of 40 released at once failed on whichever host's chance shift was
-    // the largest, at 4.9 standard errors, once in a hundred deployments.
+    // The view takes the largest score over the k released hosts, so k hosts are k chances to fail
+    // a healthy batch. Each host's bands come from the largest value each statistic took over every
+    // host's history windows (judged against its own few, a fleet's batch failed on whichever host's
+    // noise was the most uneven that hour), and the shift's and spread's parametric bands (standard
+    // errors) are raised to the one-sided level k comparisons share, Šidák's (at one comparison's
+    // 4, a healthy fleet of 40 failed on its largest chance shift once in a hundred deployments).
     const k = metric.released.length;
     const shared = (band: number) => (k > 1 ? -qnorm(pnormUpper(band) / k) : band);
     const peers = { ...policy.views.pooled, dispersionBand: 0, shiftBand: shared(policy.views.pooled.shiftBand), spreadBand: shared(policy.views.pooled.spreadBand) };
-    const peerHosts = policy.views.pooled.peers && metric.released.length >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
+    const peerHosts = policy.views.pooled.peers && k >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
     const peersKey = `${JSON.stringify(peers)}|${metricKey}`;
     const peerHistories = peerHosts.map((hosts, h) => {
       const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
       return cache ? cache.get(`peers|${h}|${peersKey}`, make) : make();
     });
-    // The view takes the largest score over the hosts, so each host's bands come from the largest
-    // value each statistic took over every host's history windows: judged one by one against its own
-    // few windows, forty hosts were forty chances, and a healthy fleet's batch failed on whichever
-    // host's noise was the most uneven that hour.
     const family = familyNulls(peerHistories);
     for (let h = 0; h < peerHosts.length; h++) {
       const r = pooledView(peerHosts[h], 1, w.cut, w.length, peers, direction, { ...peerHistories[h], ...family }, 1, policy.outlierSigma);
