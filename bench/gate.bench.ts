@@ -2,7 +2,8 @@
  * The gate's cost: one evaluation of a batch with many metrics, released and unreleased hosts and
  * a week of one-minute history — the first evaluation (fitting) and a repeated one (the fitted
  * models cached, as every minute of an observation window re-judges the batch) — and how time
- * grows with hosts and with metrics.
+ * grows with the observation window (each evaluation a minute after the last), with hosts and
+ * with metrics.
  */
 import { createRandom } from '../src/core/random.js';
 import type { ParsedCase } from '../src/datasets/case.js';
@@ -52,6 +53,13 @@ export function syntheticCase(metrics: number, released: number, unreleased: num
  * Median and smallest CPU time (user + system, this process, ms) of `runs` runs after one warm-up:
  * on a machine shared with other work, wall time measures the neighbours too.
  */
+/** `c` as it was when its observation window held `points` points. */
+function windowUpTo(c: ParsedCase, points: number): ParsedCase {
+  const end = Math.ceil((c.release.deployedAt - c.start) / c.step) + points;
+  const cutHosts = (hosts: ParsedCase['metrics'][number]['released']) => hosts.map((h) => ({ ...h, values: h.values.subarray(0, end) }));
+  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: cutHosts(m.released), unreleased: cutHosts(m.unreleased) })) };
+}
+
 function cpuTime(task: () => unknown, runs: number): { medianMs: number; minMs: number } {
   task();
   const times: number[] = [];
@@ -90,6 +98,21 @@ export async function run(options: BenchOptions): Promise<void> {
     rows.push({ task: 'repeated, comparison without rankTest', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: repeatedWithoutRankTest.medianMs, minMs: repeatedWithoutRankTest.minMs, cpuMedianMs: null, cpuMinMs: null, goalMs: null });
   }
   report('gate: one batch', rows);
+
+  // A batch is judged every minute as its window grows: each evaluation here follows one made a
+  // minute earlier with the same cache, as in the service.
+  const windowSizes = options.quick ? [15, 60, 120] : [5, 15, 30, 60, 90, 120, 180];
+  const windowRows: Row[] = [];
+  const windowCase = syntheticCase(10, 50, 450, 2, Math.max(...windowSizes));
+  for (const points of windowSizes) {
+    const cache = new GateCache();
+    evaluate(windowUpTo(windowCase, points - 1), {}, { cache });
+    const c = windowUpTo(windowCase, points);
+    const t = time(() => evaluate(c, {}, { cache }), options.quick ? 3 : 7);
+    windowRows.push({ windowPoints: points, metrics: 10, hosts: 500, historyDays: 2, medianMs: t.medianMs, msPerWindowPoint: t.medianMs / points });
+  }
+  windowRows.push({ windowPoints: 'growth exponent', medianMs: growthExponent(windowRows.map((r) => ({ n: Number(r.windowPoints), ms: Number(r.medianMs) }))) });
+  report('gate: repeated evaluation versus the observation window (a minute after the last one)', windowRows);
 
   const hostSizes = options.quick ? [20, 50, 100] : [50, 100, 250, 500];
   const hostRows: Row[] = [];

@@ -53,6 +53,25 @@ describe('anchoredBaseline(history, treated)', () => {
     expect(cached.direction).toBe(direct.direction);
   });
 
+  it('serves every window up to the next multiple of backtestHorizon from one prepared backtest', () => {
+    const random = createRandom(7);
+    const cut = 2 * period;
+    const values = Float64Array.from({ length: cut + 90 }, (_, i) => 200 + 80 * Math.sin((2 * Math.PI * i) / period) + random.normal(0, 3) + (i >= cut + 30 ? 12 : 0));
+    const input = { history: series(0, step, values.subarray(0, cut)), treated: series(cut * step, step, values.subarray(cut)), period, direction: 'up' as const };
+    const windowOf = anchoredBaselineDetector.prepareWindow!;
+    expect([1, 60, 61, 90, 120, 121].map((n) => windowOf(n, config))).toEqual([60, 60, 120, 120, 120, 180]);
+    const direct = anchoredBaselineDetect(input, config);
+    expect(direct.evidence.windowPoints).toBe(90);
+    const prepared = anchoredBaselineDetector.prepare!({ ...input, windowLength: windowOf(90, config) }, config);
+    expect(anchoredBaselineDetect({ ...input, prepared }, config)).toEqual(direct);
+    // The same backtest serves the window at 61 points: the next minutes do not fit again.
+    const at61 = { ...input, treated: series(cut * step, step, values.subarray(cut, cut + 61)) };
+    expect(anchoredBaselineDetect({ ...at61, prepared }, config)).toEqual(anchoredBaselineDetect(at61, config));
+    // A backtest made for shorter windows is not stretched: the detector fits the longer one itself.
+    const short = anchoredBaselineDetector.prepare!(input, config);
+    expect(anchoredBaselineDetect({ ...input, prepared: short }, config)).toEqual(direct);
+  });
+
   it('says why when the history is too short or has no period', () => {
     const short = { history: series(0, step, new Float64Array(100).fill(1)), treated: series(100 * step, step, [1, 2, 3]), period };
     expect(anchoredBaselineDetect(short, config).reason).toMatch(/needs at least \d+ history points/);

@@ -35,8 +35,8 @@ export const anchoredBaselineConfigSchema = z.object({
   /** Points before the cut that re-anchor the level. */
   anchorPoints: z.number().int().min(1).default(12),
   /**
-   * Points each backtest forecast runs ahead; windows up to this long reuse one backtest (a longer
-   * window backtests at its own length).
+   * Points each backtest forecast runs ahead; windows up to this long reuse one backtest, longer
+   * ones the backtest of the next multiple of it (a window growing past it fits once per multiple).
    */
   backtestHorizon: z.number().int().min(1).default(60),
   /** Span of history, in points, the band is calibrated on (default: one period). */
@@ -62,7 +62,7 @@ export const anchoredBaselineConfigSchema = z.object({
 });
 export type AnchoredBaselineConfig = z.output<typeof anchoredBaselineConfigSchema>;
 
-const identity = { name: 'anchoredBaseline', version: '1.1.0' } as const;
+const identity = { name: 'anchoredBaseline', version: '1.1.1' } as const;
 
 interface Prepared {
   kind: 'anchoredBaseline';
@@ -315,6 +315,11 @@ function nullsFor(prepared: Prepared, n: number, direction: Direction): Backtest
   return nulls;
 }
 
+/** Length of the backtest forecasts that serve a window of `n` points: `backtestHorizon`, or the next multiple of it. */
+function backtestHorizonFor(n: number, config: AnchoredBaselineConfig): number {
+  return config.backtestHorizon * Math.max(1, Math.ceil(n / config.backtestHorizon));
+}
+
 const isPrepared = (p: unknown): p is Prepared => typeof p === 'object' && p !== null && (p as Prepared).kind === 'anchoredBaseline';
 
 /** Runs the anchored-baseline before/after check; see the module comment. */
@@ -324,7 +329,7 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const n = window.length;
   const windowPresent = countPresent(window);
   if (windowPresent === 0) return insufficientData(identity, 'anchoredBaseline found no observed point in the window');
-  const horizon = Math.max(n, config.backtestHorizon);
+  const horizon = backtestHorizonFor(n, config);
   const prepared = isPrepared(input.prepared) && input.prepared.horizon === horizon && input.prepared.backtests.length > 0 ? input.prepared : prepareAnchoredBaseline(input, config, horizon);
   if (typeof prepared === 'string') return insufficientData(identity, prepared);
   const history = input.history!.values;
@@ -395,5 +400,6 @@ export const anchoredBaselineDetector: DetectorModule<typeof anchoredBaselineCon
   configSchema: anchoredBaselineConfigSchema,
   capabilities: { minTreatedPoints: 1, needsHistory: true, needsControl: false, needsLogs: false, seasonal: true },
   detect: anchoredBaselineDetect,
-  prepare: (input, config) => prepareAnchoredBaseline(input, config, config.backtestHorizon),
+  prepare: (input, config) => prepareAnchoredBaseline(input, config, backtestHorizonFor(input.windowLength ?? config.backtestHorizon, config)),
+  prepareWindow: (windowLength, config) => backtestHorizonFor(windowLength, config),
 };

@@ -107,7 +107,14 @@ export interface DetectorModule<S extends z.ZodType = z.ZodType> {
    * judging the same batch every minute fits once. `detect({ ...input, prepared })` must equal
    * `detect(input)`.
    */
-  prepare?(input: Pick<DetectorInput, 'history' | 'period' | 'direction'>, config: z.output<S>): unknown;
+  prepare?(input: Pick<DetectorInput, 'history' | 'period' | 'direction'> & { windowLength?: number }, config: z.output<S>): unknown;
+  /**
+   * Optional, for a detector whose prepared state depends on how long a window it will judge: the
+   * window length (points) to pass to `prepare` as `windowLength` for a window of `windowLength`
+   * points. Windows mapping to the same number share one prepared state, so a caller caches it per
+   * that number: a window growing by a minute at each evaluation does not fit again each minute.
+   */
+  prepareWindow?(windowLength: number, config: z.output<S>): number;
 }
 
 /** The result to return when a detector cannot judge. */

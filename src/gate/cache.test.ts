@@ -42,6 +42,34 @@ describe('GateCache(capacity, maxBytes)', () => {
   });
 });
 
+describe('repeated evaluations of a window that grows each minute', () => {
+  it('fit the before/after backtest again only when the window passes a multiple of backtestHorizon (60 points), with the verdicts of an uncached evaluation', () => {
+    const full = generateCase({ ...v1Preset, observationPoints: 70 }, 10_000, 'normal');
+    const cut = Math.ceil((full.release.deployedAt - full.start) / full.step);
+    const upTo = (points: number) => ({
+      ...full,
+      metrics: full.metrics.map((m) => ({
+        ...m,
+        released: m.released.map((h) => ({ ...h, values: h.values.subarray(0, cut + points) })),
+        unreleased: m.unreleased.map((h) => ({ ...h, values: h.values.subarray(0, cut + points) })),
+      })),
+    });
+    const cache = new GateCache();
+    const missesAt = new Map<number, number>();
+    for (const points of [58, 59, 60, 61, 62, 65, 70]) {
+      const before = cache.misses;
+      const verdict = evaluate(upTo(points), {}, { cache });
+      missesAt.set(points, cache.misses - before);
+      expect(verdict).toEqual(evaluate(upTo(points), {}));
+    }
+    expect(missesAt.get(58)).toBeGreaterThan(0);
+    expect([59, 60].map((p) => missesAt.get(p))).toEqual([0, 0]);
+    // Past 60 points the backtest is made for 120-point windows, once for both groups of each metric.
+    expect(missesAt.get(61)).toBe(2 * full.metrics.length);
+    expect([62, 65, 70].map((p) => missesAt.get(p))).toEqual([0, 0, 0]);
+  });
+});
+
 describe('approximateBytes(value)', () => {
   it('counts the whole buffer behind a typed array once, numbers, strings and nested objects', () => {
     const buffer = new Float64Array(64);

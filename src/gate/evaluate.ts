@@ -90,7 +90,9 @@ const sub = (values: Float64Array, from: number, to: number): Float64Array => va
 function runDetector(d: ResolvedDetector, input: DetectorInput, cacheKey: string | null, cache: GateCache | undefined): DetectorResult {
   let prepared: unknown;
   if (d.module.prepare && cacheKey && cache && input.history) {
-    prepared = cache.get(cacheKey, () => d.module.prepare!({ history: input.history, period: input.period, direction: input.direction }, d.config));
+    const windowLength = d.module.prepareWindow?.(input.treated.values.length, d.config);
+    const key = windowLength === undefined ? cacheKey : `${cacheKey}|window ${windowLength}`;
+    prepared = cache.get(key, () => d.module.prepare!({ history: input.history, period: input.period, direction: input.direction, windowLength }, d.config));
   }
   try {
     return d.module.detect(prepared === undefined ? input : { ...input, prepared }, d.config);
