@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './detector.js';
 import { nanMad, nanMedian } from './stats.js';
-import { finiteMedianInPlace, isolatedSpike, madOf, medianInPlace, medianOf, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
+import { finiteMedianInPlace, isolatedSpike, madOf, medianInPlace, medianOf, noneFarFromMedian, nullMaxima, oneWindowMaxima, windowStatistics } from './window-stats.js';
 
 const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(NaN, NaN, 0, -0, 1, 1, 2, 5, Infinity));
 
@@ -68,6 +68,30 @@ describe('window statistics', () => {
     expect(medianOf(up, 0, up.length)).toBe(49_999.5);
     expect(medianOf(up.slice().reverse(), 0, up.length)).toBe(49_999.5);
     expect(medianOf(new Float64Array(100_001).fill(7), 0, 100_001)).toBe(7);
+  });
+
+  it('noneFarFromMedian(values, …, low, high, limit) is true only when no finite value is more than limit from their median', () => {
+    const extremes = (v: number[]) => {
+      const finite = v.filter((x) => Number.isFinite(x));
+      return { low: Math.min(...finite), high: Math.max(...finite) };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.oneof(value, fc.integer({ min: -20, max: 20 })), { minLength: 1, maxLength: 40 }), fc.double({ min: 0.01, max: 50, noNaN: true }), (v, limit) => {
+        const { low, high } = extremes(v);
+        if (!Number.isFinite(low)) return;
+        const median = nanMedian(v);
+        const far = v.some((x) => Number.isFinite(x) && Math.abs(x - median) > limit);
+        if (noneFarFromMedian(v, 0, v.length, low, high, limit)) expect(far).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+    // A ramp spans 12 with no point more than 6 from its median: shown without the median.
+    const ramp = Array.from({ length: 13 }, (_, i) => i);
+    expect(noneFarFromMedian(ramp, 0, 13, 0, 12, 6.5)).toBe(true);
+    // One point 10 from the rest: not shown, and indeed far.
+    expect(noneFarFromMedian([0, 0, 1, 0, 10], 0, 5, 0, 10, 6)).toBe(false);
+    // Half the values low, half high: the median could be anywhere between, so not shown.
+    expect(noneFarFromMedian([0, 0, 10, 10], 0, 4, 0, 10, 6)).toBe(false);
   });
 
   it('isolatedSpike(values, j, lo, hi, limit): a point beyond limit from both neighbours, the same way; not a step, a drop or a range edge', () => {

@@ -190,6 +190,34 @@ export function medianOf(values: ArrayLike<number>, from: number, to: number, sc
 }
 
 /**
+ * Whether no finite value of `values[from, to)` can be more than `limit` from their median, shown
+ * without finding it: `low` and `high` are their smallest and largest, and when fewer than half the
+ * values lie below high − limit and fewer than half above low + limit, the median lies between
+ * those two, within `limit` of every value. A trend across a window spreads it wider than `limit`
+ * with no point far from the rest; this one counting pass then replaces a copy and a selection.
+ * False means not shown (the caller finds the median). The bounds keep a margin of 1e-9 of `limit`
+ * and 1e-12 of the values' size, so rounding never turns a borderline case. O(to − from).
+ */
+export function noneFarFromMedian(values: ArrayLike<number>, from: number, to: number, low: number, high: number, limit: number): boolean {
+  const margin = 1e-9 * limit + 1e-12 * (Math.abs(low) + Math.abs(high));
+  const above = high - limit + margin;
+  const below = low + limit - margin;
+  if (!(above <= below)) return false;
+  let n = 0;
+  let under = 0;
+  let over = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v === v && v !== Infinity && v !== -Infinity) {
+      n++;
+      if (v < above) under++;
+      else if (v > below) over++;
+    }
+  }
+  return 2 * under < n && 2 * over < n;
+}
+
+/**
  * Median of the finite values among `a[0, n)`, as `nanMedian` gives it; reorders `a` (non-finite
  * values are dropped from the front part). O(n) expected.
  */

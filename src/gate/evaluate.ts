@@ -36,7 +36,7 @@ import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../co
 import { deviationScore } from '../core/score.js';
 import { countPresent, series, type Series } from '../core/series.js';
 import { pnormUpper, qnorm } from '../core/stats.js';
-import { isolatedSpike, madOf, medianOf } from '../core/window-stats.js';
+import { isolatedSpike, madOf, medianOf, noneFarFromMedian } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
@@ -358,6 +358,9 @@ function despiked(hosts: readonly { values: Float64Array }[], noise: Float64Arra
       // Rounding in the sums is far below this margin of 1e-9 of the window's scale.
       if (Math.max(high - mean, mean - low) + spread + 1e-9 * (Math.abs(mean) + spread) < limit) return v;
     }
+    // A trend across the window (a daily ramp) spreads it wider than the limit with every point
+    // near the rest: a counting pass shows it without the median's selection.
+    if (noneFarFromMedian(v, w.cut, w.length, low, high, limit)) return v;
     const centre = medianOf(v, w.cut, w.length, scratch);
     let outlier = -1;
     for (let i = w.cut; i < w.length; i++) {

@@ -48,7 +48,7 @@
  */
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
-import { isolatedSpike, medianInPlace, medianOf } from '../core/window-stats.js';
+import { isolatedSpike, medianInPlace, medianOf, noneFarFromMedian } from '../core/window-stats.js';
 import type { Policy } from './policy.js';
 
 export type PooledConfig = Policy['views']['pooled'];
@@ -126,7 +126,7 @@ function dispersionOf(a: Float64Array, from: number, to: number, scratch: Float6
   }
   if (c < 5) return NaN;
   let lone = -1;
-  if (high - low > cap) {
+  if (high - low > cap && !noneFarFromMedian(a, from, to, low, high, cap)) {
     const centre = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     lone = loneOutlier(a, from, to, centre, cap);
   }
@@ -209,7 +209,7 @@ function windowRoughness(v: Float64Array, from: number, to: number, noise: numbe
     if (scratch[i] > high) high = scratch[i];
   }
   // No point can be that far from the median when the whole window spans less (the usual case).
-  if (c >= 6 && noise > 0 && outlierSigma > 0 && high - low > outlierSigma * noise) {
+  if (c >= 6 && noise > 0 && outlierSigma > 0 && high - low > outlierSigma * noise && !noneFarFromMedian(v, from, to, low, high, outlierSigma * noise)) {
     const median = c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     lone = loneOutlier(v, from, to, median, outlierSigma * noise);
   }
