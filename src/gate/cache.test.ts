@@ -70,6 +70,29 @@ describe('repeated evaluations of a window that grows each minute', () => {
   });
 });
 
+describe('points that arrive late for minutes already judged', () => {
+  it('are seen by the next cached evaluation, as by an uncached one', () => {
+    const c = generateCase(v1Preset, 10_001, 'normal');
+    const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
+    const cache = new GateCache();
+    evaluate(c, {}, { cache });
+    // Minute 3 of the window, on most unreleased hosts of every metric: first missing, then late
+    // and much higher (the pooled view's centre of that minute moves).
+    const at = cut + 3;
+    const changed = (late: (v: number) => number) => ({
+      ...c,
+      metrics: c.metrics.map((m) => ({ ...m, unreleased: m.unreleased.map((h, i) => (i === 0 ? h : { ...h, values: Float64Array.from(h.values, (v, j) => (j === at ? late(v) : v)) })) })),
+    });
+    for (const late of [() => NaN, (v: number) => v * 3]) {
+      const now = changed(late);
+      const cached = evaluate(now, {}, { cache });
+      const fresh = evaluate(now, {});
+      expect(cached).toEqual(fresh);
+      expect(cached.metrics.map((m) => m.views.pooled)).not.toEqual(evaluate(c, {}).metrics.map((m) => m.views.pooled));
+    }
+  });
+});
+
 describe('approximateBytes(value)', () => {
   it('counts the whole buffer behind a typed array once, numbers, strings and nested objects', () => {
     const buffer = new Float64Array(64);

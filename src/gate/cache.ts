@@ -5,7 +5,9 @@
  * (hosts' levels, the groups' aggregates before the release, per-host means and noise) once per
  * (metric, hosts, history window, aggregation). A repeated evaluation then reads only the new
  * window. Keys name the history window, not its values: points arriving late for minutes before
- * the release are not seen until the window moves. Least recently used entries go first once
+ * the release are not seen until the window moves. What is kept of the observation window's own
+ * minutes (the pooled view's per-minute centres, see `CentreMemo`) is checked against each
+ * minute's values, so late points there are seen. Least recently used entries go first once
  * `capacity` entries (about five per metric) or `maxBytes` (the typed arrays they hold, see
  * `approximateBytes`) is exceeded; a week of minutes for one metric is about 240 KB, so a
  * service judging many wide batches at once is bounded by memory, not by a count.

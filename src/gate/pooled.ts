@@ -68,7 +68,19 @@ export interface PooledHistory {
   /** Each host's dispersion around its median over the `noisePoints` before the release (see `dispersionOf`). */
   dispersion: Float64Array;
   nullDispersion: number;
+  /** The unreleased hosts' centres at each minute of the window judged so far (see `CentreMemo`). */
+  centres: CentreMemo;
 }
+
+/**
+ * The unreleased hosts' centres (both forms) at each minute judged, by minute index, kept with the
+ * history part: a batch judged every minute then finds again only the centres of new minutes (two
+ * selections over the unreleased hosts per minute were a fifth of a repeated evaluation). Each entry
+ * holds a fingerprint of its minute's values — how many are present, their sum and a sum weighted
+ * by host — and is used only while they still match: a late point or a corrected value is seen.
+ * Entry: [present, sum, weighted sum, hosts used, centre in the relative form found (1/0), common 0–3].
+ */
+export type CentreMemo = Map<number, Float64Array>;
 
 export interface PooledResult {
   score: number;
@@ -343,7 +355,7 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null): Statistics | null {
   const points = new Float64Array(Math.max(0, to - from));
   const m = hosts.length - k;
   const n = to - from;
@@ -376,9 +388,34 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // released hosts' residuals are scaled down by it.
     // Judged against their own past alone (no unreleased hosts), the released hosts' residuals
     // stand as they are: centre 0, dispersion 1, no control variance.
-    const controls = self ? Infinity : centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts);
+    let controls = Infinity;
+    let hasR = true;
+    if (!self) {
+      let present = 0;
+      let sum = 0;
+      let weighted = 0;
+      if (memo) {
+        for (let u = k; u < hosts.length; u++) {
+          const x = hosts[u][t];
+          if (x === x && x !== Infinity && x !== -Infinity) {
+            present++;
+            sum += x;
+            weighted += (u - k + 1) * x;
+          }
+        }
+      }
+      const known = memo?.get(t);
+      if (known && known[0] === present && known[1] === sum && known[2] === weighted) {
+        controls = known[3];
+        hasR = known[4] === 1;
+        common.set(known.subarray(5));
+      } else {
+        controls = centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts);
+        hasR = controls > 0 && centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts) > 0;
+        memo?.set(t, Float64Array.of(present, sum, weighted, controls, hasR ? 1 : 0, common[0], common[1], common[2], common[3]));
+      }
+    }
     if (controls === 0) continue;
-    const hasR = self || centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts) > 0;
     let pz = 0;
     let pr = 0;
     let hostsHere = 0;
@@ -542,7 +579,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   }
   const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
   const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
-  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread), dispersion, nullDispersion: finite(nullDispersion) };
+  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread), dispersion, nullDispersion: finite(nullDispersion), centres: new Map() };
 }
 
 /**
@@ -552,7 +589,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
  */
 export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints);
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
   if (!s) return null;
   const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
   const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread), dispersion: band(cfg.dispersionBand, history.nullDispersion) };
