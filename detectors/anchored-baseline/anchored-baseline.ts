@@ -360,8 +360,12 @@ export function anchoredBaselineDetect(input: DetectorInput, config: AnchoredBas
   const score = Math.max(shift, burst, spread);
   const moved = observed.mean > 0 ? 'up' : observed.mean < 0 ? 'down' : 'none';
   const harmless = (direction === 'up' && moved === 'down') || (direction === 'down' && moved === 'up');
-  const lower = Float64Array.from(forecast, (f, j) => f - burstBand * scales[j]);
-  const upper = Float64Array.from(forecast, (f, j) => f + burstBand * scales[j]);
+  const lower = new Float64Array(n);
+  const upper = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    lower[j] = forecast[j] - burstBand * scales[j];
+    upper[j] = forecast[j] + burstBand * scales[j];
+  }
   return {
     detector: identity.name,
     version: identity.version,

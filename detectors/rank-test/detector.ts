@@ -30,7 +30,7 @@ import { insufficientData, type DetectorInput, type DetectorModule, type Detecto
 import { clampScore, saturatingScore } from '../../src/core/score.js';
 import { type Series, toJsonValues } from '../../src/core/series.js';
 import { nanMean } from '../../src/core/stats.js';
-import { mannWhitney, type MannWhitneyResult } from './mann-whitney.js';
+import { mannWhitneySorted, type MannWhitneyResult } from './mann-whitney.js';
 
 export const rankTestConfigSchema = z.object({
   /** Confidence level of the shift's interval (Kayenta's confLevel). */
@@ -82,7 +82,7 @@ export function classifyShift(treated: ArrayLike<number>, control: ArrayLike<num
   if (sortedT[0] === sortedT[sortedT.length - 1] && sortedC[0] === sortedC[sortedC.length - 1] && sortedT[0] === sortedC[0]) {
     return { classification: 'Pass', reason: 'both samples hold one and the same value', test: null, toleranceBand: [0, 0], meanRatio };
   }
-  const test = scaledMannWhitney(t, c, sortedT, sortedC, config.confLevel);
+  const test = scaledMannWhitney(sortedT, sortedC, config.confLevel);
   const bound = config.tolerance * Math.abs(test.estimate);
   const [lower, upper] = test.confInt;
   const high = direction !== 'down' && lower > bound && meanRatio >= config.effectSizeHigh;
@@ -100,18 +100,28 @@ export function classifyShift(treated: ArrayLike<number>, control: ArrayLike<num
  * themselves, and the classification would change with the metric's unit. A power of two keeps
  * every value's ranks, ties and the p-value exactly. Both sorted samples are ascending.
  */
-function scaledMannWhitney(t: Float64Array, c: Float64Array, sortedT: Float64Array, sortedC: Float64Array, confLevel: number): MannWhitneyResult {
+function scaledMannWhitney(sortedT: Float64Array, sortedC: Float64Array, confLevel: number): MannWhitneyResult {
   const range = Math.max(sortedT[sortedT.length - 1], sortedC[sortedC.length - 1]) - Math.min(sortedT[0], sortedC[0]);
   const scale = range > 0 && Number.isFinite(range) ? 2 ** Math.ceil(Math.log2(range)) : 1;
-  if (scale === 1) return mannWhitney(t, c, { confLevel });
-  const test = mannWhitney(t.map((v) => v / scale), c.map((v) => v / scale), { confLevel });
+  if (scale === 1) return mannWhitneySorted(sortedT, sortedC, { confLevel });
+  // Dividing by a power of two keeps the order: the scaled samples are still sorted.
+  const test = mannWhitneySorted(divided(sortedT, scale), divided(sortedC, scale), { confLevel });
   return { ...test, estimate: test.estimate * scale, confInt: [test.confInt[0] * scale, test.confInt[1] * scale] };
 }
 
+function divided(values: Float64Array, by: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] / by;
+  return out;
+}
+
 function finite(values: ArrayLike<number>): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) out.push(values[i]);
-  return Float64Array.from(out);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
+  const out = new Float64Array(n);
+  n = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) out[n++] = values[i];
+  return out;
 }
 
 function hostMeans(hosts: Series[]): Float64Array {

@@ -1030,7 +1030,8 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
   const stops = (['silent', 'frozen'] as const).flatMap((how) => cappedMetrics.map((m) => stopped(m, w, policy, how))).filter((s): s is StoppedHosts => s !== null);
   // The hosts of each group, over every metric (a host is released or not for the whole batch).
-  const { released: releasedHosts, unreleased: unreleasedHosts } = hostGroups(c.metrics);
+  // Only the log views read the hosts' groups (a wide batch names thousands of hosts per metric).
+  const { released: releasedHosts, unreleased: unreleasedHosts } = c.logs.length > 0 ? hostGroups(c.metrics) : { released: new Set<string>(), unreleased: new Set<string>() };
   const silentLogs = stoppedLogging(c, w, policy, releasedHosts, unreleasedHosts);
   const silenceLines = [...(stops.length > 0 ? stoppedReasons(stops, c, w, policy) : []), ...(silentLogs ? [silentLogs] : [])];
 
