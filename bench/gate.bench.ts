@@ -2,8 +2,8 @@
  * The gate's cost: one evaluation of a batch with many metrics, released and unreleased hosts and
  * a week of one-minute history — the first evaluation (fitting) and a repeated one (the fitted
  * models cached, as every minute of an observation window re-judges the batch) — and how time
- * grows with the observation window (each evaluation a minute after the last), with hosts and
- * with metrics.
+ * grows with the observation window (each evaluation a minute after the last), with hosts (also
+ * when every host is released and each is judged against the others) and with metrics.
  */
 import { createRandom } from '../src/core/random.js';
 import type { ParsedCase } from '../src/datasets/case.js';
@@ -124,6 +124,20 @@ export async function run(options: BenchOptions): Promise<void> {
   }
   hostRows.push({ hosts: 'growth exponent', medianMs: growthExponent(hostRows.map((r) => ({ n: Number(r.hosts), ms: Number(r.medianMs) }))) });
   report('gate: time versus hosts (5 metrics, 2 days of minutes)', hostRows);
+
+  // Released all at once (no unreleased hosts): each host is judged against all the others.
+  const peerSizes = options.quick ? [10, 40, 100] : [10, 40, 100, 200, 500];
+  const peerRows: Row[] = [];
+  for (const hosts of peerSizes) {
+    const c = syntheticCase(5, hosts, 0, 2, 12);
+    const first = time(() => evaluate(c, {}, { cache: new GateCache() }), options.quick ? 1 : 3);
+    const cache = new GateCache();
+    evaluate(c, {}, { cache });
+    const repeated = time(() => evaluate(c, {}, { cache }), options.quick ? 3 : 7);
+    peerRows.push({ released: hosts, unreleased: 0, metrics: 5, historyDays: 2, firstMs: first.medianMs, repeatedMs: repeated.medianMs, firstMsPerHostMetric: first.medianMs / (hosts * 5) });
+  }
+  peerRows.push({ released: 'growth exponent', firstMs: growthExponent(peerRows.map((r) => ({ n: Number(r.released), ms: Number(r.firstMs) }))) });
+  report('gate: time versus released hosts without unreleased hosts (each against the others)', peerRows);
 
   const metricSizes = options.quick ? [2, 4, 8] : [5, 10, 20, 40];
   const metricRows: Row[] = [];

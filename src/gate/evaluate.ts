@@ -41,7 +41,7 @@ import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
-import { mapHosts, pooledHistory, pooledView, type PooledHistory, type PooledResult } from './pooled.js';
+import { mapHosts, peersHistory, peersView, pooledHistory, pooledView, type PeersHistory, type PooledHistory, type PooledResult } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
 
@@ -398,19 +398,6 @@ function hostGroups(metrics: readonly ParsedMetric[]): { released: Set<string>; 
   return { released, unreleased };
 }
 
-/** The largest null value of each pooled statistic over several hosts' histories (NaN where none had one). */
-function familyNulls(histories: readonly PooledHistory[]): Pick<PooledHistory, 'nullShift' | 'nullBurst' | 'nullSpread' | 'nullDispersion'> {
-  const largest = (pick: (h: PooledHistory) => number) => {
-    let m = NaN;
-    for (const h of histories) {
-      const x = pick(h);
-      if (x === x && !(x <= m)) m = x;
-    }
-    return m;
-  };
-  return { nullShift: largest((h) => h.nullShift), nullBurst: largest((h) => h.nullBurst), nullSpread: largest((h) => h.nullSpread), nullDispersion: largest((h) => h.nullDispersion) };
-}
-
 /** Which of the pooled view's statistics scored highest. */
 const strongest = (r: PooledResult): string => {
   const order = ['shift', 'burst', 'spread', 'dispersion'] as const;
@@ -678,18 +665,14 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     const k = metric.released.length;
     const shared = (band: number) => (k > 1 ? -qnorm(pnormUpper(band) / k) : band);
     const peers = { ...policy.views.pooled, dispersionBand: 0, shiftBand: shared(policy.views.pooled.shiftBand), spreadBand: shared(policy.views.pooled.spreadBand) };
-    const peerHosts = policy.views.pooled.peers && k >= 2 ? metric.released.map((_, h) => [metric.released[h], ...metric.released.filter((_, i) => i !== h)].map((x) => x.values)) : [];
-    const peersKey = `${JSON.stringify(peers)}|${metricKey}`;
-    const peerHistories = peerHosts.map((hosts, h) => {
-      const make = (): PooledHistory => pooledHistory(hosts, 1, w.cut, peers, direction, hostNoise, policy.outlierSigma);
-      return cache ? cache.get(`peers|${h}|${peersKey}`, make) : make();
-    });
-    const family = familyNulls(peerHistories);
-    for (let h = 0; h < peerHosts.length; h++) {
-      const r = pooledView(peerHosts[h], 1, w.cut, w.length, peers, direction, { ...peerHistories[h], ...family }, 1, policy.outlierSigma);
-      if (r && (!best || r.score > best.score)) {
-        best = r;
-        worst = metric.released[h].host;
+    if (policy.views.pooled.peers && k >= 2) {
+      const released = metric.released.map((x) => x.values);
+      const makePeers = (): PeersHistory => peersHistory(released, w.cut, peers, direction, hostNoise, policy.outlierSigma);
+      const ph = cache ? cache.get(`peers|${JSON.stringify(peers)}|${metricKey}`, makePeers) : makePeers();
+      const found = peersView(released, w.cut, w.length, peers, direction, ph, policy.outlierSigma);
+      if (found) {
+        best = found.result;
+        worst = metric.released[found.host].host;
       }
     }
     // And the released hosts together against their own past (each in units of its noise, pooled;

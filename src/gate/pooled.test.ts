@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../core/random.js';
 import { parsePolicy } from './policy.js';
-import { pooledHistory, pooledView } from './pooled.js';
+import { peersHistory, peersView, pooledHistory, pooledView } from './pooled.js';
 
 const cfg = parsePolicy({}).views.pooled;
 const CUT = 400;
@@ -111,5 +111,42 @@ describe('pooledView(hosts, released, cut, length, config, direction, history)',
 
   it('is null without enough unreleased hosts', () => {
     expect(judge(hosts(4, 2, 1, () => 0), 2)).toBeNull();
+  });
+});
+
+describe('peersView(hosts, cut, length, config, direction, history)', () => {
+  const peersCfg = { ...cfg, dispersionBand: 0 };
+
+  /** Each host first and the others after it, judged one by one with the family's largest nulls: what the peers view stands for. */
+  function oneByOne(values: Float64Array[], direction: 'up' | 'down' | 'both') {
+    const arrangements = values.map((_, h) => [values[h], ...values.filter((_, i) => i !== h)]);
+    const histories = arrangements.map((a) => pooledHistory(a, 1, CUT, peersCfg, direction, noiseOf));
+    const largest = (pick: (h: (typeof histories)[number]) => number) => {
+      const known = histories.map(pick).filter((x) => x === x);
+      return known.length ? Math.max(...known) : NaN;
+    };
+    const family = { nullShift: largest((h) => h.nullShift), nullBurst: largest((h) => h.nullBurst), nullSpread: largest((h) => h.nullSpread) };
+    return arrangements.map((a, h) => pooledView(a, 1, CUT, LENGTH, peersCfg, direction, { ...histories[h], ...family }, 1));
+  }
+
+  it('gives every host the result of judging it alone against all the others, ties, gaps and all', () => {
+    for (const [seed, count] of [[1, 2], [2, 3], [3, 7], [4, 30]] as const) {
+      const values = hosts(seed, count, 0, (h, i, normal) => (h === 1 && i >= CUT ? 4 + normal() : 0));
+      // Gaps and repeated values: a host missing minutes, two hosts reporting the same value.
+      for (let i = CUT + 1; i < LENGTH; i += 3) values[0][i] = NaN;
+      if (count > 2) values[2].set(values[count - 1]);
+      for (const direction of ['up', 'both'] as const) {
+        const expected = oneByOne(values, direction);
+        const history = peersHistory(values, CUT, peersCfg, direction, noiseOf);
+        const found = peersView(values, CUT, LENGTH, peersCfg, direction, history)!;
+        const best = expected.reduce((b, r, h) => (r && (b < 0 || r.score > (expected[b]?.score ?? -1)) ? h : b), -1);
+        expect(best).toBeGreaterThanOrEqual(0);
+        expect(found.host, `seed ${seed}`).toBe(best);
+        const want = expected[best]!;
+        for (const key of ['score', 'shift', 'burst', 'spread'] as const) expect(found.result[key]).toBeCloseTo(want[key], 9);
+        for (const key of ["shift", "burst", "spread"] as const) expect(found.result.bands[key], `${seed} ${direction} ${key}`).toBeCloseTo(want.bands[key], 9);
+        expect([found.result.bands.dispersion, want.bands.dispersion]).toEqual([0, 0]);
+      }
+    }
   });
 });

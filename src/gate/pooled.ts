@@ -355,9 +355,10 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
  * taken before the window. `hosts` holds the released hosts first (`k` of them).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null, peer: PeerRow | null = null): Statistics | null {
   const points = new Float64Array(Math.max(0, to - from));
-  const m = hosts.length - k;
+  // A peer row stands for the other hosts of a peer group: `hosts` is then the one host judged.
+  const m = peer ? peer.table.hosts - 1 : hosts.length - k;
   const n = to - from;
   let sumZ = 0;
   let sumR = 0;
@@ -390,7 +391,19 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // stand as they are: centre 0, dispersion 1, no control variance.
     let controls = Infinity;
     let hasR = true;
-    if (!self) {
+    if (peer) {
+      const j = (t - from) * peer.table.hosts + peer.host;
+      controls = peer.table.zCount[j];
+      if (controls > 0) {
+        common[0] = peer.table.zCentre[j];
+        common[2] = peer.table.zDispersion[j];
+        hasR = peer.table.rCount[j] > 0;
+        if (hasR) {
+          common[1] = peer.table.rCentre[j];
+          common[3] = peer.table.rDispersion[j];
+        }
+      }
+    } else if (!self) {
       let present = 0;
       let sum = 0;
       let weighted = 0;
@@ -482,13 +495,16 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
 
   // Spread: log roughness ratios, released minus the unreleased hosts' median.
   let c = 0;
-  for (let u = k; u < hosts.length; u++) {
-    const q = Math.log(windowRoughness(hosts[u], from, to, noise[u], outlierSigma, points) / roughness[u]);
-    if (Number.isFinite(q)) scratch[c++] = q;
+  if (peer) c = peer.table.spreadCount[peer.host];
+  else {
+    for (let u = k; u < hosts.length; u++) {
+      const q = Math.log(windowRoughness(hosts[u], from, to, noise[u], outlierSigma, points) / roughness[u]);
+      if (Number.isFinite(q)) scratch[c++] = q;
+    }
   }
   let spread = NaN;
   if (self || (c >= minHosts && c > 0)) {
-    const common = self ? 0 : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
+    const common = self ? 0 : peer ? peer.table.spreadCentre[peer.host] : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
     let hostsHere = 0;
     for (let h = 0; h < k; h++) {
@@ -533,6 +549,211 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     }
   }
   return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread, dispersion };
+}
+
+/**
+ * Each host of a peer group against all the others, for every host at once: per minute of
+ * [from, to), the others' centre and dispersion in both forms (as `centreAt` finds them for the
+ * hosts after the first), and the others' median log roughness ratio over the window. Index
+ * (t − from) × hosts + host. One sort per minute serves every host: the others' median is the
+ * group's sorted values with the host's own taken out, and their clipped sums are the group's
+ * minus the host's own term. Judging each host against the others one by one cost O(hosts²) per
+ * minute: a fleet of 200 released at once took 4 s to judge on 5 metrics.
+ */
+interface PeerTable {
+  hosts: number;
+  zCentre: Float64Array;
+  zDispersion: Float64Array;
+  zCount: Float64Array;
+  rCentre: Float64Array;
+  rDispersion: Float64Array;
+  rCount: Float64Array;
+  spreadCentre: Float64Array;
+  spreadCount: Float64Array;
+}
+
+/** One host's row of a peer table. */
+interface PeerRow {
+  table: PeerTable;
+  host: number;
+}
+
+function peerTable(hosts: Float64Array[], from: number, to: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, minHosts: number, outlierSigma: number): PeerTable {
+  const K = hosts.length;
+  const n = Math.max(0, to - from);
+  const table: PeerTable = {
+    hosts: K,
+    zCentre: new Float64Array(n * K),
+    zDispersion: new Float64Array(n * K),
+    zCount: new Float64Array(n * K),
+    rCentre: new Float64Array(n * K),
+    rDispersion: new Float64Array(n * K),
+    rCount: new Float64Array(n * K),
+    spreadCentre: new Float64Array(K),
+    spreadCount: new Float64Array(K),
+  };
+  const invNoise = new Float64Array(K);
+  const invLevel = new Float64Array(K);
+  const unit = new Float64Array(K);
+  for (let h = 0; h < K; h++) {
+    invNoise[h] = 1 / noise[h];
+    invLevel[h] = 1 / Math.abs(before[h]);
+    unit[h] = Math.abs(before[h]) / noise[h];
+  }
+  const values = new Float64Array(K);
+  const sorted = new Float64Array(K);
+  for (let t = from; t < to; t++) {
+    const at = (t - from) * K;
+    for (let h = 0; h < K; h++) {
+      const v = (hosts[h][t] - before[h]) * invNoise[h];
+      values[h] = v === v && v !== Infinity && v !== -Infinity ? v : NaN;
+    }
+    leaveOneOut(values, null, minHosts, sorted, table.zCentre, table.zDispersion, table.zCount, at);
+    for (let h = 0; h < K; h++) {
+      const v = (hosts[h][t] - before[h]) * invLevel[h];
+      const f = unit[h];
+      values[h] = v === v && v !== Infinity && v !== -Infinity && f > 0 && f !== Infinity ? v : NaN;
+    }
+    leaveOneOut(values, unit, minHosts, sorted, table.rCentre, table.rDispersion, table.rCount, at);
+  }
+  const points = new Float64Array(n);
+  for (let h = 0; h < K; h++) {
+    const q = Math.log(windowRoughness(hosts[h], from, to, noise[h], outlierSigma, points) / roughness[h]);
+    values[h] = Number.isFinite(q) ? q : NaN;
+  }
+  const ignored = new Float64Array(K);
+  leaveOneOut(values, null, minHosts, sorted, table.spreadCentre, ignored, table.spreadCount, 0, false);
+  return table;
+}
+
+/**
+ * For each h, the others' (finite `values` but h's own) count and, with at least `minHosts` of
+ * them, their median and — with `sums` — their centre and dispersion as `centreAt` computes them
+ * (`units`: each host's unit, null for 1), written at `at + h`. A count of 0 marks too few.
+ */
+function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts: number, sorted: Float64Array, centre: Float64Array, dispersion: Float64Array, count: Float64Array, at: number, sums = true): void {
+  const K = values.length;
+  let n = 0;
+  for (let h = 0; h < K; h++) if (values[h] === values[h]) sorted[n++] = values[h];
+  const present = sorted.subarray(0, n).sort();
+  // The others' clipped sums for each median met (one or two, a third for a host without a value).
+  const medians: number[] = [];
+  const clippedSums: number[] = [];
+  const absoluteSums: number[] = [];
+  for (let h = 0; h < K; h++) {
+    const own = values[h];
+    const has = own === own;
+    const c = has ? n - 1 : n;
+    if (c < minHosts || c === 0) {
+      count[at + h] = 0;
+      continue;
+    }
+    // The median of the others: the sorted values with one occurrence of the host's own left out.
+    const p = has ? lowerBound(present, own) : n;
+    const nth = (i: number) => (i < p ? present[i] : present[i + 1]);
+    const half = (c - 1) * 0.5;
+    const lo = Math.floor(half);
+    const median = half === lo ? nth(lo) : nth(lo) + (half - lo) * (nth(lo + 1) - nth(lo));
+    count[at + h] = c;
+    if (!sums) {
+      centre[at + h] = median;
+      continue;
+    }
+    let which = medians.indexOf(median);
+    if (which < 0) {
+      let clipped = 0;
+      let absolute = 0;
+      for (let u = 0; u < K; u++) {
+        const v = values[u];
+        if (v !== v) continue;
+        const f = units ? units[u] : 1;
+        const d = Math.max(-CLIP, Math.min(CLIP, (v - median) * f));
+        clipped += d / f;
+        absolute += Math.abs(d);
+      }
+      which = medians.push(median) - 1;
+      clippedSums.push(clipped);
+      absoluteSums.push(absolute);
+    }
+    let clipped = clippedSums[which];
+    let absolute = absoluteSums[which];
+    if (has) {
+      const f = units ? units[h] : 1;
+      const d = Math.max(-CLIP, Math.min(CLIP, (own - median) * f));
+      clipped -= d / f;
+      absolute -= Math.abs(d);
+    }
+    centre[at + h] = median + clipped / c;
+    dispersion[at + h] = c === 1 ? 1 : Math.max(1, ((Math.max(0, absolute) / c) * 1.2533 * Math.sqrt(c / (c - 1))) / DISPERSION_SLACK);
+  }
+}
+
+/** First index of ascending `a` whose value is not below `v`. */
+function lowerBound(a: Float64Array, v: number): number {
+  let low = 0;
+  let high = a.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (a[mid] < v) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** History part of the peers view (see `peersHistory`): each host's level, noise and roughness, and the statistics' largest values over every host's history windows. */
+export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres'>;
+
+/**
+ * History part of the peers view over `hosts` (every one released, none unreleased) and a release
+ * at `cut`: each host against all the others over the history windows (as `pooledHistory` with that
+ * host first), the bands' nulls the largest value any host's statistic took (the family's).
+ * The dispersion is off in this view. O(hosts × log hosts × nullPoints + hosts × noisePoints).
+ */
+export function peersHistory(hosts: Float64Array[], cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8): PeersHistory {
+  const noiseFrom = Math.max(0, cut - cfg.noisePoints);
+  const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
+  const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
+  const before = mapHosts(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
+  const roughness = mapHosts(hosts, (v, h) => referenceRoughness(v, noiseFrom, cut, noise[h], outlierSigma));
+  const nulls = { shift: -Infinity, burst: -Infinity, spread: -Infinity };
+  const n = cfg.nullWindowPoints;
+  const minHosts = Math.min(2, hosts.length - 1);
+  const scratch = new Float64Array(3 * hosts.length);
+  for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
+    const from = end - n;
+    const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
+    const r = mapHosts(hosts, (v, h) => referenceRoughness(v, from - cfg.beforePoints, from, noise[h], outlierSigma));
+    const table = peerTable(hosts, from, end, b, noise, r, minHosts, outlierSigma);
+    for (let h = 0; h < hosts.length; h++) {
+      const s = statistics([hosts[h]], 1, b.subarray(h, h + 1), noise.subarray(h, h + 1), r.subarray(h, h + 1), from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h });
+      if (!s) continue;
+      if (Number.isFinite(s.shift)) nulls.shift = Math.max(nulls.shift, s.shift);
+      if (Number.isFinite(s.burst)) nulls.burst = Math.max(nulls.burst, s.burst);
+      if (Number.isFinite(s.spread)) nulls.spread = Math.max(nulls.spread, s.spread);
+    }
+  }
+  const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
+  return { before, noise, roughness, nullShift: finite(nulls.shift), nullBurst: finite(nulls.burst), nullSpread: finite(nulls.spread), nullDispersion: NaN };
+}
+
+/**
+ * The peers view: each of `hosts` (all released) against all the others over the window
+ * [cut, length), with the family's bands from `history`. The highest-scoring host's result and
+ * index, or null when no host could be judged. O(window × hosts × log hosts).
+ */
+export function peersView(hosts: Float64Array[], cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PeersHistory, outlierSigma = 8): { result: PooledResult; host: number } | null {
+  if (!cfg.enabled || hosts.length < 2 || cut < cfg.beforePoints) return null;
+  const minHosts = Math.min(2, hosts.length - 1);
+  const table = peerTable(hosts, cut, length, history.before, history.noise, history.roughness, minHosts, outlierSigma);
+  const scratch = new Float64Array(3 * hosts.length);
+  let best: { result: PooledResult; host: number } | null = null;
+  for (let h = 0; h < hosts.length; h++) {
+    const s = statistics([hosts[h]], 1, history.before.subarray(h, h + 1), history.noise.subarray(h, h + 1), history.roughness.subarray(h, h + 1), cut, length, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h });
+    if (!s) continue;
+    const result = scored(s, cfg, history);
+    if (!best || result.score > best.result.score) best = { result, host: h };
+  }
+  return best;
 }
 
 /**
@@ -591,6 +812,11 @@ export function pooledView(hosts: Float64Array[], k: number, cut: number, length
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
   const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
   if (!s) return null;
+  return scored(s, cfg, history);
+}
+
+/** A window's statistics scored against the bands: each the larger of its parametric band and `nullFactor` × its largest value over the history windows. */
+function scored(s: Statistics, cfg: PooledConfig, history: Pick<PooledHistory, 'nullShift' | 'nullBurst' | 'nullSpread' | 'nullDispersion'>): PooledResult {
   const band = (parametric: number, nullMax: number) => Math.max(parametric, Number.isFinite(nullMax) ? cfg.nullFactor * nullMax : 0);
   const bands = { shift: band(cfg.shiftBand, history.nullShift), burst: band(cfg.burstBand, history.nullBurst), spread: band(cfg.spreadBand, history.nullSpread), dispersion: band(cfg.dispersionBand, history.nullDispersion) };
   const scores = {
