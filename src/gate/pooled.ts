@@ -351,9 +351,11 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
 }
 
 /**
- * The three statistics for the window [from, to), each host relative to its mean over
+ * The statistics for the window [from, to), each host relative to its mean over
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
- * taken before the window. `hosts` holds the released hosts first (`k` of them).
+ * taken before the window. `hosts` holds the released hosts first (`k` of them). `memo` keeps the
+ * unreleased hosts' centres per minute (see `CentreMemo`). With `peer`, `hosts` is one host of a
+ * peer group and the group's table gives the other hosts' centres (see `peerTable`).
  */
 function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null, peer: PeerRow | null = null): Statistics | null {
   const points = new Float64Array(Math.max(0, to - from));
@@ -551,15 +553,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   return { shift, signedShift: Math.abs(meanZ) < Math.abs(meanR) ? meanZ : meanR, burst, spread, dispersion };
 }
 
-/**
- * Each host of a peer group against all the others, for every host at once: per minute of
- * [from, to), the others' centre and dispersion in both forms (as `centreAt` finds them for the
- * hosts after the first), and the others' median log roughness ratio over the window. Index
- * (t − from) × hosts + host. One sort per minute serves every host: the others' median is the
- * group's sorted values with the host's own taken out, and their clipped sums are the group's
- * minus the host's own term. Judging each host against the others one by one cost O(hosts²) per
- * minute: a fleet of 200 released at once took 4 s to judge on 5 metrics.
- */
+/** What each host of a peer group is judged against: see `peerTable`. Per minute at (t − from) × hosts + host; spread per host. */
 interface PeerTable {
   hosts: number;
   zCentre: Float64Array;
@@ -578,6 +572,15 @@ interface PeerRow {
   host: number;
 }
 
+/**
+ * Each host of a peer group against all the others, for every host at once: per minute of
+ * [from, to), the others' centre and dispersion in both forms (as `centreAt` finds them for the
+ * hosts after the first), and the others' median log roughness ratio over the window. One sort
+ * per minute serves every host: the others' median is the group's sorted values with the host's
+ * own taken out, and their clipped sums are the group's minus the host's own term. Judging each
+ * host against the others one by one cost O(hosts²) per minute: a fleet of 200 released at once
+ * took 4 s to judge on 5 metrics. O((to − from) × hosts × log hosts).
+ */
 function peerTable(hosts: Float64Array[], from: number, to: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, minHosts: number, outlierSigma: number): PeerTable {
   const K = hosts.length;
   const n = Math.max(0, to - from);
@@ -648,12 +651,13 @@ function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts:
       count[at + h] = 0;
       continue;
     }
-    // The median of the others: the sorted values with one occurrence of the host's own left out.
+    // The median of the others: the sorted values with one occurrence of the host's own left out
+    // (at p; any occurrence leaves the same values).
     const p = has ? lowerBound(present, own) : n;
-    const nth = (i: number) => (i < p ? present[i] : present[i + 1]);
     const half = (c - 1) * 0.5;
     const lo = Math.floor(half);
-    const median = half === lo ? nth(lo) : nth(lo) + (half - lo) * (nth(lo + 1) - nth(lo));
+    const low = present[lo < p ? lo : lo + 1];
+    const median = half === lo ? low : low + (half - lo) * (present[lo + 1 < p ? lo + 1 : lo + 2] - low);
     count[at + h] = c;
     if (!sums) {
       centre[at + h] = median;
