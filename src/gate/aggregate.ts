@@ -144,11 +144,13 @@ function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPla
   const missing = new Int32Array(length);
   const levels = plan.levels;
   const mode = levels === null ? 2 : plan.ratio ? 0 : 1;
-  const term = (v: number, level: number) => (mode === 0 ? v / level : mode === 1 ? v - level : v);
+  // By ratio, each host's level enters as its reciprocal (see accumulateRatios).
+  const term = (v: number, level: number) => (mode === 0 ? v * level : mode === 1 ? v - level : v);
+  const levelAt = (h: number) => (levels === null ? 0 : mode === 0 ? 1 / levels[h] : levels[h]);
   let h = 0;
   for (; h + 4 <= count; h += 4) {
     const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
-    const l0 = levels ? levels[h] : 0, l1 = levels ? levels[h + 1] : 0, l2 = levels ? levels[h + 2] : 0, l3 = levels ? levels[h + 3] : 0;
+    const l0 = levelAt(h), l1 = levelAt(h + 1), l2 = levelAt(h + 2), l3 = levelAt(h + 3);
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0, n0 = 0, n1 = 0, n2 = 0, n3 = 0;
     for (let i = 0; i < length; i++) {
       const k = from + i;
@@ -188,7 +190,7 @@ function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPla
   }
   for (; h < count; h++) {
     const values = hosts[h];
-    const level = levels ? levels[h] : 0;
+    const level = levelAt(h);
     let sum = 0;
     let n = 0;
     for (let i = 0; i < length; i++) {
@@ -216,28 +218,31 @@ function aggregateWithMeans(hosts: readonly Float64Array[], plan: AggregationPla
  * Adds each present value's ratio to its host's level to `out`, host after host, and counts the
  * missing ones. Four hosts go through each step together: the additions at a step happen in the
  * same host order as one host at a time (so the sums are bit for bit the same), with a quarter of
- * the loads and stores of `out`. accumulateOffsets and accumulateValues are the same loop.
+ * the loads and stores of `out`. accumulateOffsets and accumulateValues are the same loop. The
+ * ratio is the value times the level's reciprocal: a division per point bounded the loop (a
+ * week of minutes for 114 hosts × 30 metrics took 57 ms of a first evaluation); the product
+ * differs from the quotient by at most one unit in the last place.
  */
 function accumulateRatios(hosts: readonly Float64Array[], levels: Float64Array, from: number, block: number, end: number, out: Float64Array, missing: Int32Array): void {
   let h = 0;
   for (; h + 4 <= hosts.length; h += 4) {
     const a0 = hosts[h], a1 = hosts[h + 1], a2 = hosts[h + 2], a3 = hosts[h + 3];
-    const l0 = levels[h], l1 = levels[h + 1], l2 = levels[h + 2], l3 = levels[h + 3];
+    const l0 = 1 / levels[h], l1 = 1 / levels[h + 1], l2 = 1 / levels[h + 2], l3 = 1 / levels[h + 3];
     for (let i = block; i < end; i++) {
       const k = from + i;
       let o = out[i];
       let m = 0;
       const v0 = a0[k];
-      if (v0 === v0) o += v0 / l0;
+      if (v0 === v0) o += v0 * l0;
       else m++;
       const v1 = a1[k];
-      if (v1 === v1) o += v1 / l1;
+      if (v1 === v1) o += v1 * l1;
       else m++;
       const v2 = a2[k];
-      if (v2 === v2) o += v2 / l2;
+      if (v2 === v2) o += v2 * l2;
       else m++;
       const v3 = a3[k];
-      if (v3 === v3) o += v3 / l3;
+      if (v3 === v3) o += v3 * l3;
       else m++;
       out[i] = o;
       if (m !== 0) missing[i - block] += m;
@@ -245,10 +250,10 @@ function accumulateRatios(hosts: readonly Float64Array[], levels: Float64Array, 
   }
   for (; h < hosts.length; h++) {
     const values = hosts[h];
-    const level = levels[h];
+    const inverse = 1 / levels[h];
     for (let i = block; i < end; i++) {
       const v = values[from + i];
-      if (v === v) out[i] += v / level;
+      if (v === v) out[i] += v * inverse;
       else missing[i - block]++;
     }
   }
