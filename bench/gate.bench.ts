@@ -6,7 +6,7 @@
  * when every host is released and each is judged against the others) and with metrics.
  */
 import { createRandom } from '../src/core/random.js';
-import type { ParsedCase } from '../src/datasets/case.js';
+import { caseUpTo, type ParsedCase } from '../src/datasets/case.js';
 import { GateCache } from '../src/gate/cache.js';
 import { evaluate } from '../src/gate/evaluate.js';
 import { growthExponent, report, time, type BenchOptions, type Row } from './lib/harness.js';
@@ -53,13 +53,6 @@ export function syntheticCase(metrics: number, released: number, unreleased: num
  * Median and smallest CPU time (user + system, this process, ms) of `runs` runs after one warm-up:
  * on a machine shared with other work, wall time measures the neighbours too.
  */
-/** `c` as it was when its observation window held `points` points. */
-function windowUpTo(c: ParsedCase, points: number): ParsedCase {
-  const end = Math.ceil((c.release.deployedAt - c.start) / c.step) + points;
-  const cutHosts = (hosts: ParsedCase['metrics'][number]['released']) => hosts.map((h) => ({ ...h, values: h.values.subarray(0, end) }));
-  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: cutHosts(m.released), unreleased: cutHosts(m.unreleased) })) };
-}
-
 function cpuTime(task: () => unknown, runs: number): { medianMs: number; minMs: number } {
   task();
   const times: number[] = [];
@@ -107,8 +100,8 @@ export async function run(options: BenchOptions): Promise<void> {
   const windowCase = syntheticCase(10, 50, 450, 2, Math.max(...windowSizes));
   for (const points of windowSizes) {
     const cache = new GateCache();
-    evaluate(windowUpTo(windowCase, points - 1), {}, { cache });
-    const c = windowUpTo(windowCase, points);
+    evaluate(caseUpTo(windowCase, points - 1), {}, { cache });
+    const c = caseUpTo(windowCase, points);
     const t = time(() => evaluate(c, {}, { cache }), options.quick ? 3 : 7);
     windowRows.push({ windowPoints: points, metrics: 10, hosts: 500, historyDays: 2, medianMs: t.medianMs, msPerWindowPoint: t.medianMs / points });
   }

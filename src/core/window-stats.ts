@@ -160,8 +160,8 @@ function insertSorted(sorted: Float64Array, size: number, v: number): number {
   return size + 1;
 }
 
-/** Removes one value equal to `v` from ascending `sorted[0, size)`; returns the new size. */
-function removeSorted(sorted: Float64Array, size: number, v: number): number {
+/** First index of ascending `sorted[0, size)` whose value is not below `v` (`size` when none). O(log size). */
+export function lowerBound(sorted: ArrayLike<number>, size: number, v: number): number {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
@@ -169,6 +169,12 @@ function removeSorted(sorted: Float64Array, size: number, v: number): number {
     if (sorted[mid] < v) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** Removes one value equal to `v` from ascending `sorted[0, size)`; returns the new size. */
+function removeSorted(sorted: Float64Array, size: number, v: number): number {
+  const lo = lowerBound(sorted, size, v);
   if (lo >= size) return size;
   for (let i = lo; i < size - 1; i++) sorted[i] = sorted[i + 1];
   return size - 1;

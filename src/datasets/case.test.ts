@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeArrowShard, encodeArrowShard, exactDecimals } from './arrow.js';
-import { type Case, caseHosts, caseToJsonText, deployIndex, fromCaseJson, parseCase, splitLogs, splitMetric, toCaseJson } from './case.js';
+import { type Case, caseHosts, caseToJsonText, caseUpTo, deployIndex, fromCaseJson, parseCase, splitLogs, splitMetric, toCaseJson } from './case.js';
 import { parseCaseText } from './dataset.js';
 
 const exampleText = readFileSync(new URL('./fixtures/case-format-example.json', import.meta.url), 'utf8');
@@ -162,6 +162,17 @@ describe('splitMetric(case, metric) and splitLogs(case)', () => {
     const between = { ...c, release: { ...c.release, deployedAt: c.start + 1.5 * c.step } };
     expect(splitMetric(between, c.metrics[0]!)!.deployIndex).toBe(2);
     expect(splitMetric(c, 'no.such.metric')).toBeUndefined();
+  });
+
+  it('caseUpTo(case, points) is the case when its window held that many points: series cut there without a copy, later log events left out', () => {
+    const shifted = { ...c, release: { ...c.release, deployedAt: c.start + 2 * c.step }, logs: [{ host: 'host-a', t: c.start + 2 * c.step, signature: 'x', count: 1 }, { host: 'host-a', t: c.start + 3 * c.step, signature: 'x', count: 1 }] };
+    const one = caseUpTo(shifted, 1);
+    const series = one.metrics[0]!.released[1]!.values;
+    expect(Array.from(series)).toEqual([13, 12.8, 12.7]);
+    expect(series.buffer).toBe(shifted.metrics[0]!.released[1]!.values.buffer);
+    expect(one.logs.map((e) => e.t)).toEqual([c.start + 2 * c.step]);
+    expect(caseUpTo(shifted, 0).metrics[0]!.unreleased[0]!.values).toHaveLength(2);
+    expect(caseUpTo(shifted, 10).metrics[0]!.released[0]!.values).toHaveLength(4);
   });
 
   it('splits logs at deployedAt and lists hosts by group', () => {

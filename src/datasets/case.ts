@@ -281,6 +281,18 @@ export function deployIndex(c: ParsedCase, length: number): number {
   return Math.min(Math.max(i, 0), length);
 }
 
+/**
+ * The case as it stood when its observation window held `points` points (from `deployedAt` on):
+ * every series cut there (views, no copy), log events from then on left out. For judging a case
+ * minute by minute as its window grows. O(series + log events).
+ */
+export function caseUpTo(c: ParsedCase, points: number): ParsedCase {
+  const end = Math.max(0, Math.ceil((c.release.deployedAt - c.start) / c.step) + points);
+  const cut = (hosts: HostSeries[]): HostSeries[] => hosts.map((h) => ({ ...h, values: h.values.subarray(0, end) }));
+  const until = c.start + end * c.step;
+  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: cut(m.released), unreleased: cut(m.unreleased) })), logs: c.logs.filter((e) => e.t < until) };
+}
+
 /** One host's history (before `deployedAt`) and observation (from `deployedAt` on). */
 export interface HostWindows {
   host: string;

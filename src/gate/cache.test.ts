@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateCase, v1Preset } from '../../datasets/generator/index.js';
+import { caseUpTo } from '../datasets/case.js';
 import { approximateBytes, GateCache } from './cache.js';
 import { evaluate } from './evaluate.js';
 
@@ -45,15 +46,7 @@ describe('GateCache(capacity, maxBytes)', () => {
 describe('repeated evaluations of a window that grows each minute', () => {
   it('fit the before/after backtest again only when the window passes a multiple of backtestHorizon (60 points), with the verdicts of an uncached evaluation', () => {
     const full = generateCase({ ...v1Preset, observationPoints: 70 }, 10_000, 'normal');
-    const cut = Math.ceil((full.release.deployedAt - full.start) / full.step);
-    const upTo = (points: number) => ({
-      ...full,
-      metrics: full.metrics.map((m) => ({
-        ...m,
-        released: m.released.map((h) => ({ ...h, values: h.values.subarray(0, cut + points) })),
-        unreleased: m.unreleased.map((h) => ({ ...h, values: h.values.subarray(0, cut + points) })),
-      })),
-    });
+    const upTo = (points: number) => caseUpTo(full, points);
     const cache = new GateCache();
     const missesAt = new Map<number, number>();
     for (const points of [58, 59, 60, 61, 62, 65, 70]) {

@@ -48,7 +48,7 @@
  */
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
-import { isolatedSpike, medianInPlace, medianOf, noneFarFromMedian } from '../core/window-stats.js';
+import { isolatedSpike, lowerBound, medianInPlace, medianOf, noneFarFromMedian } from '../core/window-stats.js';
 import type { Policy } from './policy.js';
 
 export type PooledConfig = Policy['views']['pooled'];
@@ -653,7 +653,7 @@ function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts:
     }
     // The median of the others: the sorted values with one occurrence of the host's own left out
     // (at p; any occurrence leaves the same values).
-    const p = has ? lowerBound(present, own) : n;
+    const p = has ? lowerBound(present, n, own) : n;
     const half = (c - 1) * 0.5;
     const lo = Math.floor(half);
     const low = present[lo < p ? lo : lo + 1];
@@ -690,18 +690,6 @@ function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts:
     centre[at + h] = median + clipped / c;
     dispersion[at + h] = c === 1 ? 1 : Math.max(1, ((Math.max(0, absolute) / c) * 1.2533 * Math.sqrt(c / (c - 1))) / DISPERSION_SLACK);
   }
-}
-
-/** First index of ascending `a` whose value is not below `v`. */
-function lowerBound(a: Float64Array, v: number): number {
-  let low = 0;
-  let high = a.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (a[mid] < v) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** History part of the peers view (see `peersHistory`): each host's level, noise and roughness, and the statistics' largest values over every host's history windows. */
