@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../core/random.js';
 import { parsePolicy } from './policy.js';
@@ -128,6 +129,37 @@ describe('peersView(hosts, cut, length, config, direction, history)', () => {
     const family = { nullShift: largest((h) => h.nullShift), nullBurst: largest((h) => h.nullBurst), nullSpread: largest((h) => h.nullSpread) };
     return arrangements.map((a, h) => pooledView(a, 1, CUT, LENGTH, peersCfg, direction, { ...histories[h], ...family }, 1));
   }
+
+  it('agrees with judging each host alone on any small group: repeated values, gaps, constant hosts', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 6 }),
+        fc.nat(10_000),
+        fc.array(fc.record({ host: fc.nat(5), at: fc.integer({ min: CUT - 40, max: LENGTH - 1 }), span: fc.integer({ min: 1, max: 6 }), fill: fc.constantFrom(NaN, 100, 1e6) }), { maxLength: 4 }),
+        fc.boolean(),
+        fc.constantFrom('up' as const, 'down' as const, 'both' as const),
+        (count, seed, holes, constantHost, direction) => {
+          const values = hosts(seed, count, 0, (h, i, normal) => (h === 0 && i >= CUT ? 3 * normal() : 0));
+          for (const hole of holes) values[hole.host % count].fill(hole.fill, hole.at, Math.min(LENGTH, hole.at + hole.span));
+          if (constantHost) values[count - 1].fill(105);
+          const expected = oneByOne(values, direction);
+          const found = peersView(values, CUT, LENGTH, peersCfg, direction, peersHistory(values, CUT, peersCfg, direction, noiseOf));
+          const best = expected.reduce((b, r, h) => (r && (b < 0 || r.score > (expected[b]?.score ?? -1)) ? h : b), -1);
+          if (best < 0) {
+            expect(found).toBeNull();
+            return;
+          }
+          const want = expected[best]!;
+          expect(found!.result.score).toBeCloseTo(want.score, 9);
+          for (const key of ['shift', 'burst', 'spread'] as const) {
+            if (Number.isNaN(want[key])) expect(found!.result[key]).toBeNaN();
+            else expect(found!.result[key]).toBeCloseTo(want[key], 9);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 
   it('gives every host the result of judging it alone against all the others, ties, gaps and all', () => {
     for (const [seed, count] of [[1, 2], [2, 3], [3, 7], [4, 30]] as const) {
