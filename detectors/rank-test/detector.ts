@@ -29,7 +29,7 @@ import { comparisonPair } from '../../src/core/compare.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult, type Direction } from '../../src/core/detector.js';
 import { clampScore, saturatingScore } from '../../src/core/score.js';
 import { type Series, toJsonValues } from '../../src/core/series.js';
-import { nanMean } from '../../src/core/stats.js';
+import { finiteValues, nanMean } from '../../src/core/stats.js';
 import { mannWhitneySorted, type MannWhitneyResult } from './mann-whitney.js';
 
 export const rankTestConfigSchema = z.object({
@@ -67,8 +67,8 @@ export interface ShiftJudgement {
  * comment). Missing values are dropped. O(N log N) (+ exact distribution for small samples).
  */
 export function classifyShift(treated: ArrayLike<number>, control: ArrayLike<number>, direction: Direction, config: RankTestConfig): ShiftJudgement {
-  const t = finite(treated);
-  const c = finite(control);
+  const t = finiteValues(treated);
+  const c = finiteValues(control);
   if (t.length < config.minSamples || c.length < config.minSamples) {
     return { classification: 'NoData', reason: `needs at least ${config.minSamples} values per sample, got ${t.length} treated and ${c.length} control`, test: null, toleranceBand: [NaN, NaN], meanRatio: NaN };
   }
@@ -115,17 +115,8 @@ function divided(values: Float64Array, by: number): Float64Array {
   return out;
 }
 
-function finite(values: ArrayLike<number>): Float64Array {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
-  const out = new Float64Array(n);
-  n = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) out[n++] = values[i];
-  return out;
-}
-
 function hostMeans(hosts: Series[]): Float64Array {
-  return finite(hosts.map((h) => nanMean(h.values)));
+  return finiteValues(hosts.map((h) => nanMean(h.values)));
 }
 
 const identity = { name: 'rankTest', version: '1.0.1' } as const;

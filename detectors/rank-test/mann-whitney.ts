@@ -18,7 +18,7 @@
  * O(nₓ n_y log(nₓ n_y)); approximate interval O(nₓ log(n_y / nₓ)) per root-finder step.
  */
 
-import { pnorm, pnormUpper, qnorm } from '../../src/core/stats.js';
+import { pnorm, pnormUpper, qnorm, sortedFinite } from '../../src/core/stats.js';
 
 export type Alternative = 'two.sided' | 'less' | 'greater';
 
@@ -317,12 +317,6 @@ export function hodgesLehmann(x: Float64Array, y: Float64Array): number {
   return sortedMedian(pairwiseDifferences(x, y));
 }
 
-const finiteOnly = (values: ArrayLike<number>): Float64Array => {
-  const out: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) out.push(values[i]);
-  return Float64Array.from(out);
-};
-
 /**
  * Mann–Whitney U test of x against y (see the module comment). Non-finite values are dropped,
  * as R drops `NA`. Never throws on data: an empty sample gives `NaN` throughout; a pooled sample
@@ -330,7 +324,7 @@ const finiteOnly = (values: ArrayLike<number>): Float64Array => {
  * exact shift as estimate and interval.
  */
 export function mannWhitney(xValues: ArrayLike<number>, yValues: ArrayLike<number>, options: MannWhitneyOptions = {}): MannWhitneyResult {
-  return mannWhitneySorted(finiteOnly(xValues).sort(), finiteOnly(yValues).sort(), options);
+  return mannWhitneySorted(sortedFinite(xValues), sortedFinite(yValues), options);
 }
 
 /**
@@ -341,10 +335,8 @@ export function mannWhitneySorted(sortedX: Float64Array, sortedY: Float64Array, 
   const alternative = options.alternative ?? 'two.sided';
   const correct = options.correct ?? true;
   const confLevel = options.confLevel ?? 0.95;
-  const x = sortedX;
-  const y = sortedY;
-  const nx = x.length;
-  const ny = y.length;
+  const nx = sortedX.length;
+  const ny = sortedY.length;
   if (nx === 0 || ny === 0) {
     return { statistic: NaN, pValue: NaN, method: 'normal', ties: false, z: NaN, estimate: NaN, confInt: [NaN, NaN], confLevel, nX: nx, nY: ny };
   }
@@ -363,7 +355,7 @@ export function mannWhitneySorted(sortedX: Float64Array, sortedY: Float64Array, 
     const lowerP = pwilcox(statistic, nx, ny, counts);
     const upperP = upperTail(statistic, nx, ny, counts);
     const pValue = alternative === 'two.sided' ? Math.min(2 * (statistic > (nx * ny) / 2 ? upperP : lowerP), 1) : alternative === 'greater' ? upperP : lowerP;
-    const diffs = pairwiseDifferences(x, y);
+    const diffs = pairwiseDifferences(sortedX, sortedY);
     let confInt: [number, number];
     let achievedAlpha: number;
     if (alternative === 'two.sided') {

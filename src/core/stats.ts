@@ -38,8 +38,8 @@ export function nanStd(values: ArrayLike<number>): number {
   return Math.sqrt(nanVariance(values));
 }
 
-/** The finite values, sorted ascending, in a new array. */
-export function sortedFinite(values: ArrayLike<number>): Float64Array {
+/** The finite values, in their order, in a new array. */
+export function finiteValues(values: ArrayLike<number>): Float64Array {
   let n = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
   const out = new Float64Array(n);
@@ -48,7 +48,12 @@ export function sortedFinite(values: ArrayLike<number>): Float64Array {
     const v = values[i];
     if (Number.isFinite(v)) out[k++] = v;
   }
-  return out.sort();
+  return out;
+}
+
+/** The finite values, sorted ascending, in a new array. */
+export function sortedFinite(values: ArrayLike<number>): Float64Array {
+  return finiteValues(values).sort();
 }
 
 /**

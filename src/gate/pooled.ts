@@ -702,30 +702,19 @@ export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres'>;
  * The dispersion is off in this view. O(hosts × log hosts × nullPoints + hosts × noisePoints).
  */
 export function peersHistory(hosts: Float64Array[], cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8): PeersHistory {
-  const noiseFrom = Math.max(0, cut - cfg.noisePoints);
-  const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
-  const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
-  const before = mapHosts(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
-  const roughness = mapHosts(hosts, (v, h) => referenceRoughness(v, noiseFrom, cut, noise[h], outlierSigma));
-  const nulls = { shift: -Infinity, burst: -Infinity, spread: -Infinity };
-  const n = cfg.nullWindowPoints;
+  const own = ownFigures(hosts, cut, cfg, hostNoise, outlierSigma);
+  const nulls = new LargestNulls();
   const minHosts = Math.min(2, hosts.length - 1);
   const scratch = new Float64Array(3 * hosts.length);
-  for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) {
-    const from = end - n;
-    const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
-    const r = mapHosts(hosts, (v, h) => referenceRoughness(v, from - cfg.beforePoints, from, noise[h], outlierSigma));
-    const table = peerTable(hosts, from, end, b, noise, r, minHosts, outlierSigma);
+  for (const end of nullWindowEnds(cut, cfg, 0)) {
+    const from = end - cfg.nullWindowPoints;
+    const { b, r } = referencesBefore(hosts, from, cfg, own, outlierSigma);
+    const table = peerTable(hosts, from, end, b, own.noise, r, minHosts, outlierSigma);
     for (let h = 0; h < hosts.length; h++) {
-      const s = statistics([hosts[h]], 1, b.subarray(h, h + 1), noise.subarray(h, h + 1), r.subarray(h, h + 1), from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h });
-      if (!s) continue;
-      if (Number.isFinite(s.shift)) nulls.shift = Math.max(nulls.shift, s.shift);
-      if (Number.isFinite(s.burst)) nulls.burst = Math.max(nulls.burst, s.burst);
-      if (Number.isFinite(s.spread)) nulls.spread = Math.max(nulls.spread, s.spread);
+      nulls.add(statistics([hosts[h]], 1, b.subarray(h, h + 1), own.noise.subarray(h, h + 1), r.subarray(h, h + 1), from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h }));
     }
   }
-  const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
-  return { before, noise, roughness, nullShift: finite(nulls.shift), nullBurst: finite(nulls.burst), nullSpread: finite(nulls.spread), nullDispersion: NaN };
+  return { before: own.before, noise: own.noise, roughness: own.roughness, ...nulls.found() };
 }
 
 /**
@@ -753,46 +742,76 @@ export function peersView(hosts: Float64Array[], cut: number, length: number, cf
  * O(hosts × (noisePoints + nullPoints)).
  */
 export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg: PooledConfig, direction: Direction, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma = 8, period = 0): PooledHistory {
-  const noiseFrom = Math.max(0, cut - cfg.noisePoints);
-  const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
-  const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
-  const before = mapHosts(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
-  let nullShift = -Infinity;
-  let nullBurst = -Infinity;
-  let nullSpread = -Infinity;
-  let nullDispersion = -Infinity;
-  const n = cfg.nullWindowPoints;
+  const own = ownFigures(hosts, cut, cfg, hostNoise, outlierSigma);
+  const nulls = new LargestNulls();
   const scratch = new Float64Array(3 * hosts.length);
   const minHosts = Math.min(2, hosts.length - k);
   const D = cfg.noisePoints;
   const segment = new Float64Array(Math.max(D, 1));
-  const roughness = mapHosts(hosts, (v, h) => referenceRoughness(v, noiseFrom, cut, noise[h], outlierSigma));
   /** Every host's dispersion over [a, b) (null when the statistic is off or the range starts before the series). */
   const dispersionBefore = (a: number, b: number): Float64Array | null =>
-    cfg.dispersionBand > 0 && a >= 0 ? mapHosts(hosts, (v, h) => dispersionOf(v, a, b, segment, DISPERSION_CAP * noise[h])) : null;
-  // Non-overlapping windows ending at the release, back over `nullPoints`; then, given a `period`,
-  // the windows around the same time of day on the day before (how far the level usually moves in
-  // this hour: the daily rise and fall of traffic).
+    cfg.dispersionBand > 0 && a >= 0 ? mapHosts(hosts, (v, h) => dispersionOf(v, a, b, segment, DISPERSION_CAP * own.noise[h])) : null;
+  for (const end of nullWindowEnds(cut, cfg, period)) {
+    const from = end - cfg.nullWindowPoints;
+    const { b, r } = referencesBefore(hosts, from, cfg, own, outlierSigma);
+    nulls.add(statistics(hosts, k, b, own.noise, r, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D));
+  }
+  const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
+  return { before: own.before, noise: own.noise, roughness: own.roughness, ...nulls.found(), dispersion, centres: new Map() };
+}
+
+/** Each host's noise, level and roughness over the points before the release at `cut` (and a scratch for levels). */
+function ownFigures(hosts: Float64Array[], cut: number, cfg: PooledConfig, hostNoise: (v: Float64Array, from: number, to: number) => number, outlierSigma: number): { noise: Float64Array; before: Float64Array; roughness: Float64Array; levels: Float64Array } {
+  const noiseFrom = Math.max(0, cut - cfg.noisePoints);
+  const noise = mapHosts(hosts, (v) => hostNoise(v, noiseFrom, cut));
+  const levels = new Float64Array(Math.max(cfg.beforePoints, 1));
+  const before = mapHosts(hosts, (v, h) => levelOf(v, cut - cfg.beforePoints, cut, noise[h], levels));
+  const roughness = mapHosts(hosts, (v, h) => referenceRoughness(v, noiseFrom, cut, noise[h], outlierSigma));
+  return { noise, before, roughness, levels };
+}
+
+/**
+ * Ends of the history windows the bands are measured on: non-overlapping windows ending at the
+ * release, back over `nullPoints`; then, given a `period`, the windows around the same time of day
+ * on the day before (how far the level usually moves in this hour: the daily rise and fall of traffic).
+ */
+function nullWindowEnds(cut: number, cfg: PooledConfig, period: number): number[] {
+  const n = cfg.nullWindowPoints;
   const ends: number[] = [];
   for (let end = cut; end - n - cfg.beforePoints - 1 >= Math.max(0, cut - cfg.nullPoints); end -= n) ends.push(end);
   if (period > 0) for (const offset of [-n, 0, n]) {
     const end = cut - period + n + offset;
     if (end - n - cfg.beforePoints - 1 >= 0 && end <= cut - cfg.nullPoints) ends.push(end);
   }
-  for (const end of ends) {
-    const from = end - n;
-    const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, noise[h], levels));
-    const r = mapHosts(hosts, (v, h) => referenceRoughness(v, from - cfg.beforePoints, from, noise[h], outlierSigma));
-    const s = statistics(hosts, k, b, noise, r, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D);
-    if (!s) continue;
-    if (Number.isFinite(s.dispersion)) nullDispersion = Math.max(nullDispersion, s.dispersion);
-    if (Number.isFinite(s.shift)) nullShift = Math.max(nullShift, s.shift);
-    if (Number.isFinite(s.burst)) nullBurst = Math.max(nullBurst, s.burst);
-    if (Number.isFinite(s.spread)) nullSpread = Math.max(nullSpread, s.spread);
+  return ends;
+}
+
+/** Each host's level (`b`) and roughness (`r`) over the `beforePoints` before a history window starting at `from`. */
+function referencesBefore(hosts: Float64Array[], from: number, cfg: PooledConfig, own: { noise: Float64Array; levels: Float64Array }, outlierSigma: number): { b: Float64Array; r: Float64Array } {
+  const b = mapHosts(hosts, (v, h) => levelOf(v, from - cfg.beforePoints, from, own.noise[h], own.levels));
+  const r = mapHosts(hosts, (v, h) => referenceRoughness(v, from - cfg.beforePoints, from, own.noise[h], outlierSigma));
+  return { b, r };
+}
+
+/** The largest value each statistic took over the history windows (NaN for one that never had a value). */
+class LargestNulls {
+  private shift = -Infinity;
+  private burst = -Infinity;
+  private spread = -Infinity;
+  private dispersion = -Infinity;
+
+  add(s: Statistics | null): void {
+    if (!s) return;
+    if (Number.isFinite(s.dispersion)) this.dispersion = Math.max(this.dispersion, s.dispersion);
+    if (Number.isFinite(s.shift)) this.shift = Math.max(this.shift, s.shift);
+    if (Number.isFinite(s.burst)) this.burst = Math.max(this.burst, s.burst);
+    if (Number.isFinite(s.spread)) this.spread = Math.max(this.spread, s.spread);
   }
-  const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
-  const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
-  return { before, noise, roughness, nullShift: finite(nullShift), nullBurst: finite(nullBurst), nullSpread: finite(nullSpread), dispersion, nullDispersion: finite(nullDispersion), centres: new Map() };
+
+  found(): Pick<PooledHistory, 'nullShift' | 'nullBurst' | 'nullSpread' | 'nullDispersion'> {
+    const finite = (x: number) => (Number.isFinite(x) ? x : NaN);
+    return { nullShift: finite(this.shift), nullBurst: finite(this.burst), nullSpread: finite(this.spread), nullDispersion: finite(this.dispersion) };
+  }
 }
 
 /**
