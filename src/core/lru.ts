@@ -5,7 +5,10 @@
  * (a Map keeps insertion order; a read moves the entry to the end).
  */
 export class LruCache<V> {
-  private readonly entries = new Map<string, { value: V; bytes: number }>();
+  // Each entry keeps its own key: a read moves the entry to the end under that string, not the
+  // caller's (a gate key is a new string of a few kilobytes at every evaluation; stored on each
+  // read, every one of them lived long enough to be copied out of the young generation).
+  private readonly entries = new Map<string, { key: string; value: V; bytes: number }>();
   private held = 0;
 
   constructor(
@@ -18,14 +21,14 @@ export class LruCache<V> {
     const found = this.entries.get(key);
     if (!found) return undefined;
     this.entries.delete(key);
-    this.entries.set(key, found);
+    this.entries.set(found.key, found);
     return found.value;
   }
 
   /** Stores `value` as `bytes` big (replacing any value under `key`), then evicts down to the budget. */
   set(key: string, value: V, bytes: number): void {
     this.delete(key);
-    this.entries.set(key, { value, bytes });
+    this.entries.set(key, { key, value, bytes });
     this.held += bytes;
     while (this.entries.size > 1 && (this.entries.size > this.capacity || this.held > this.maxBytes)) {
       const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];

@@ -304,6 +304,19 @@ describe('evaluate(case, policy): bad changes', () => {
     expect(metric.plot?.releasedVsUnreleased.map((p) => p.name)).toEqual(['released', 'unreleased']);
     expect(metric.plot?.deployedAt).toBe(c.release.deployedAt);
   });
+  it('detectors keep their own series only on flagged metrics, unless the policy asks for all; nothing else changes', () => {
+    const c = cases('level shift up', 1)[0];
+    const plotted = (m: { views: { beforeAfter: { plot?: unknown }[]; beforeAfterControl: { plot?: unknown }[]; comparison: { plot?: unknown }[] } }) =>
+      [...m.views.beforeAfter, ...m.views.beforeAfterControl, ...m.views.comparison].filter((r) => r.plot !== undefined).length;
+    const flaggedOnly = evaluate(c);
+    const all = evaluate(c, { detectorPlots: 'all' });
+    expect(flaggedOnly.metrics.some((m) => m.anomalous) && flaggedOnly.metrics.some((m) => !m.anomalous)).toBe(true);
+    for (const m of flaggedOnly.metrics) expect(plotted(m) > 0).toBe(m.anomalous);
+    for (const m of all.metrics) expect(plotted(m)).toBeGreaterThan(0);
+    const withoutPlots = (v: unknown) => JSON.stringify(v, (key, value) => (key === 'plot' && Array.isArray(value) ? undefined : value));
+    expect(withoutPlots(flaggedOnly)).toBe(withoutPlots(all));
+    expect(JSON.stringify(flaggedOnly).length).toBeLessThan(0.8 * JSON.stringify(all).length);
+  });
   it('a new fatal exception → FAIL through the log view', () => {
     const c = cases('new fatal exception', 1)[0];
     const v = evaluate(c);

@@ -717,7 +717,22 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
   }
   const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
   if (anomalous) verdict.plot = plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter);
+  else if (policy.detectorPlots === 'flagged') {
+    const views = verdict.views;
+    views.beforeAfter = withoutPlots(views.beforeAfter);
+    views.beforeAfterControl = withoutPlots(views.beforeAfterControl);
+    views.comparison = withoutPlots(views.comparison);
+  }
   return verdict;
+}
+
+/** The results without their series (copies; a result may be shared). */
+function withoutPlots(results: DetectorResult[]): DetectorResult[] {
+  return results.map((r) => {
+    if (r.plot === undefined) return r;
+    const { plot: _plot, ...rest } = r;
+    return rest;
+  });
 }
 
 function plotFor(c: ParsedCase, w: Windows, history: MetricHistory, treatedWindow: Float64Array, controlWindow: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {

@@ -127,6 +127,13 @@ export const policySchema = z.object({
    * that distance before the aggregate, released-vs-unreleased and per-host views (0 turns it off).
    */
   outlierSigma: z.number().min(0).default(8),
+  /**
+   * Which metrics keep each detector's own series (`plot` of every view's results): `flagged` (the
+   * anomalous ones, whose verdict also carries the series to plot) or `all`. The detectors' series
+   * are most of a verdict document (about two thirds for 30 metrics), and a batch's verdict is
+   * recorded every minute of its window; `all` is for studying why a metric did not flag.
+   */
+  detectorPlots: z.enum(['flagged', 'all']).default('flagged'),
   /** Points of history right before the release used to align released and unreleased levels. */
   alignmentPoints: z.number().int().min(1).default(60),
   /** The detectors of each view. */
