@@ -400,7 +400,7 @@ function hostGroups(metrics: readonly ParsedMetric[]): { released: Set<string>; 
 
 /** Which of the pooled view's statistics scored highest. */
 const strongest = (r: PooledResult): string => {
-  const order = ['shift', 'burst', 'spread', 'dispersion'] as const;
+  const order = ['shift', 'burst', 'spread', 'dispersion', 'noise'] as const;
   return order.reduce((best, name) => (r.scores[name] > r.scores[best] ? name : best), order[0]);
 };
 

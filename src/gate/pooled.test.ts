@@ -63,6 +63,21 @@ describe('pooledView(hosts, released, cut, length, config, direction, history)',
     expect(byEither).toBeGreaterThan(bySpread + 3);
   });
 
+  it('with spread and dispersion summed, finds one released host turning 2.5 times as noisy more often than by either alone, and stays quiet without a change', () => {
+    let byEither = 0;
+    let byAll = 0;
+    let quietFlagged = 0;
+    for (let seed = 200; seed < 400; seed++) {
+      const r = judge(hosts(seed, 1, 3, (h, i, normal) => (h === 0 && i >= CUT ? 2 * Math.sqrt(2.5 ** 2 - 1) * normal() : 0)), 1, 'both')!;
+      expect(r.noise).toBeCloseTo((r.spread + r.dispersion) / Math.sqrt(3.6), 12);
+      if (Math.max(r.scores.spread, r.scores.dispersion) >= 50) byEither++;
+      if (r.score >= 50) byAll++;
+      if (judge(hosts(seed + 1000, 1, 3, () => 0), 1, 'both')!.scores.noise >= 50) quietFlagged++;
+    }
+    expect(byAll).toBeGreaterThan(byEither + 4);
+    expect(quietFlagged).toBeLessThanOrEqual(2);
+  });
+
   it('leaves the dispersion quiet for a ramp with one slow request on a released host', () => {
     for (let seed = 40; seed < 50; seed++) {
       const r = judge(hosts(seed, 2, 4, (h, i) => (i >= CUT - 60 ? 0.3 * (i - CUT + 60) * (1 + 0.1 * h) : 0) + (h === 1 && i === CUT + 9 ? 60 : 0)), 2, 'both')!;
