@@ -289,7 +289,7 @@ function nullsFor(prepared: Prepared, n: number, direction: Direction): Backtest
     const means = new Float64Array(Math.ceil(backtests.length / horizon));
     let windows = 0;
     for (let at = 0; at < backtests.length; at += horizon) {
-      const m = oneWindowMaxima(backtests, at, at + length, direction, Math.ceil(length / 2), scratch);
+      const m = oneWindowMaxima(backtests, at, at + length, direction, Math.ceil(length / 2), scratch, nulls.burst);
       nulls.windows += m.windows;
       nulls.shift = Math.max(nulls.shift, m.shift);
       nulls.burst = Math.max(nulls.burst, m.burst);

@@ -30,6 +30,26 @@ describe('window statistics', () => {
     }), { numRuns: 1000 });
   });
 
+  it('oneWindowMaxima with a burst to beat: the same shift and spread, the same burst unless the burst is below it (then 0), so the largest over windows is unchanged', () => {
+    const scratch = new Float64Array(200);
+    fc.assert(fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 8 }), fc.constantFrom<Direction>('up', 'down', 'both'), (windows, direction) => {
+      let plain = 0;
+      let skipping = 0;
+      for (const z of windows) {
+        const full = oneWindowMaxima(z, 0, z.length, direction, 1, scratch);
+        const fast = oneWindowMaxima(z, 0, z.length, direction, 1, scratch, skipping);
+        expect([fast.windows, fast.shift, fast.spread]).toEqual([full.windows, full.shift, full.spread]);
+        if (fast.burst !== full.burst) {
+          expect(fast.burst).toBe(0);
+          expect(full.burst).toBeLessThan(skipping);
+        }
+        plain = Math.max(plain, full.burst);
+        skipping = Math.max(skipping, fast.burst);
+      }
+      expect(skipping).toBe(plain);
+    }), { numRuns: 2000 });
+  });
+
   it('nullMaxima of one window of 60 standardised residuals: burst is the mean of the top 15', () => {
     const z = Float64Array.from({ length: 60 }, (_, i) => ((i * 37) % 60) / 10 - 3);
     const top = [...z].sort((a, b) => b - a).slice(0, 15);

@@ -110,17 +110,23 @@ export function nullMaxima(z: ArrayLike<number>, n: number, direction: Direction
  * gives — without a view per window: a backtest keeps its windows side by side in one buffer. A
  * selection puts the top quarter at the end and only that part is sorted, instead of keeping all
  * values sorted by insertion (O(n²) moves); the same values are added in the same order, so the
- * same numbers. `scratch` (at least `to − from` long) saves an allocation in loops. O(n) expected.
+ * same numbers. `scratch` (at least `to − from` long) saves an allocation in loops. With
+ * `burstToBeat`, a window whose every directed value is below it reports a burst of 0 without
+ * finding its top quarter (whose mean cannot reach it): a caller keeping the largest burst over many
+ * windows skips most of their selections. O(n) expected.
  */
-export function oneWindowMaxima(z: ArrayLike<number>, from: number, to: number, direction: Direction, minCount: number, scratch: Float64Array = new Float64Array(Math.max(0, to - from))): NullMaxima {
+export function oneWindowMaxima(z: ArrayLike<number>, from: number, to: number, direction: Direction, minCount: number, scratch: Float64Array = new Float64Array(Math.max(0, to - from)), burstToBeat = -Infinity): NullMaxima {
   const out: NullMaxima = { windows: 0, shift: 0, burst: 0, spread: 0 };
   const directed = scratch;
   let count = 0;
   let sum = 0;
+  let largest = -Infinity;
   for (let i = from; i < to; i++) {
     const v = z[i];
     if (v !== v) continue;
-    directed[count++] = direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v);
+    const d = direction === 'up' ? v : direction === 'down' ? -v : Math.abs(v);
+    directed[count++] = d;
+    if (d > largest) largest = d;
     sum += v;
   }
   if (count < minCount) return out;
@@ -129,6 +135,11 @@ export function oneWindowMaxima(z: ArrayLike<number>, from: number, to: number, 
   const mean = sum / count;
   let m2 = 0;
   for (let i = from; i < to; i++) if (z[i] === z[i]) m2 += (z[i] - mean) ** 2;
+  out.shift = Math.max(0, direction === 'up' ? mean : direction === 'down' ? -mean : Math.abs(mean));
+  out.spread = Math.max(0, count > 1 ? Math.sqrt(m2 / (count - 1)) : 0);
+  // The top quarter's mean is at most its largest value (a rounded sum of t values each at most
+  // that value exceeds t times it by t half-units in the last place at most, hence the margin).
+  if (largest + Math.abs(largest) * 1e-12 < burstToBeat) return out;
   const top = Math.max(1, Math.ceil(count / 4));
   const first = count - top;
   select(directed, first, count);
@@ -143,9 +154,7 @@ export function oneWindowMaxima(z: ArrayLike<number>, from: number, to: number, 
   }
   let topSum = 0;
   for (let i = count - 1; i >= first; i--) topSum += directed[i];
-  out.shift = Math.max(0, direction === 'up' ? mean : direction === 'down' ? -mean : Math.abs(mean));
   out.burst = Math.max(0, topSum / top);
-  out.spread = Math.max(0, count > 1 ? Math.sqrt(m2 / (count - 1)) : 0);
   return out;
 }
 
