@@ -130,7 +130,7 @@ export const policySchema = z.object({
   /**
    * Which metrics keep each detector's own series (`plot` of every view's results): `flagged` (the
    * anomalous ones, whose verdict also carries the series to plot) or `all`. The detectors' series
-   * are most of a verdict document (about two thirds for 30 metrics), and a batch's verdict is
+   * are most of a verdict document (two thirds to four fifths of it for 30 metrics), and a batch's verdict is
    * recorded every minute of its window; `all` is for studying why a metric did not flag.
    */
   detectorPlots: z.enum(['flagged', 'all']).default('flagged'),

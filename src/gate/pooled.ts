@@ -114,7 +114,8 @@ interface Statistics {
 /**
  * Correlation of the spread's and the dispersion's errors under no change: 0.83 over 12 Gaussian
  * points (60 before), 0.68–0.74 with lag-one autocorrelation 0.3–0.6 (simulated, 200,000 windows
- * each). Taken high, so that the sum's standard error is not understated on white noise.
+ * each). 0.8 lies between them, nearer white noise: a smaller value would understate the sum's
+ * standard error there, and the history windows' band takes up what is left.
  */
 const NOISE_CORRELATION = 0.8;
 
