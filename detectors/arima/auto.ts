@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
+import { finiteOrNaN } from '../../src/core/series.js';
 import { nanVariance } from '../../src/core/stats.js';
 import { parseStlOptions, stl } from '../stl/index.js';
 import { arimaOptionsSchema, fitWith, type ArimaFit } from './fit.js';
@@ -156,7 +157,7 @@ interface Candidate {
  */
 export function autoArima(values: ArrayLike<number>, options: AutoArimaOptions = {}): AutoArimaResult {
   const config = parseConfig(autoArimaOptionsSchema, options, 'autoArima config');
-  const all = Float64Array.from(values, (v) => (Number.isFinite(v) ? v : NaN));
+  const all = finiteOrNaN(values);
   let first = 0;
   while (first < all.length && all[first] !== all[first]) first++;
   const x = all.subarray(first);

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
+import { finiteOrNaN } from '../../src/core/series.js';
 import { bfgs } from '../../src/core/optimize.js';
 import { qnorm } from '../../src/core/stats.js';
 import { armaFilter, conditionalSumSquares, forecastState, kalmanFilter, type KalmanResult, type KalmanState } from './kalman.js';
@@ -240,7 +241,7 @@ export interface FitControls {
 export function fitWith(values: ArrayLike<number>, config: z.output<typeof arimaOptionsSchema>, controls: FitControls): ArimaFit {
   const layout = layoutFor(config);
   const o = layout.order;
-  const y = Float64Array.from(values, (v) => (Number.isFinite(v) ? v : NaN));
+  const y = finiteOrNaN(values);
   let present = 0;
   for (let t = 0; t < y.length; t++) if (y[t] === y[t]) present++;
   const k = layout.regressors.length;
@@ -611,7 +612,7 @@ export function arimaLogLikelihood(
   coefficients: Partial<ArimaCoefficients>,
   sigma2?: number,
 ): { logLikelihood: number; sigma2: number; used: number } {
-  const y = Float64Array.from(values, (v) => (Number.isFinite(v) ? v : NaN));
+  const y = finiteOrNaN(values);
   for (let t = 0; t < y.length; t++) y[t] -= (coefficients.intercept ?? 0) + (coefficients.drift ?? 0) * (t + 1);
   const phi = expandAr(coefficients.ar ?? [], o.period > 1 ? coefficients.seasonalAr ?? [] : [], o.period);
   const theta = expandMa(coefficients.ma ?? [], o.period > 1 ? coefficients.seasonalMa ?? [] : [], o.period);

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../src/core/config.js';
 import { SluiceError } from '../../src/core/errors.js';
+import { finiteOrNaN } from '../../src/core/series.js';
 import { parseStlOptions, stl } from '../stl/index.js';
 import { autoArima } from './auto.js';
 import { arimaOptionsSchema, fitWith, forecastArima, type ArimaFit, type ArimaForecast } from './fit.js';
@@ -61,7 +62,7 @@ export interface StlArimaModel {
  */
 export function fitStlArima(values: ArrayLike<number>, options: StlArimaOptions): StlArimaModel {
   const config = parseConfig(stlArimaOptionsSchema, options, 'stlArima config');
-  const y = Float64Array.from(values, (v) => (Number.isFinite(v) ? v : NaN));
+  const y = finiteOrNaN(values);
   const n = y.length;
   const period = config.period;
   if (n < 2 * period) {

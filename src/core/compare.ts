@@ -12,7 +12,7 @@
  */
 import type { DetectorInput } from './detector.js';
 import { fail, ok, type Result } from './errors.js';
-import { countPresent, type Series } from './series.js';
+import { countPresent, finiteOrNaN, type Series } from './series.js';
 
 export type ComparisonMode = 'released_vs_unreleased' | 'before_after';
 
@@ -52,11 +52,8 @@ export function pointwiseMean(hosts: Series[], grid: Series): Float64Array {
  */
 export function alignTo(source: Series, grid: Series): Float64Array {
   const n = grid.values.length;
+  if (source.step === grid.step && source.start === grid.start && source.values.length === n) return finiteOrNaN(source.values);
   const out = new Float64Array(n).fill(NaN);
-  if (source.step === grid.step && source.start === grid.start && source.values.length === n) {
-    for (let i = 0; i < n; i++) out[i] = Number.isFinite(source.values[i]) ? source.values[i] : NaN;
-    return out;
-  }
   for (let i = 0; i < n; i++) {
     const offset = (grid.start + i * grid.step - source.start) / source.step;
     if (!Number.isInteger(offset) || offset < 0 || offset >= source.values.length) continue;
@@ -78,7 +75,7 @@ export function comparisonPair(input: DetectorInput): Result<ComparisonPair> {
   if (input.control) reference = alignTo(input.control, treated);
   else if (input.controlHosts && input.controlHosts.length > 0) reference = pointwiseMean(input.controlHosts, treated);
   if (reference && countPresent(reference) > 0) {
-    return ok({ mode: 'released_vs_unreleased', treated: Float64Array.from(treated.values, (v) => (Number.isFinite(v) ? v : NaN)), reference, start: treated.start, step: treated.step });
+    return ok({ mode: 'released_vs_unreleased', treated: finiteOrNaN(treated.values), reference, start: treated.start, step: treated.step });
   }
   const history = input.history;
   if (history && history.values.length > 0) {
@@ -87,8 +84,8 @@ export function comparisonPair(input: DetectorInput): Result<ComparisonPair> {
     const recent = treated.values.subarray(n - length);
     return ok({
       mode: 'before_after',
-      treated: Float64Array.from(recent, (v) => (Number.isFinite(v) ? v : NaN)),
-      reference: Float64Array.from(tail, (v) => (Number.isFinite(v) ? v : NaN)),
+      treated: finiteOrNaN(recent),
+      reference: finiteOrNaN(tail),
       start: treated.start + (n - length) * treated.step,
       step: treated.step,
     });

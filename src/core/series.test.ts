@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countPresent, endOf, indexAtOrAfter, series, slice, splitAt, timeAt, toJsonValues } from './series.js';
+import { countPresent, endOf, finiteOrNaN, indexAtOrAfter, series, slice, splitAt, timeAt, toJsonValues } from './series.js';
 
 describe('series(start, step, values)', () => {
   it('copies values and turns null and undefined into NaN', () => {
@@ -53,6 +53,14 @@ describe('counting and JSON', () => {
     expect(countPresent(new Float64Array(0))).toBe(0);
   });
 
+  it('finiteOrNaN copies the values with infinities made NaN, leaving its input alone', () => {
+    const input = Float64Array.of(1, Infinity, -0, NaN, -Infinity, -2.5);
+    const out = finiteOrNaN(input);
+    expect(Array.from(out)).toEqual([1, NaN, -0, NaN, NaN, -2.5]);
+    expect(Object.is(out[2], -0)).toBe(true);
+    expect(input[1]).toBe(Infinity);
+    expect(finiteOrNaN([]).length).toBe(0);
+  });
   it('toJsonValues maps NaN and infinities to null', () => {
     expect(toJsonValues([1, NaN, Infinity, -2])).toEqual([1, null, null, -2]);
   });

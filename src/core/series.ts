@@ -62,6 +62,19 @@ export function countPresent(values: Float64Array): number {
   return n;
 }
 
+/**
+ * A copy of `values` with every non-finite value (±Infinity) made `NaN`, the one mark of a missing
+ * point. A plain loop: `Float64Array.from` with a map function boxes every value. O(n).
+ */
+export function finiteOrNaN(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v === v && v !== Infinity && v !== -Infinity ? v : NaN;
+  }
+  return out;
+}
+
 /** Converts values to a JSON-friendly array (`NaN` → `null`). */
 export function toJsonValues(values: ArrayLike<number>): (number | null)[] {
   const out: (number | null)[] = new Array(values.length);
