@@ -29,7 +29,7 @@ import { comparisonPair } from '../../src/core/compare.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult, type Direction } from '../../src/core/detector.js';
 import { clampScore, saturatingScore } from '../../src/core/score.js';
 import { type Series, toJsonValues } from '../../src/core/series.js';
-import { finiteValues, nanMean } from '../../src/core/stats.js';
+import { countFinite, finiteValues, nanMean } from '../../src/core/stats.js';
 import { mannWhitneySorted, type MannWhitneyResult } from './mann-whitney.js';
 
 export const rankTestConfigSchema = z.object({
@@ -159,8 +159,8 @@ export function rankTestDetect(input: DetectorInput, config: RankTestConfig): De
       classification: judgement.classification,
       mode: pair.mode,
       samples: byHost ? 'host_means' : 'points',
-      treatedCount: treatedSample.filter(Number.isFinite).length,
-      controlCount: controlSample.filter(Number.isFinite).length,
+      treatedCount: countFinite(treatedSample),
+      controlCount: countFinite(controlSample),
       statistic: test ? test.statistic : null,
       pValue: test ? test.pValue : null,
       method: test ? test.method : null,

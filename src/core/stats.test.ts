@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { erfc, nanMad, nanMean, nanMedian, nanQuantile, nanStd, nanVariance, pnorm, pnormUpper, qnorm, quantileSorted, sortedFinite } from './stats.js';
+import { countFinite, erfc, finiteValues, nanMad, nanMean, nanMedian, nanQuantile, nanStd, nanVariance, pnorm, pnormUpper, qnorm, quantileSorted, sortedFinite } from './stats.js';
 
 // Reference values from R 4.2: pnorm(), qnorm(), quantile(type = 7), var(), mad().
 const sample = [3, 1, 4, 1, 5, 9, 2, 6];
@@ -25,6 +25,17 @@ describe('nan-aware moments', () => {
   it('nanVariance stays exact far from zero (Welford, no cancellation)', () => {
     const shifted = sample.map((v) => v + 1e9);
     expect(nanVariance(shifted)).toBeCloseTo(7.5535714285714288, 6);
+  });
+});
+
+describe('finite values', () => {
+  it('countFinite counts what finiteValues keeps, in order, for any mix of NaN and infinities', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0));
+    fc.assert(fc.property(fc.array(value, { maxLength: 50 }), (xs) => {
+      const kept = finiteValues(xs);
+      expect(countFinite(xs)).toBe(kept.length);
+      expect(Array.from(kept)).toEqual(xs.filter(Number.isFinite));
+    }));
   });
 });
 

@@ -38,11 +38,16 @@ export function nanStd(values: ArrayLike<number>): number {
   return Math.sqrt(nanVariance(values));
 }
 
-/** The finite values, in their order, in a new array. */
-export function finiteValues(values: ArrayLike<number>): Float64Array {
+/** How many of the values are finite (neither NaN nor ±Infinity). O(n), no allocation. */
+export function countFinite(values: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
-  const out = new Float64Array(n);
+  return n;
+}
+
+/** The finite values, in their order, in a new array. */
+export function finiteValues(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(countFinite(values));
   let k = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

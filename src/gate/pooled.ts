@@ -438,7 +438,11 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
       if (known && known[0] === present && known[1] === sum && known[2] === weighted) {
         controls = known[3];
         hasR = known[4] === 1;
-        common.set(known.subarray(5));
+        // Four copies, not a view of the entry per minute (one object each, a repeated evaluation's most).
+        common[0] = known[5];
+        common[1] = known[6];
+        common[2] = known[7];
+        common[3] = known[8];
       } else {
         controls = centreAt(hosts, k, t, before, invNoise, null, values, kept, units, common, 0, minHosts);
         hasR = controls > 0 && centreAt(hosts, k, t, before, invLevel, unit, values, kept, units, common, 1, minHosts) > 0;
