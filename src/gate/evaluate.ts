@@ -34,7 +34,7 @@
  */
 import type { DetectorInput, DetectorResult, Direction, PlotSeries } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
-import { countPresent, series, type Series } from '../core/series.js';
+import { countPresent, series, toJsonValues, type Series } from '../core/series.js';
 import { pnormUpper, qnorm } from '../core/stats.js';
 import { isolatedSpike, madOf, medianOf, noneFarFromMedian } from '../core/window-stats.js';
 import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
@@ -736,16 +736,15 @@ function withoutPlots(results: DetectorResult[]): DetectorResult[] {
 }
 
 function plotFor(c: ParsedCase, w: Windows, history: MetricHistory, treatedWindow: Float64Array, controlWindow: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {
-  const toJson = (values: Float64Array) => Array.from(values, (v) => (Number.isFinite(v) ? v : null));
   // Enough history to see the level before the release, not the whole week.
   const from = Math.max(0, w.cut - Math.max(60, w.length - w.cut));
   const start = c.start + from * c.step;
-  const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJson(joined(history.treated, treatedWindow, from)), role: 'observed' };
+  const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJsonValues(joined(history.treated, treatedWindow, from)), role: 'observed' };
   const control = history.control && controlWindow ? joined(history.control, controlWindow, from) : null;
   const band = ok(beforeAfter)[0]?.plot?.filter((p) => p.role === 'forecast' || p.role === 'lower' || p.role === 'upper') ?? [];
   return {
     beforeAfter: [observed, ...band],
-    releasedVsUnreleased: control ? [observed, { name: 'unreleased', start, step: c.step, values: toJson(control), role: 'control' }] : [observed],
+    releasedVsUnreleased: control ? [observed, { name: 'unreleased', start, step: c.step, values: toJsonValues(control), role: 'control' }] : [observed],
     deployedAt: c.release.deployedAt,
   };
 }

@@ -365,6 +365,19 @@ function centreAt(hosts: Float64Array[], k: number, t: number, before: Float64Ar
   return c;
 }
 
+/** Per host: 1/σ, 1/|B| and |B|/σ (a relative change in units of the host's noise), from its level B and noise σ. */
+function hostUnits(before: Float64Array, noise: Float64Array): { invNoise: Float64Array; invLevel: Float64Array; unit: Float64Array } {
+  const invNoise = new Float64Array(before.length);
+  const invLevel = new Float64Array(before.length);
+  const unit = new Float64Array(before.length);
+  for (let h = 0; h < before.length; h++) {
+    invNoise[h] = 1 / noise[h];
+    invLevel[h] = 1 / Math.abs(before[h]);
+    unit[h] = Math.abs(before[h]) / noise[h];
+  }
+  return { invNoise, invLevel, unit };
+}
+
 /**
  * The statistics for the window [from, to), each host relative to its mean over
  * [from − beforePoints, from) (given in `before`), with noise `noise` and roughness `roughness`
@@ -385,15 +398,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   const pointsR: number[] = [];
   const hostZ = new Float64Array(k);
   const hostR = new Float64Array(k);
-  // Per host: 1/σ, 1/|B| and |B|/σ (a relative change in units of the host's noise).
-  const invNoise = new Float64Array(hosts.length);
-  const invLevel = new Float64Array(hosts.length);
-  const unit = new Float64Array(hosts.length);
-  for (let h = 0; h < hosts.length; h++) {
-    invNoise[h] = 1 / noise[h];
-    invLevel[h] = 1 / Math.abs(before[h]);
-    unit[h] = Math.abs(before[h]) / noise[h];
-  }
+  const { invNoise, invLevel, unit } = hostUnits(before, noise);
   const values = scratch.subarray(0, m);
   const kept = scratch.subarray(m, 2 * m);
   const units = scratch.subarray(2 * m, 3 * m);
@@ -615,14 +620,7 @@ function peerTable(hosts: Float64Array[], from: number, to: number, before: Floa
     spreadCentre: new Float64Array(K),
     spreadCount: new Float64Array(K),
   };
-  const invNoise = new Float64Array(K);
-  const invLevel = new Float64Array(K);
-  const unit = new Float64Array(K);
-  for (let h = 0; h < K; h++) {
-    invNoise[h] = 1 / noise[h];
-    invLevel[h] = 1 / Math.abs(before[h]);
-    unit[h] = Math.abs(before[h]) / noise[h];
-  }
+  const { invNoise, invLevel, unit } = hostUnits(before, noise);
   const values = new Float64Array(K);
   const sorted = new Float64Array(K);
   for (let t = from; t < to; t++) {
