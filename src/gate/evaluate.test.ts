@@ -284,6 +284,20 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   it('released hosts far outside that spread → FAIL', () => {
     expect(evaluate(sized(600, [60, 80, 100, 120, 140, 160])).decision).toBe('FAIL');
   });
+  // An event on every host with new released hosts: the unreleased hosts' own before/after check
+  // still runs (they have a past), so the views comparing the groups are discounted as they are
+  // when the released hosts have a past.
+  it('an upstream failure on every host → PASS, the unreleased hosts seen leaving their forecast', () => {
+    const withoutReleasedPast = (c: ParsedCase): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) })) })) });
+    for (const c of cases('upstream failure', 4).map(withoutReleasedPast)) {
+      const v = evaluate(c);
+      expect(v.decision, c.id).toBe('PASS');
+      const rate = v.metrics.find((m) => m.name === 'application.error.rate')!;
+      expect(rate.views.beforeAfter, c.id).toEqual([]);
+      expect(rate.views.beforeAfterControl.length, c.id).toBeGreaterThan(0);
+      expect(rate.reasons.join('\n'), c.id).toMatch(/the unreleased hosts moved too/);
+    }
+  });
   it('with one unreleased host there is no spread to judge by → INCONCLUSIVE, saying why', () => {
     const v = evaluate(sized(150, [100]));
     expect(v.decision).toBe('INCONCLUSIVE');

@@ -575,16 +575,18 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     }
   };
 
-  // 1. before/after, discounted by the same check on the unreleased hosts.
+  // 1. before/after, discounted by the same check on the unreleased hosts. That check runs even
+  // when the released hosts have no past (new with the release): whether the unreleased hosts left
+  // their forecast also tells the other views that an event hit every host.
+  if (history.control && controlWindow && history.controlPresent >= policy.minData.historyPoints) {
+    const controlHistory = view(c.start, c.step, history.control);
+    const controlTreated = view(windowStart, c.step, controlWindow);
+    base.views.beforeAfterControl = detectors.beforeAfter.map((d) => runDetector(d, { treated: controlTreated, history: controlHistory, direction, period }, detectorKey(metricKey, d, 'unreleased'), cache));
+  }
   if (historyPresent >= policy.minData.historyPoints) {
     const treatedHistory = view(c.start, c.step, history.treated);
     const treated = view(windowStart, c.step, observed);
     base.views.beforeAfter = detectors.beforeAfter.map((d) => runDetector(d, { treated, history: treatedHistory, direction, period }, detectorKey(metricKey, d, 'released'), cache));
-    if (history.control && controlWindow && history.controlPresent >= policy.minData.historyPoints) {
-      const controlHistory = view(c.start, c.step, history.control);
-      const controlTreated = view(windowStart, c.step, controlWindow);
-      base.views.beforeAfterControl = detectors.beforeAfter.map((d) => runDetector(d, { treated: controlTreated, history: controlHistory, direction, period }, detectorKey(metricKey, d, 'unreleased'), cache));
-    }
     const results = ok(base.views.beforeAfter);
     const controlDecides = policy.views.beforeAfter.withControl === 'evidence' && ok(base.views.beforeAfterControl).length > 0;
     if (results.length > 0 && !controlDecides) {
