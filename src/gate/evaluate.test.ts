@@ -254,11 +254,11 @@ describe('evaluate(case, policy): released hosts that stop logging are never a P
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
   // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
   // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.
-  const newHosts = (metric: { name: string; direction: 'up' | 'both' }, releasedLevel: number, unreleasedLevels: number[], seed: number): ParsedCase => {
+  const newHosts = (metric: { name: string; direction: 'up' | 'both' }, releasedLevel: number, unreleasedLevels: number[], seed: number, releasedNoise = 1): ParsedCase => {
     const random = createRandom(seed);
     const step = 300_000;
     const start = Date.UTC(2026, 0, 5);
-    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : level * (1 + 0.02 * random.normal()))) });
+    const host = (name: string, level: number, history: boolean) => ({ host: name, values: Float64Array.from({ length: 588 }, (_, i) => (i < 576 && !history ? NaN : level * (1 + 0.02 * (history ? 1 : releasedNoise) * random.normal()))) });
     return {
       id: `new-hosts-${releasedLevel}`, app: 'app', release: { id: 'rel', batch: 1, deployedAt: start + 576 * step }, step, start,
       metrics: [{ ...metric, category: 'middleware', critical: false, released: ['r1', 'r2'].map((h) => host(h, releasedLevel, false)), unreleased: unreleasedLevels.map((level, i) => host(`u${i + 1}`, level, true)) }],
@@ -283,6 +283,23 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   });
   it('released hosts far outside that spread → FAIL', () => {
     expect(evaluate(sized(600, [60, 80, 100, 120, 140, 160])).decision).toBe('FAIL');
+  });
+  // Their noise, though, is comparable: hosts differ in it much less than in level.
+  it('released hosts four times as noisy as the unreleased hosts → FAIL on their noise; the same batch passes with the view off', () => {
+    const c = newHosts({ name: 'rpc.rt', direction: 'up' }, 100, [100, 100, 100, 100, 100, 100], 13, 4);
+    const v = evaluate(c);
+    expect(v.decision).toBe('FAIL');
+    expect(v.metrics[0].views.newHosts).toMatchObject({ form: expect.any(String) });
+    expect(v.metrics[0].views.newHosts!.ratio).toBeGreaterThan(2.5);
+    expect(v.metrics[0].reasons[0]).toMatch(/released hosts without a past against the unreleased hosts: [\d.]+× as rough/);
+    expect(evaluate(c, { views: { pooled: { newHosts: false } } }).decision).toBe('PASS');
+  });
+  it('released hosts as noisy as the unreleased hosts → PASS, the view scoring low', () => {
+    for (const seed of [13, 14, 15, 16]) {
+      const v = evaluate(newHosts({ name: 'rpc.rt', direction: 'up' }, 100, [100, 100, 100, 100, 100, 100], seed));
+      expect(v.decision, `seed ${seed}`).toBe('PASS');
+      expect(v.metrics[0].views.newHosts!.score, `seed ${seed}`).toBeLessThan(50);
+    }
   });
   // An event on every host with new released hosts: the unreleased hosts' own before/after check
   // still runs (they have a past), so the views comparing the groups are discounted as they are

@@ -41,6 +41,7 @@ import type { ParsedCase, ParsedMetric } from '../datasets/case.js';
 import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
+import { newHostsHistory, newHostsView } from './new-hosts.js';
 import { mapHosts, peersHistory, peersView, pooledHistory, pooledView, type PeersHistory, type PooledHistory, type PooledResult } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
@@ -525,6 +526,12 @@ function hostsApart(released: Float64Array, unreleased: Float64Array, direction:
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
+/** Whether v has a present value in the `points` before `cut` (a host new with the release has none). */
+function hasPast(v: Float64Array, cut: number, points: number): boolean {
+  for (let i = Math.max(0, cut - points); i < cut; i++) if (v[i] === v[i]) return true;
+  return false;
+}
+
 /** values of `history` then `window` over [from, history.length + window.length). */
 function joined(history: Float64Array, window: Float64Array, from: number): Float64Array {
   const out = new Float64Array(history.length + window.length - from);
@@ -691,6 +698,18 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     base.views.pooled = best;
     if (best) consider(best.score, best.direction, worst ? `host ${worst} against the other released hosts (${strongest(best)})` : `released hosts against their own past (${strongest(best)})`);
   }
+  // 4. released hosts new with the release (no past of their own): their noise against the
+  // unreleased hosts', the one thing hosts of different sizes share closely enough to compare.
+  const newHostsControl = policy.views.pooled.enabled && policy.views.pooled.newHosts && metric.unreleased.length >= 3 && metric.released.length > 0 && metric.released.every((h) => !hasPast(h.values, w.cut, policy.views.pooled.beforePoints))
+    ? evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts).map((h) => h.values)
+    : null;
+  if (newHostsControl) {
+    const make = () => newHostsHistory(newHostsControl, w.cut, policy.views.pooled);
+    const nh = cache ? cache.get(`new hosts|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
+    const found = newHostsView(metric.released.map((h) => h.values), newHostsControl, w.cut, w.length, policy.views.pooled, nh);
+    base.views.newHosts = found;
+    if (found) consider(found.score * environment, 'none', `released hosts without a past against the unreleased hosts: ${found.ratio.toFixed(2)}× as rough (${found.form})`);
+  }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
@@ -698,7 +717,7 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     consider(perHost.score * environment, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
   }
 
-  const judged = ok(base.views.beforeAfter).length + (apart === null ? 0 : ok(base.views.comparison).length) + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0);
+  const judged = ok(base.views.beforeAfter).length + (apart === null ? 0 : ok(base.views.comparison).length) + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0) + (base.views.newHosts ? 1 : 0);
   if (judged === 0) {
     const unanchored = apart === null ? ['released hosts without a past and one unreleased host: the comparison cannot tell the release from the hosts\' own differences'] : [];
     const why = [...unanchored, ...[...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason)].filter(Boolean);

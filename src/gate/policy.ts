@@ -168,6 +168,11 @@ export const policySchema = z.object({
        * is linear in hosts.
        */
       maxControlHosts: z.number().int().min(2).default(16),
+      /**
+       * Released hosts without a past of their own (new with the release): judge their noise
+       * against the unreleased hosts' over the same minutes (see src/gate/new-hosts.ts).
+       */
+      newHosts: z.boolean().default(true),
       /** Without unreleased hosts, judge each released host against the other released hosts. */
       peers: z.boolean().default(true),
       /** Points before the window that set each host's level. */

@@ -5,6 +5,7 @@
  */
 import type { DetectorResult, PlotSeries } from '../core/detector.js';
 import type { MetricCategory } from '../datasets/case.js';
+import type { NewHostsResult } from './new-hosts.js';
 import type { PooledResult } from './pooled.js';
 
 export type Decision = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
@@ -38,6 +39,8 @@ export interface MetricVerdict {
     perHost: { score: number; hosts: HostFinding[] } | null;
     /** Released hosts pooled against the unreleased hosts minute by minute (absent when not run). */
     pooled?: PooledResult | null;
+    /** Released hosts without a past: their noise against the unreleased hosts' (absent when not run). */
+    newHosts?: NewHostsResult | null;
   };
   /** One line per view that contributed, for people. */
   reasons: string[];
