@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { countPresent } from '../../src/core/series.js';
+import { leastSquaresFit } from '../../src/core/window-stats.js';
 import { insufficientData, type DetectorInput, type DetectorModule, type DetectorResult } from '../../src/core/detector.js';
 import { finiteOrNull, robustBand, sensitivityField, spreadFloor, windowFromResidual } from './band.js';
 
@@ -24,29 +25,7 @@ const identity = { name: 'trend', version: '1.0.0' };
  * units: value per step. `NaN` with fewer than `minPoints` present points. O(to − from).
  */
 export function leastSquaresSlope(values: Float64Array, from = 0, to = values.length, minPoints = 3): number {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  for (let i = from; i < to; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    n++;
-    sx += i - from;
-    sy += v;
-  }
-  if (n < Math.max(2, minPoints)) return NaN;
-  const mx = sx / n;
-  const my = sy / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = from; i < to; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    const dx = i - from - mx;
-    sxy += dx * (v - my);
-    sxx += dx * dx;
-  }
-  return sxx > 0 ? sxy / sxx : NaN;
+  return leastSquaresFit(values, from, to, minPoints).slope;
 }
 
 /**

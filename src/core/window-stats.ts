@@ -190,6 +190,38 @@ function removeSorted(sorted: Float64Array, size: number, v: number): number {
 }
 
 /**
+ * Ordinary least-squares line through the present values of `values[from, to)` against the point
+ * index: its slope (value per step) and Σ(i − ī)² over those points (the slope's standard error is
+ * the residual σ / √sxx). Slope `NaN` with fewer than `minPoints` (at least 2) present points or
+ * all at one index. O(to − from).
+ */
+export function leastSquaresFit(values: ArrayLike<number>, from: number, to: number, minPoints = 3): { slope: number; sxx: number } {
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    n++;
+    sx += i - from;
+    sy += v;
+  }
+  if (n < Math.max(2, minPoints)) return { slope: NaN, sxx: 0 };
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    const dx = i - from - mx;
+    sxy += dx * (v - my);
+    sxx += dx * dx;
+  }
+  return { slope: sxx > 0 ? sxy / sxx : NaN, sxx };
+}
+
+/**
  * Median of the finite values of `values[from, to)` — the same number as `nanMedian` (type 7:
  * the middle order statistic, or the mean of the two middle ones) — by selection instead of a
  * full sort, in `scratch` (at least `to − from` long) so loops allocate nothing. O(n) expected.

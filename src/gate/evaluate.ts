@@ -704,11 +704,11 @@ function evaluateMetric(c: ParsedCase, metric: ParsedMetric, w: Windows, policy:
     ? evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts).map((h) => h.values)
     : null;
   if (newHostsControl) {
-    const make = () => newHostsHistory(newHostsControl, w.cut, policy.views.pooled);
+    const make = () => newHostsHistory(newHostsControl, w.cut, policy.views.pooled, direction);
     const nh = cache ? cache.get(`new hosts|${JSON.stringify(policy.views.pooled)}|${metricKey}`, make) : make();
-    const found = newHostsView(metric.released.map((h) => h.values), newHostsControl, w.cut, w.length, policy.views.pooled, nh);
+    const found = newHostsView(metric.released.map((h) => h.values), newHostsControl, w.cut, w.length, policy.views.pooled, direction, nh);
     base.views.newHosts = found;
-    if (found) consider(found.score * environment, 'none', `released hosts without a past against the unreleased hosts: ${found.ratio.toFixed(2)}× as rough (${found.form})`);
+    if (found) consider(found.score * environment, found.direction, found.direction === 'none' ? `released hosts without a past against the unreleased hosts: ${found.ratio.toFixed(2)}× as rough (${found.form})` : `released hosts without a past against the unreleased hosts: trending ${found.direction} (${found.trend.toFixed(1)} standard errors)`);
   }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;

@@ -13,18 +13,19 @@ const LENGTH = CUT + 12;
  * with its own level (sizes differ by 30 %) and noise (±25 %, log-normal); the released hosts'
  * noise × `factor` from the release on.
  */
-function fleet(seed: number, released: number, unreleased: number, factor: number): { released: Float64Array[]; unreleased: Float64Array[] } {
+function fleet(seed: number, released: number, unreleased: number, factor: number, change: (isNew: boolean, i: number, level: number, noise: number) => number = () => 0): { released: Float64Array[]; unreleased: Float64Array[] } {
   const random = createRandom(seed);
   const host = (isNew: boolean) => {
     const level = 100 * random.logNormal(0, 0.3);
-    const noise = 2 * random.logNormal(0, 0.25) * (isNew ? factor : 1);
-    return Float64Array.from({ length: LENGTH }, (_, i) => (isNew && i < CUT ? NaN : level + noise * random.normal()));
+    const noise = 2 * random.logNormal(0, 0.25);
+    const own = noise * (isNew ? factor : 1);
+    return Float64Array.from({ length: LENGTH }, (_, i) => (isNew && i < CUT ? NaN : level + own * random.normal() + change(isNew, i, level, noise)));
   };
   return { released: Array.from({ length: released }, () => host(true)), unreleased: Array.from({ length: unreleased }, () => host(false)) };
 }
 
-function judge(f: { released: Float64Array[]; unreleased: Float64Array[] }) {
-  return newHostsView(f.released, f.unreleased, CUT, LENGTH, cfg, newHostsHistory(f.unreleased, CUT, cfg));
+function judge(f: { released: Float64Array[]; unreleased: Float64Array[] }, direction: 'up' | 'down' | 'both' = 'up') {
+  return newHostsView(f.released, f.unreleased, CUT, LENGTH, cfg, direction, newHostsHistory(f.unreleased, CUT, cfg, direction));
 }
 
 describe('trimmedRoughness(values, from, to)', () => {
@@ -68,7 +69,33 @@ describe('newHostsView(released, unreleased, cut, length, config, history)', () 
     const r = judge(fleet(7, 3, 6, 5))!;
     expect(r.ratio).toBeGreaterThan(3);
     expect(['absolute', 'relative']).toContain(r.form);
-    expect(r.noise).toBeGreaterThan(r.band);
+    expect(r.noise).toBeGreaterThan(r.bands.noise);
+    expect(r.direction).toBe('none');
+  });
+
+  // A degradation that grows through the window: 8 σ by its end on the released hosts.
+  const ramp = (isNew: boolean, i: number, _level: number, noise: number) => (isNew && i >= CUT ? ((i - CUT + 1) / 12) * 8 * noise : 0);
+  it('flags new hosts drifting up through the window in most batches, in the metric\'s bad direction only', () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const r = judge(fleet(seed, 2, 5, 1, ramp))!;
+      if (r.scores.trend >= 60) {
+        caught++;
+        expect(r.direction).toBe('up');
+      }
+      expect(judge(fleet(seed, 2, 5, 1, ramp), 'down')!.scores.trend).toBe(0);
+    }
+    // 38 of 50 here: each host's slope is measured against its own roughness, known to ±30 %.
+    expect(caught).toBeGreaterThanOrEqual(35);
+  });
+
+  it('does not blame the release for a ramp every host takes in proportion to its level (traffic), nor for one slow request at the window\'s end', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const common = judge(fleet(seed, 2, 5, 1, (_, i, level) => (i >= CUT ? ((i - CUT + 1) / 12) * 0.3 * level : 0)))!;
+      expect(common.scores.trend, `seed ${seed}`).toBeLessThan(60);
+      const late = judge(fleet(seed, 2, 5, 1, (isNew, i, _level, noise) => (isNew && i === LENGTH - 1 ? 20 * noise : 0)))!;
+      expect(late.scores.trend, `seed ${seed}`).toBeLessThan(60);
+    }
   });
 
   it('does not change when every host is scaled', () => {
@@ -77,6 +104,7 @@ describe('newHostsView(released, unreleased, cut, length, config, history)', () 
     const a = judge(f)!;
     const b = judge(scaled)!;
     expect(b.noise).toBeCloseTo(a.noise, 9);
+    expect(b.trend).toBeCloseTo(a.trend, 9);
     expect(b.score).toBeCloseTo(a.score, 9);
   });
 
@@ -90,8 +118,8 @@ describe('newHostsView(released, unreleased, cut, length, config, history)', () 
     const host = fc.array(value, { minLength: 30, maxLength: 30 }).map((a) => Float64Array.from(a));
     fc.assert(
       fc.property(fc.array(host, { minLength: 1, maxLength: 3 }), fc.array(host, { minLength: 0, maxLength: 6 }), (released, unreleased) => {
-        const history = newHostsHistory(unreleased, 18, { ...cfg, nullPoints: 18, nullWindowPoints: 6 });
-        const r = newHostsView(released, unreleased, 18, 30, cfg, history);
+        const history = newHostsHistory(unreleased, 18, { ...cfg, nullPoints: 18, nullWindowPoints: 6 }, 'both');
+        const r = newHostsView(released, unreleased, 18, 30, cfg, 'both', history);
         if (r) expect(r.score >= 0 && r.score <= 100).toBe(true);
       }),
       { numRuns: 300 },
