@@ -41,7 +41,7 @@
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { leastSquaresFit, medianOf } from '../core/window-stats.js';
-import type { PooledConfig } from './pooled.js';
+import { directedValue, type PooledConfig } from './pooled.js';
 
 /** The figures each host gets per window: log roughness (absolute, relative to the level) and the trend. */
 const ABSOLUTE = 0;
@@ -140,9 +140,6 @@ function meanWithout(x: Float64Array, skip: number): { mean: number; count: numb
   return { mean: c > 0 ? s / c : NaN, count: c };
 }
 
-/** z in the bad direction: as is for `up`, negated for `down`, its size for `both`. */
-const directed = (z: number, direction: Direction): number => (direction === 'up' ? z : direction === 'down' ? -z : Math.abs(z));
-
 /**
  * History part over the `unreleased` hosts and a release at `cut`: windows of `nullWindowPoints`
  * ending at the release, back over `nullPoints`. O(hosts × nullPoints).
@@ -174,7 +171,7 @@ export function newHostsHistory(unreleased: readonly Float64Array[], cut: number
         if (!(x[f][u] === x[f][u])) continue;
         const others = meanWithout(x[f], u);
         if (others.count < MIN_CONTROL - 1) continue;
-        const z = directed((x[f][u] - others.mean) / (spread[f] * Math.sqrt(1 + 1 / others.count)), f === TREND ? direction : 'up');
+        const z = directedValue((x[f][u] - others.mean) / (spread[f] * Math.sqrt(1 + 1 / others.count)), f === TREND ? direction : 'up');
         if (z > nullMax[f]) nullMax[f] = z;
       }
     }

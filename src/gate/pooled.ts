@@ -330,7 +330,8 @@ const SHIFT_CLIP = 6;
  */
 const DISPERSION_SLACK = 1.5;
 
-const directedValue = (x: number, direction: Direction): number => (direction === 'up' ? x : direction === 'down' ? -x : Math.abs(x));
+/** x in the bad direction: as is for `up`, negated for `down`, its size for `both`. */
+export const directedValue = (x: number, direction: Direction): number => (direction === 'up' ? x : direction === 'down' ? -x : Math.abs(x));
 
 /**
  * The unreleased hosts' (hosts k…) centre and dispersion at t of (x − B)·scale, written to
