@@ -270,6 +270,14 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   it('the same traffic per host → PASS (the unreleased sum is put on the released hosts\' scale by host count)', () => {
     expect(evaluate(qps(100)).decision).toBe('PASS');
   });
+  it('a new released host that stops reporting, or never reports, → INCONCLUSIVE naming it', () => {
+    const c = qps(100);
+    const quietFrom = (from: number): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, released: [m.released[0], { host: 'r2', values: m.released[1].values.map((x, i) => (i >= from ? NaN : x)) }] })) });
+    for (const v of [evaluate(quietFrom(580)), evaluate(quietFrom(0))]) {
+      expect(v.decision).toBe('INCONCLUSIVE');
+      expect(v.reasons.join('\n')).toMatch(/1 of 2 released hosts \(r2\) stopped reporting rpc\.qps/);
+    }
+  });
   it('half the traffic per host on the released hosts → FAIL', () => {
     expect(evaluate(qps(50)).decision).toBe('FAIL');
   });
@@ -317,7 +325,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   });
   // Hosts added to the batch with the release beside hosts with a past: the released aggregate
   // must not change its composition at the release.
-  it('one released host with a past and one new host of another size → PASS', () => {
+  it('one released host with a past and one new host of another size → PASS; the new host is left to the stopped-hosts checks', () => {
     const random = createRandom(21);
     const step = 300_000;
     const start = Date.UTC(2026, 0, 5);
@@ -330,6 +338,9 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
     const v = evaluate(c);
     expect(v.decision).toBe('PASS');
     expect(v.metrics[0].views.newHosts).toBeUndefined();
+    // Every released host still counts for the stopped-hosts check: the new one going silent is seen.
+    const silent: ParsedCase = { ...c, metrics: c.metrics.map((m) => ({ ...m, released: [m.released[0], { host: 'r2', values: m.released[1].values.map((x, i) => (i >= 579 ? NaN : x)) }] })) };
+    expect(evaluate(silent).decision).toBe('INCONCLUSIVE');
   });
   it('healthy batches with every other released host new pass about as often as with every host known', () => {
     const mixed = (c: ParsedCase): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (j % 2 === 0 ? h : { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) })) })) });

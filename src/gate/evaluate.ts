@@ -544,8 +544,9 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
   // Released hosts without a past beside hosts with one (added to the batch with the release): in
   // the released aggregate they would change at the release what is averaged or summed — a change
   // of composition that reads as the release's (a healthy batch with half its released hosts new
-  // failed 45 % of the time). The views take the hosts with a past, which run the same version.
-  // When every released host is new, they all go to every view, and to the new-hosts view.
+  // failed 45 % of the time). The views take the hosts with a past, which run the same version;
+  // the new ones still count for the checks of hosts that stopped reporting. When every released
+  // host is new, they all go to every view, and to the new-hosts view.
   const withPast = allHosts.released.filter((h) => hasPast(h.values, w.cut, policy.views.pooled.beforePoints));
   const allNew = withPast.length === 0 && allHosts.released.length > 0;
   const metric = withPast.length > 0 && withPast.length < allHosts.released.length ? { ...allHosts, released: withPast } : allHosts;
@@ -864,7 +865,8 @@ function frozenAt(v: Float64Array, w: Windows, from: number, frozenPoints: numbe
 /**
  * Hosts of `hosts` that have stopped (`silent`: absent from the window's last `silentPoints`;
  * `frozen`: see `frozenAt`) among those that reported before the release — present in at least
- * `reportedFraction` of the `alignmentPoints` before it. Returns how many reported, and the
+ * `reportedFraction` of the `alignmentPoints` before it — or, silent only, that have no point in
+ * those points at all (new with the release: expected to report from it on). Returns how many reported, and the
  * indices of those that stopped. O(hosts × silentPoints), plus the points before the release for
  * the (rare) hosts that stopped; for `frozen` with `count`, for every host.
  */
@@ -888,9 +890,11 @@ function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, po
     }
     let quiet = true;
     for (let i = Math.max(w.cut, w.length - silentPoints); i < w.length && quiet; i++) if (h.values[i] === h.values[i]) quiet = false;
-    // A host present at the end certainly reported; only a quiet one needs its past read.
+    // A host present at the end certainly reported; only a quiet one needs its past read. A host
+    // without a past (new with the release) counts as reporting from the release on: quiet at the
+    // end, it stopped, or it never reported at all — a crashed new pod is as bad as a crashed old one.
     if (!quiet) reporting++;
-    else if (reportedBefore(h.values)) {
+    else if (reportedBefore(h.values) || !hasPast(h.values, w.cut, w.cut - from)) {
       reporting++;
       stopped.push(index);
     }
