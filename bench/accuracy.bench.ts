@@ -3,8 +3,9 @@
  * method on the test split of the shipped dataset, then the gate on cases it has never seen (the
  * `unseen` generator preset: other seed, fleet and fault magnitudes), the same world with v1's
  * fault magnitudes, and (full pass) 2000 fresh cases of the v1 world, also with the released hosts
- * new (no history of their own). Every F1 and gap comes with its 95 % interval
- * (src/replay/uncertainty.ts): a test split of 176 cases measures F1 to about ±0.02.
+ * new (no history of their own) and with every other released host new. Every F1 and gap comes
+ * with its 95 % interval (src/replay/uncertainty.ts): a test split of 176 cases measures F1 to
+ * about ±0.02.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,10 @@ import type { BenchOptions } from './lib/harness.js';
 
 const dataset = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'datasets', 'release-cases-v1');
 
-/** `c` with every released host's values before the deployment missing. */
-function withoutReleasedHistory(c: ParsedCase): ParsedCase {
+/** `c` with the values before the deployment missing for the released hosts `which` picks (all by default). */
+function withoutReleasedHistory(c: ParsedCase, which: (index: number) => boolean = () => true): ParsedCase {
   const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
-  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cut ? NaN : v)) })) })) };
+  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (which(j) ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cut ? NaN : v)) } : h)) })) };
 }
 
 export async function run(options: BenchOptions): Promise<void> {
@@ -65,7 +66,9 @@ export async function run(options: BenchOptions): Promise<void> {
     sets.push({ name: 'fresh v1', label: 'v1 world, cases 600–2599', cases: fresh });
     // Released hosts new with the release (pods of a rolling update): no history of their own,
     // so only the released-vs-unreleased comparison judges them.
-    sets.push({ name: 'new released hosts', label: 'the fresh v1 cases with unreleased hosts, the released hosts\' history removed', cases: fresh.filter((c) => c.metrics.every((m) => m.unreleased.length > 0)).map(withoutReleasedHistory) });
+    sets.push({ name: 'new released hosts', label: 'the fresh v1 cases with unreleased hosts, the released hosts\' history removed', cases: fresh.filter((c) => c.metrics.every((m) => m.unreleased.length > 0)).map((c) => withoutReleasedHistory(c)) });
+    // Some released hosts new beside hosts with a past (a scale-out with the release).
+    sets.push({ name: 'part new', label: 'the fresh v1 cases with unreleased hosts and two or more released, every other released host\'s history removed', cases: fresh.filter((c) => c.metrics.every((m) => m.unreleased.length > 0 && m.released.length >= 2)).map((c) => withoutReleasedHistory(c, (j) => j % 2 === 1)) });
   }
   const rowsOut: string[] = [];
   for (const set of sets) {
