@@ -866,9 +866,9 @@ function frozenAt(v: Float64Array, w: Windows, from: number, frozenPoints: numbe
  * Hosts of `hosts` that have stopped (`silent`: absent from the window's last `silentPoints`;
  * `frozen`: see `frozenAt`) among those that reported before the release — present in at least
  * `reportedFraction` of the `alignmentPoints` before it — or, silent only, that have no point in
- * those points at all (new with the release: expected to report from it on). Returns how many reported, and the
- * indices of those that stopped. O(hosts × silentPoints), plus the points before the release for
- * the (rare) hosts that stopped; for `frozen` with `count`, for every host.
+ * those points at all (new with the release: expected to report from it on). Returns how many
+ * reported, and the indices of those that stopped. O(hosts × silentPoints), plus the points before
+ * the release for the (rare) hosts that stopped; for `frozen` with `count`, for every host.
  */
 function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, policy: Policy, how: StoppedHosts['how'], count = true): { reporting: number; stopped: number[] } {
   const { silentPoints, reportedFraction, frozenPoints } = policy.minData;
