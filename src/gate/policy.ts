@@ -169,8 +169,9 @@ export const policySchema = z.object({
        */
       maxControlHosts: z.number().int().min(2).default(16),
       /**
-       * Released hosts without a past of their own (new with the release): judge their noise
-       * against the unreleased hosts' over the same minutes (see src/gate/new-hosts.ts).
+       * Released hosts without a past of their own (new with the release, all of them): judge
+       * their noise and trend against the unreleased hosts' over the same minutes (see
+       * src/gate/new-hosts.ts).
        */
       newHosts: z.boolean().default(true),
       /** Without unreleased hosts, judge each released host against the other released hosts. */

@@ -39,7 +39,7 @@ export interface MetricVerdict {
     perHost: { score: number; hosts: HostFinding[] } | null;
     /** Released hosts pooled against the unreleased hosts minute by minute (absent when not run). */
     pooled?: PooledResult | null;
-    /** Released hosts without a past: their noise against the unreleased hosts' (absent when not run). */
+    /** Released hosts without a past: their noise and trend against the unreleased hosts' (absent when not run). */
     newHosts?: NewHostsResult | null;
   };
   /** One line per view that contributed, for people. */
