@@ -252,6 +252,11 @@ describe('evaluate(case, policy): released hosts that stop logging are never a P
 });
 
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
+  /** `c` with no value before the release for the released hosts `which` picks (all by default). */
+  const withoutPast = (c: ParsedCase, which: (index: number) => boolean = () => true): ParsedCase => ({
+    ...c,
+    metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (which(j) ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) } : h)) })),
+  });
   // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
   // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.
   const newHosts = (metric: { name: string; direction: 'up' | 'both' }, releasedLevel: number, unreleasedLevels: number[], seed: number, releasedNoise = 1): ParsedCase => {
@@ -313,8 +318,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   // still runs (they have a past), so the views comparing the groups are discounted as they are
   // when the released hosts have a past.
   it('an upstream failure on every host → PASS, the unreleased hosts seen leaving their forecast', () => {
-    const withoutReleasedPast = (c: ParsedCase): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h) => ({ host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) })) })) });
-    for (const c of cases('upstream failure', 4).map(withoutReleasedPast)) {
+    for (const c of cases('upstream failure', 4).map((x) => withoutPast(x))) {
       const v = evaluate(c);
       expect(v.decision, c.id).toBe('PASS');
       const rate = v.metrics.find((m) => m.name === 'application.error.rate')!;
@@ -343,7 +347,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
     expect(evaluate(silent).decision).toBe('INCONCLUSIVE');
   });
   it('healthy batches with every other released host new pass about as often as with every host known', () => {
-    const mixed = (c: ParsedCase): ParsedCase => ({ ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (j % 2 === 0 ? h : { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) })) })) });
+    const mixed = (c: ParsedCase): ParsedCase => withoutPast(c, (j) => j % 2 === 1);
     const healthy = Array.from({ length: 40 }, (_, i) => generateCase(v1Preset, 20_000 + i, 'normal')).filter((c) => c.metrics.every((m) => m.released.length >= 2 && m.unreleased.length > 0));
     expect(healthy.length).toBeGreaterThanOrEqual(15);
     // Before the views took only the hosts with a past, about half of such batches failed.
