@@ -804,8 +804,10 @@ export function fuse(scores: number[], agreement: Policy['agreement']): number {
 interface StoppedHosts {
   metric: string;
   how: 'silent' | 'frozen';
-  /** Released hosts that reported the metric before the release and stopped. */
+  /** Released hosts that reported the metric before the release (or are new with it) and stopped. */
   released: string[];
+  /** How many of them have no point since the release at all (went quiet with it, or new and never reported). */
+  silentSinceRelease: number;
   /** Released and unreleased hosts that reported it before the release. */
   releasedReporting: number;
   unreleasedReporting: number;
@@ -917,7 +919,8 @@ function stopped(metric: ParsedMetric, w: Windows, policy: Policy, how: StoppedH
   if (how === 'frozen') released = stoppedAmong(metric.released, w, policy, how);
   const unreleased = stoppedAmong(metric.unreleased, w, policy, how);
   if (!moreStopped(released, unreleased, policy)) return null;
-  return { metric: metric.name, how, released: released.stopped.map((i) => metric.released[i].host), releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedStopped: unreleased.stopped.length };
+  const silentSinceRelease = how === 'silent' ? released.stopped.filter((i) => !hasPast(metric.released[i].values, w.length, w.length - w.cut)).length : 0;
+  return { metric: metric.name, how, released: released.stopped.map((i) => metric.released[i].host), silentSinceRelease, releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedStopped: unreleased.stopped.length };
 }
 
 /**
@@ -956,7 +959,10 @@ function stoppedReasons(stops: readonly StoppedHosts[], c: ParsedCase, w: Window
     }
     const alive = first.released.filter((h) => logging.has(h));
     const logged = alive.length === 0 ? '' : `; ${alive.length === first.released.length ? (alive.length === 1 ? 'it' : 'all of them') : alive.length <= 3 ? alive.join(', ') : `${alive.length} of them`} still logged in those points`;
-    return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped reporting ${metrics} (nothing in the last ${points} points${control})${logged}`;
+    // Hosts with no point since the release (a new host that never came up): saying so tells more
+    // than "in the last points".
+    const quiet = group.every((s) => s.silentSinceRelease === s.released.length) ? 'nothing since the release' : `nothing in the last ${points} points`;
+    return `${first.released.length} of ${first.releasedReporting} released hosts${hosts} stopped reporting ${metrics} (${quiet}${control})${logged}`;
   });
 }
 
