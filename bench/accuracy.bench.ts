@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCases, unseenPreset, v1Preset } from '../datasets/generator/index.js';
+import { generateCases, unseenPreset, v1Preset, withoutReleasedHistory } from '../datasets/generator/index.js';
 import type { ParsedCase } from '../src/datasets/case.js';
 import { readDataset, readSplit } from '../src/datasets/dataset.js';
 import { parseReplayConfig, seedTableConfigs } from '../src/replay/config.js';
@@ -21,12 +21,6 @@ import { SEED_HEADER, seedRow, summary } from '../service/commands/replay.js';
 import type { BenchOptions } from './lib/harness.js';
 
 const dataset = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'datasets', 'release-cases-v1');
-
-/** `c` with the values before the deployment missing for the released hosts `which` picks (all by default). */
-function withoutReleasedHistory(c: ParsedCase, which: (index: number) => boolean = () => true): ParsedCase {
-  const cut = Math.ceil((c.release.deployedAt - c.start) / c.step);
-  return { ...c, metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (which(j) ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cut ? NaN : v)) } : h)) })) };
-}
 
 export async function run(options: BenchOptions): Promise<void> {
   const { cases } = await readDataset(dataset);

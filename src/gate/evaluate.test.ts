@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateCase, v1Preset, type CaseKind } from '../../datasets/generator/index.js';
+import { generateCase, v1Preset, withoutReleasedHistory, type CaseKind } from '../../datasets/generator/index.js';
 import { SluiceError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import type { ParsedCase } from '../datasets/case.js';
@@ -252,11 +252,6 @@ describe('evaluate(case, policy): released hosts that stop logging are never a P
 });
 
 describe('evaluate(case, policy): released hosts new with the release (no history of their own)', () => {
-  /** `c` with no value before the release for the released hosts `which` picks (all by default). */
-  const withoutPast = (c: ParsedCase, which: (index: number) => boolean = () => true): ParsedCase => ({
-    ...c,
-    metrics: c.metrics.map((m) => ({ ...m, released: m.released.map((h, j) => (which(j) ? { host: h.host, values: Float64Array.from(h.values, (v, i) => (i < cutIndex(c) ? NaN : v)) } : h)) })),
-  });
   // Pods replaced by a rolling update have new names: only the unreleased hosts have a past. One
   // metric; two released hosts at `releasedLevel` from the release on, unreleased hosts at their levels throughout.
   const newHosts = (metric: { name: string; direction: 'up' | 'both' }, releasedLevel: number, unreleasedLevels: number[], seed: number, releasedNoise = 1): ParsedCase => {
@@ -319,7 +314,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
   // still runs (they have a past), so the views comparing the groups are discounted as they are
   // when the released hosts have a past.
   it('an upstream failure on every host → PASS, the unreleased hosts seen leaving their forecast', () => {
-    for (const c of cases('upstream failure', 4).map((x) => withoutPast(x))) {
+    for (const c of cases('upstream failure', 4).map((x) => withoutReleasedHistory(x))) {
       const v = evaluate(c);
       expect(v.decision, c.id).toBe('PASS');
       const rate = v.metrics.find((m) => m.name === 'application.error.rate')!;
@@ -348,7 +343,7 @@ describe('evaluate(case, policy): released hosts new with the release (no histor
     expect(evaluate(silent).decision).toBe('INCONCLUSIVE');
   });
   it('healthy batches with every other released host new pass about as often as with every host known', () => {
-    const mixed = (c: ParsedCase): ParsedCase => withoutPast(c, (j) => j % 2 === 1);
+    const mixed = (c: ParsedCase): ParsedCase => withoutReleasedHistory(c, (j) => j % 2 === 1);
     const healthy = Array.from({ length: 40 }, (_, i) => generateCase(v1Preset, 20_000 + i, 'normal')).filter((c) => c.metrics.every((m) => m.released.length >= 2 && m.unreleased.length > 0));
     expect(healthy.length).toBeGreaterThanOrEqual(15);
     // Before the views took only the hosts with a past, about half of such batches failed.

@@ -526,9 +526,9 @@ function hostsApart(released: Float64Array, unreleased: Float64Array, direction:
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
-/** Whether v has a present value in the `points` before `cut` (a host new with the release has none). */
-function hasPast(v: Float64Array, cut: number, points: number): boolean {
-  for (let i = Math.max(0, cut - points); i < cut; i++) if (v[i] === v[i]) return true;
+/** Whether v has a present value in [from, to) (stops at the first). */
+function anyPresent(v: Float64Array, from: number, to: number): boolean {
+  for (let i = Math.max(0, from); i < to; i++) if (v[i] === v[i]) return true;
   return false;
 }
 
@@ -547,7 +547,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
   // failed 45 % of the time). The views take the hosts with a past, which run the same version;
   // the new ones still count for the checks of hosts that stopped reporting. When every released
   // host is new, they all go to every view, and to the new-hosts view.
-  const withPast = allHosts.released.filter((h) => hasPast(h.values, w.cut, policy.views.pooled.beforePoints));
+  const withPast = allHosts.released.filter((h) => anyPresent(h.values, w.cut - policy.views.pooled.beforePoints, w.cut));
   const allNew = withPast.length === 0 && allHosts.released.length > 0;
   const metric = withPast.length > 0 && withPast.length < allHosts.released.length ? { ...allHosts, released: withPast } : allHosts;
   const direction = metric.direction;
@@ -896,7 +896,7 @@ function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, po
     // without a past (new with the release) counts as reporting from the release on: quiet at the
     // end, it stopped, or it never reported at all — a crashed new pod is as bad as a crashed old one.
     if (!quiet) reporting++;
-    else if (reportedBefore(h.values) || !hasPast(h.values, w.cut, w.cut - from)) {
+    else if (reportedBefore(h.values) || !anyPresent(h.values, from, w.cut)) {
       reporting++;
       stopped.push(index);
     }
@@ -919,7 +919,7 @@ function stopped(metric: ParsedMetric, w: Windows, policy: Policy, how: StoppedH
   if (how === 'frozen') released = stoppedAmong(metric.released, w, policy, how);
   const unreleased = stoppedAmong(metric.unreleased, w, policy, how);
   if (!moreStopped(released, unreleased, policy)) return null;
-  const silentSinceRelease = how === 'silent' ? released.stopped.filter((i) => !hasPast(metric.released[i].values, w.length, w.length - w.cut)).length : 0;
+  const silentSinceRelease = how === 'silent' ? released.stopped.filter((i) => !anyPresent(metric.released[i].values, w.cut, w.length)).length : 0;
   return { metric: metric.name, how, released: released.stopped.map((i) => metric.released[i].host), silentSinceRelease, releasedReporting: released.reporting, unreleasedReporting: unreleased.reporting, unreleasedStopped: unreleased.stopped.length };
 }
 
