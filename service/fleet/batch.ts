@@ -6,7 +6,7 @@
  */
 import type { ParsedCase } from '../../src/datasets/case.js';
 import { layoutFleet, type FleetHost } from './hosts.js';
-import { fleetMetrics, MINUTE, sampleLogs, sampleMetrics, type VersionEffect } from './model.js';
+import { crashes, fleetMetrics, MINUTE, sampleLogs, sampleMetrics, type VersionEffect } from './model.js';
 
 const DAY = 86_400_000;
 const LOG_HOURS = 2;
@@ -22,7 +22,11 @@ export interface FleetBatchOptions {
   deployedAt: number;
   /** Minutes of data after it. */
   minutes: number;
-  /** The released version's effect on metrics and logs from the deployment on (default: a healthy version); its crashes and hangs are the running fleet's, not simulated here. */
+  /**
+   * The released version's effect on metrics and logs from the deployment on (default: a healthy
+   * version). Its crashing hosts report nothing from `crashAfterMinutes` after the deployment on,
+   * as in the running fleet; its hangs are not simulated here.
+   */
   effect?: VersionEffect | null;
   /** The fleet's seed (default 7, the fleet's own default). */
   seed?: number;
@@ -41,10 +45,12 @@ export function fleetBatch(options: FleetBatchOptions): ParsedCase {
   const control = Array.from({ length: controlCount }, (_, i) => rest[Math.floor((i * rest.length) / controlCount)]);
   const start = deployedAt - 2 * DAY;
   const length = (deployedAt - start) / MINUTE + minutes;
+  const crashAt = (host: FleetHost) => (effect && crashes(host, effect, seed) ? deployedAt + effect.crashAfterMinutes * MINUTE : Infinity);
   const series = (host: FleetHost, isReleased: boolean) => {
+    const stopsAt = isReleased ? crashAt(host) : Infinity;
     const rows = Array.from({ length }, (_, i) => {
       const t = start + i * MINUTE;
-      return sampleMetrics(host, t, isReleased && t >= deployedAt ? effect : null, seed);
+      return t >= stopsAt ? fleetMetrics.map(() => NaN) : sampleMetrics(host, t, isReleased && t >= deployedAt ? effect : null, seed);
     });
     return fleetMetrics.map((_, m) => Float64Array.from(rows, (row) => row[m]));
   };
@@ -53,7 +59,7 @@ export function fleetBatch(options: FleetBatchOptions): ParsedCase {
   const logMinutes = LOG_HOURS * 60 + minutes;
   const logsOf = (host: FleetHost, isReleased: boolean) => Array.from({ length: logMinutes }, (_, i) => {
     const t = deployedAt + (i - LOG_HOURS * 60) * MINUTE;
-    return sampleLogs(host, t, isReleased && t >= deployedAt ? effect : null, seed);
+    return isReleased && t >= crashAt(host) ? [] : sampleLogs(host, t, isReleased && t >= deployedAt ? effect : null, seed);
   }).flat();
   return {
     id: `fleet-batch-${deployedAt}`, app: 'buy2', release: { deployedAt }, step: MINUTE, start,

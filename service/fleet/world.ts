@@ -28,6 +28,8 @@ export interface FleetWorldOptions {
   hosts: number;
   /** Virtual ms per real ms. */
   factor: number;
+  /** Virtual epoch ms at start (default: the real now): a test that depends on the hour of the fleet's daily traffic pins it. */
+  start?: number;
   initialVersion: string;
   badVersions?: FleetOptions['badVersions'];
   /** Most hosts judged per side in one evaluation (see fleetJudge). */
@@ -53,7 +55,7 @@ export interface FleetWorld {
 export async function startFleetWorld(options: FleetWorldOptions): Promise<FleetWorld> {
   const dataDir = resolve(options.dataDir);
   const root = join(dataDir, 'fleet');
-  const clock = acceleratedClock({ factor: options.factor });
+  const clock = acceleratedClock({ factor: options.factor, start: options.start });
   const hosts: FleetHost[] = layoutFleet({ hosts: options.hosts });
   const agent = localFleet({ root, hosts: hosts.map((h) => h.name) });
   const p2p = localP2P({ root, pollIntervalMs: 20 });
