@@ -63,6 +63,30 @@ describe('the gate on the simulated fleet\'s batches', () => {
     }
   });
 
+  it('all 40 hosts released at once in the morning\'s rise: noise growing with the traffic is not a FAIL', () => {
+    // 06:57 and 05:02 at the fleet's UTC+8, when its traffic (and the noise of requests and
+    // orders, a share of it) rises fastest relative to its level: each host's window is rougher
+    // than its hour before by the traffic's own ratio. Against their own past nothing cancels that,
+    // and rpc.qps failed at minutes 11–13 (spread 61.5–72.1) until the roughness was also taken
+    // relative to the level.
+    for (const [at, minutes] of [[Date.UTC(2026, 11, 9, 22, 57), [11, 12, 13]], [Date.UTC(2026, 11, 10, 21, 2), [13]]] as const) {
+      for (const minute of minutes) {
+        const verdict = evaluate(fleetBatch({ hosts: 40, released: 40, control: 0, deployedAt: at, minutes: minute }));
+        expect(verdict.decision, `${new Date(at).toISOString()} minute ${minute}: ${verdict.reasons.join('; ')}`).not.toBe('FAIL');
+      }
+    }
+  });
+
+  it('all 40 hosts released at once, a quarter of them crashing in the window: the crashed hosts count with the points they have, and the batch is INCONCLUSIVE', () => {
+    // 10 hosts stop 7.5 minutes after the deployment. Judged against the other released hosts with
+    // the whole window's standard error, app-su18-014's cpu roughness over its 7 differences
+    // scored 60.5 at minute 13 and failed a healthy version.
+    const effect = versionEffectSchema.parse({ latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25, crashAfterMinutes: 7.5 });
+    const verdict = evaluate(fleetBatch({ hosts: 40, released: 40, control: 0, deployedAt: Date.UTC(2026, 11, 10, 12, 12), minutes: 13, effect }));
+    expect(verdict.decision, verdict.reasons.join('; ')).toBe('INCONCLUSIVE');
+    expect(verdict.reasons.join('\n')).toMatch(/10 of 40 released hosts \(.*app-su18-014.*\) stopped reporting/);
+  });
+
   it('the fleet\'s bad build (latency ×1.4, error rate +2.5 points, CPU ×1.15, a new fatal exception) fails from minute 3', () => {
     const effect = versionEffectSchema.parse({});
     for (const at of [Date.UTC(2026, 11, 3, 4, 0), Date.UTC(2026, 11, 3, 16, 30)]) {

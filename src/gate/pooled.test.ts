@@ -125,6 +125,38 @@ describe('pooledView(hosts, released, cut, length, config, direction, history)',
     expect(gapped.shift / full.shift).toBeCloseTo(expected, 9);
   });
 
+  it('counts each released host\'s roughness and dispersion with the points it has: most of a window missing (a crash) keeps both in standard errors', () => {
+    // Quiet hosts, the released ones' window cut short; the spread from 4 points (3 differences)
+    // and the dispersion from 7. Measured with every host's window as full: spread 2.24 and
+    // dispersion 1.48 standard deviations; with the points each has: 1.28 and 1.19.
+    const sd = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+    };
+    const statistic = (present: number, which: 'spread' | 'dispersion') =>
+      Array.from({ length: 300 }, (_, seed) => judge(hosts(seed, 3, 5, () => 0).map((v, h) => (h < 3 ? v.map((x, i) => (i >= CUT + present ? NaN : x)) : v)), 3)![which]);
+    expect(sd(statistic(4, 'spread'))).toBeLessThan(1.6);
+    expect(sd(statistic(7, 'dispersion'))).toBeLessThan(1.35);
+  });
+
+  it('against their own past, noise that grows with the level (traffic rising) is not a noise increase; noise growing at one level is', () => {
+    // Ten hosts, each with noise 2 % of its level, the level rising 1 % a minute: the window is
+    // about 43 % rougher than the hour before it, and exactly as much higher.
+    const rising = Array.from({ length: 10 }, (_, h) => {
+      const random = createRandom(900 + h);
+      return Float64Array.from({ length: LENGTH }, (_, i) => (100 + 10 * h) * Math.exp(0.01 * (i - CUT)) * (1 + 0.02 * random.normal()));
+    });
+    const r = judge(rising, 10)!;
+    expect(r.spread).toBeLessThan(r.bands.spread);
+    expect(r.scores.spread).toBeLessThan(50);
+    // At a flat level, the same hosts twice as rough in the window.
+    const rougher = Array.from({ length: 10 }, (_, h) => {
+      const random = createRandom(900 + h);
+      return Float64Array.from({ length: LENGTH }, (_, i) => (100 + 10 * h) * (1 + (i >= CUT ? 0.04 : 0.02) * random.normal()));
+    });
+    expect(judge(rougher, 10)!.spread).toBeGreaterThan(cfg.spreadBand);
+  });
+
   it('is null without enough unreleased hosts', () => {
     expect(judge(hosts(4, 2, 1, () => 0), 2)).toBeNull();
   });

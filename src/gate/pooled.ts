@@ -32,13 +32,17 @@
  *
  * Without unreleased hosts (all hosts released) the view judges the released hosts against their
  * own past: the centre is 0, no control variance is added, the burst is measured above the
- * window's own median (the points carry the level's drift), and with a `period` the history
+ * window's own median (the points carry the level's drift), the spread and the dispersion take
+ * the smaller of two forms, as is and less the log ratio of the host's mean level (window over
+ * the points the reference was measured on: where noise is a share of the level, a traffic rise
+ * roughens every host by its own ratio and no control cancels it), and with a `period` the history
  * windows around the same time the day before join the bands (how far the level usually moves in
  * this hour).
  *
  * Each minute counts with the hosts that reported in it: a minute with a released host missing (a
  * gap) has variance 1/k' + 1.1/m' for the k' and m' hosts present, in the shift's standard error
- * and the burst's per-point units.
+ * and the burst's per-point units. Likewise each released host's spread and dispersion count with
+ * the differences and points it has in the window (a host that crashed part-way varies more).
  *
  * A change must be unexplained in both forms: each statistic takes the form with the smaller
  * value. Each band is the larger of a parametric one and `nullFactor` × the largest value the same
@@ -51,6 +55,7 @@
  */
 import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
+import { countPresent } from '../core/series.js';
 import { isolatedSpike, lowerBound, medianInPlace, medianOf, noneFarFromMedian } from '../core/window-stats.js';
 import type { Policy } from './policy.js';
 
@@ -64,6 +69,8 @@ export interface PooledHistory {
   noise: Float64Array;
   /** Mean absolute first difference over the same points. */
   roughness: Float64Array;
+  /** Mean over the same points: the level the roughness and the dispersion were measured at (see `PastLevels`). */
+  roughnessLevel: Float64Array;
   /** The statistics' largest values over history windows (NaN when there were none). */
   nullShift: number;
   nullBurst: number;
@@ -203,6 +210,23 @@ export function mapHosts(hosts: readonly Float64Array[], f: (values: Float64Arra
   const out = new Float64Array(hosts.length);
   for (let h = 0; h < hosts.length; h++) out[h] = f(hosts[h], h);
   return out;
+}
+
+/** Neighbouring pairs of points both present in v[from, to): the first differences a roughness has there. */
+function pairsIn(v: Float64Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = Math.max(0, from) + 1; i < to; i++) if (v[i] === v[i] && v[i - 1] === v[i - 1]) n++;
+  return n;
+}
+
+/**
+ * Each host's mean over the points its roughness and its dispersion were measured on before a
+ * window: against their own past alone, the spread and the dispersion also take the form relative
+ * to the level (see `statistics`).
+ */
+interface PastLevels {
+  roughness: Float64Array;
+  dispersion: Float64Array;
 }
 
 /** Mean of the finite values of v[from, to). */
@@ -386,7 +410,7 @@ function hostUnits(before: Float64Array, noise: Float64Array): { invNoise: Float
  * unreleased hosts' centres per minute (see `CentreMemo`). With `peer`, `hosts` is one host of a
  * peer group and the group's table gives the other hosts' centres (see `peerTable`).
  */
-function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null, peer: PeerRow | null = null): Statistics | null {
+function statistics(hosts: Float64Array[], k: number, before: Float64Array, noise: Float64Array, roughness: Float64Array, pastLevels: PastLevels | null, from: number, to: number, beforePoints: number, direction: Direction, scratch: Float64Array, minHosts: number, outlierSigma: number, beforeDispersion: Float64Array | null, dispersionPoints: number, memo: CentreMemo | null = null, peer: PeerRow | null = null): Statistics | null {
   const points = new Float64Array(Math.max(0, to - from));
   // A peer row stands for the other hosts of a peer group: `hosts` is then the one host judged.
   const m = peer ? peer.table.hosts - 1 : hosts.length - k;
@@ -533,13 +557,25 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
   if (self || (c >= minHosts && c > 0)) {
     const common = self ? 0 : peer ? peer.table.spreadCentre[peer.host] : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
     let s = 0;
+    // Against their own past, nothing cancels a change of traffic: where noise scales with the level
+    // (a share of requests, a latency's jitter), the morning's rise roughens every host by the
+    // level's own ratio. The relative form takes that ratio out, and the smaller of the two forms
+    // counts, as for the shift: a noise increase of the release's shows in both.
+    let sRelative = self && pastLevels ? 0 : NaN;
     let hostsHere = 0;
+    // Σ (n − 1) / d_h over the hosts, with d_h the host's differences in the window: a host that
+    // stopped part-way (a crash) measures its roughness on fewer and varies more. 1 per full host.
+    let units = 0;
     for (let h = 0; h < k; h++) {
       const q = Math.log(windowRoughness(hosts[h], from, to, noise[h], outlierSigma, points) / roughness[h]);
       if (!Number.isFinite(q)) continue;
       s += q - common;
+      if (pastLevels) sRelative += q - Math.log(meanOf(hosts[h], from, to) / pastLevels.roughness[h]);
+      const d = pairsIn(hosts[h], from, to);
+      units += d >= n - 1 ? 1 : (n - 1) / Math.max(1, d);
       hostsHere++;
     }
+    const releasedVariance = units / (hostsHere * hostsHere);
     // The log of a mean absolute difference over d differences varies by about 0.8 / √d. The
     // unreleased hosts' median ratio is subtracted only when they got rougher too (an event that
     // roughened every host): a quieter control explains nothing, and subtracting its chance dip
@@ -547,7 +583,9 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     // change the statistic's tail is no heavier than with the subtraction always made (when the
     // median is positive, subtracting it only lowers the statistic).
     const perHost = 0.8 / Math.sqrt(Math.max(1, n - 1));
-    if (hostsHere > 0) spread = common > 0 ? (s / hostsHere) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : (s / hostsHere + common) / (perHost * Math.sqrt(1 / hostsHere));
+    if (hostsHere > 0) spread = common > 0 ? (s / hostsHere) / (perHost * Math.sqrt(releasedVariance + Math.PI / (2 * c))) : (s / hostsHere + common) / (perHost * Math.sqrt(releasedVariance));
+    // A level of 0 or less has no ratio: the absolute form stands alone.
+    if (hostsHere > 0 && Number.isFinite(sRelative)) spread = Math.min(spread, sRelative / hostsHere / (perHost * Math.sqrt(releasedVariance)));
   }
   // Dispersion: each host's log ratio of its dispersion around its own line, window over before
   // (a level-based Levene measure: on a short window it uses every point, where the
@@ -564,15 +602,25 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
     if (self || (c >= minHosts && c > 0)) {
       const common = self ? 0 : c <= SORT_BELOW ? sortedMedian(scratch, c) : medianInPlace(scratch, c);
       let s = 0;
+      // Against their own past, the relative form as for the spread.
+      let sRelative = self && pastLevels ? 0 : NaN;
       let hostsHere = 0;
+      // As for the spread: a host with points missing in the window counts with the points it has.
+      const full = 1 / n + 1 / dispersionPoints;
+      let units = 0;
       for (let h = 0; h < k; h++) {
         const q = Math.log(dispersionOf(hosts[h], from, to, points, DISPERSION_CAP * noise[h]) / beforeDispersion[h]);
         if (!Number.isFinite(q)) continue;
         s += q;
+        if (pastLevels) sRelative += q - Math.log(meanOf(hosts[h], from, to) / pastLevels.dispersion[h]);
+        const present = countPresent(hosts[h].subarray(Math.max(0, from), to));
+        units += present >= n ? 1 : (1 / Math.max(1, present) + 1 / dispersionPoints) / full;
         hostsHere++;
       }
-      const perHost = 0.76 * Math.sqrt(1 / n + 1 / dispersionPoints);
-      if (hostsHere > 0) dispersion = common > 0 ? (s / hostsHere - common) / (perHost * Math.sqrt(1 / hostsHere + Math.PI / (2 * c))) : s / hostsHere / (perHost * Math.sqrt(1 / hostsHere));
+      const releasedVariance = units / (hostsHere * hostsHere);
+      const perHost = 0.76 * Math.sqrt(full);
+      if (hostsHere > 0) dispersion = common > 0 ? (s / hostsHere - common) / (perHost * Math.sqrt(releasedVariance + Math.PI / (2 * c))) : s / hostsHere / (perHost * Math.sqrt(releasedVariance));
+      if (hostsHere > 0 && Number.isFinite(sRelative)) dispersion = Math.min(dispersion, sRelative / hostsHere / (perHost * Math.sqrt(releasedVariance)));
     }
   }
   const together = Number.isFinite(spread) && Number.isFinite(dispersion) ? (spread + dispersion) / Math.sqrt(2 + 2 * NOISE_CORRELATION) : NaN;
@@ -712,7 +760,7 @@ function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts:
 }
 
 /** History part of the peers view (see `peersHistory`): each host's level, noise and roughness, and the statistics' largest values over every host's history windows. */
-export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres'>;
+export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres' | 'roughnessLevel'>;
 
 /**
  * History part of the peers view over `hosts` (every one released, none unreleased) and a release
@@ -730,7 +778,7 @@ export function peersHistory(hosts: Float64Array[], cut: number, cfg: PooledConf
     const { b, r } = referencesBefore(hosts, from, cfg, own, outlierSigma);
     const table = peerTable(hosts, from, end, b, own.noise, r, minHosts, outlierSigma);
     for (let h = 0; h < hosts.length; h++) {
-      nulls.add(statistics([hosts[h]], 1, b.subarray(h, h + 1), own.noise.subarray(h, h + 1), r.subarray(h, h + 1), from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h }));
+      nulls.add(statistics([hosts[h]], 1, b.subarray(h, h + 1), own.noise.subarray(h, h + 1), r.subarray(h, h + 1), null, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h }));
     }
   }
   return { before: own.before, noise: own.noise, roughness: own.roughness, ...nulls.found() };
@@ -748,7 +796,7 @@ export function peersView(hosts: Float64Array[], cut: number, length: number, cf
   const scratch = new Float64Array(3 * hosts.length);
   let best: { result: PooledResult; host: number } | null = null;
   for (let h = 0; h < hosts.length; h++) {
-    const s = statistics([hosts[h]], 1, history.before.subarray(h, h + 1), history.noise.subarray(h, h + 1), history.roughness.subarray(h, h + 1), cut, length, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h });
+    const s = statistics([hosts[h]], 1, history.before.subarray(h, h + 1), history.noise.subarray(h, h + 1), history.roughness.subarray(h, h + 1), null, cut, length, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, null, cfg.noisePoints, null, { table, host: h });
     if (!s) continue;
     const result = scored(s, cfg, history);
     if (!best || result.score > best.result.score) best = { result, host: h };
@@ -765,6 +813,7 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   const nulls = new LargestNulls();
   const scratch = new Float64Array(3 * hosts.length);
   const minHosts = Math.min(2, hosts.length - k);
+  const self = k === hosts.length;
   const D = cfg.noisePoints;
   const segment = new Float64Array(Math.max(D, 1));
   /** Every host's dispersion over [a, b) (null when the statistic is off or the range starts before the series). */
@@ -773,10 +822,12 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
   for (const end of nullWindowEnds(cut, cfg, period)) {
     const from = end - cfg.nullWindowPoints;
     const { b, r } = referencesBefore(hosts, from, cfg, own, outlierSigma);
-    nulls.add(statistics(hosts, k, b, own.noise, r, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D));
+    const levels = self ? { roughness: mapHosts(hosts, (v) => meanOf(v, from - cfg.beforePoints, from)), dispersion: mapHosts(hosts, (v) => meanOf(v, from - D, from)) } : null;
+    nulls.add(statistics(hosts, k, b, own.noise, r, levels, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D));
   }
   const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
-  return { before: own.before, noise: own.noise, roughness: own.roughness, ...nulls.found(), dispersion, centres: new Map() };
+  const roughnessLevel = mapHosts(hosts, (v) => meanOf(v, cut - cfg.noisePoints, cut));
+  return { before: own.before, noise: own.noise, roughness: own.roughness, roughnessLevel, ...nulls.found(), dispersion, centres: new Map() };
 }
 
 /** Each host's noise, level and roughness over the points before the release at `cut` (and a scratch for levels). */
@@ -842,7 +893,7 @@ class LargestNulls {
  */
 export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, k === hosts.length ? { roughness: history.roughnessLevel, dispersion: history.roughnessLevel } : null, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
   if (!s) return null;
   return scored(s, cfg, history);
 }
