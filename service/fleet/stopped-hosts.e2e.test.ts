@@ -21,6 +21,8 @@ import { releaseClient, type ReleaseClient } from './api-client.js';
 import { startFleetWorld, type FleetWorld } from './world.js';
 
 let world: FleetWorld;
+let client: ReleaseClient;
+const LATE: Partial<VersionEffect> = { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25, crashAfterMinutes: 9.5 };
 
 /** The latest 21:25 UTC before now (virtual time never runs ahead of the real clock). */
 function morningRise(): number {
@@ -28,8 +30,6 @@ function morningRise(): number {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 21, 25);
   return today <= now.getTime() ? today : today - 86_400_000;
 }
-let client: ReleaseClient;
-const LATE: Partial<VersionEffect> = { latency: 1, errorRate: 0, cpu: 1, fatal: '', crashShare: 0.25, crashAfterMinutes: 9.5 };
 
 beforeAll(async () => {
   world = await startFleetWorld({

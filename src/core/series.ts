@@ -55,10 +55,10 @@ export function splitAt(s: Series, t: number): { before: Series; after: Series }
   return { before: slice(s, 0, i), after: slice(s, i) };
 }
 
-/** Count of non-missing points. */
-export function countPresent(values: Float64Array): number {
+/** Count of non-missing points in values[from, to) (the whole array by default; from clamped at 0). */
+export function countPresent(values: Float64Array, from = 0, to = values.length): number {
   let n = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
+  for (let i = Math.max(0, from); i < to; i++) if (values[i] === values[i]) n++;
   return n;
 }
 

@@ -613,7 +613,7 @@ function statistics(hosts: Float64Array[], k: number, before: Float64Array, nois
         if (!Number.isFinite(q)) continue;
         s += q;
         if (pastLevels) sRelative += q - Math.log(meanOf(hosts[h], from, to) / pastLevels.dispersion[h]);
-        const present = countPresent(hosts[h].subarray(Math.max(0, from), to));
+        const present = countPresent(hosts[h], from, to);
         units += present >= n ? 1 : (1 / Math.max(1, present) + 1 / dispersionPoints) / full;
         hostsHere++;
       }
