@@ -876,7 +876,7 @@ function stoppedAmong(hosts: readonly { values: Float64Array }[], w: Windows, po
   const { silentPoints, reportedFraction, frozenPoints } = policy.minData;
   const from = Math.max(0, w.cut - policy.alignmentPoints);
   const needed = reportedFraction * (w.cut - from);
-  const reportedBefore = (v: Float64Array): boolean => w.cut > from && countPresent(v.subarray(from, w.cut)) >= needed;
+  const reportedBefore = (v: Float64Array): boolean => w.cut > from && countPresent(v, from, w.cut) >= needed;
   const stopped: number[] = [];
   let reporting = 0;
   hosts.forEach((h, index) => {

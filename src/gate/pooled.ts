@@ -69,8 +69,8 @@ export interface PooledHistory {
   noise: Float64Array;
   /** Mean absolute first difference over the same points. */
   roughness: Float64Array;
-  /** Mean over the same points: the level the roughness and the dispersion were measured at (see `PastLevels`). */
-  roughnessLevel: Float64Array;
+  /** Against their own past only (every host released): the levels the roughness and the dispersion were measured at; else null. */
+  levels: PastLevels | null;
   /** The statistics' largest values over history windows (NaN when there were none). */
   nullShift: number;
   nullBurst: number;
@@ -760,7 +760,7 @@ function leaveOneOut(values: Float64Array, units: Float64Array | null, minHosts:
 }
 
 /** History part of the peers view (see `peersHistory`): each host's level, noise and roughness, and the statistics' largest values over every host's history windows. */
-export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres' | 'roughnessLevel'>;
+export type PeersHistory = Omit<PooledHistory, 'dispersion' | 'centres' | 'levels'>;
 
 /**
  * History part of the peers view over `hosts` (every one released, none unreleased) and a release
@@ -826,8 +826,9 @@ export function pooledHistory(hosts: Float64Array[], k: number, cut: number, cfg
     nulls.add(statistics(hosts, k, b, own.noise, r, levels, from, end, cfg.beforePoints, direction, scratch, minHosts, outlierSigma, dispersionBefore(from - D, from), D));
   }
   const dispersion = dispersionBefore(cut - D, cut) ?? new Float64Array(hosts.length).fill(NaN);
-  const roughnessLevel = mapHosts(hosts, (v) => meanOf(v, cut - cfg.noisePoints, cut));
-  return { before: own.before, noise: own.noise, roughness: own.roughness, roughnessLevel, ...nulls.found(), dispersion, centres: new Map() };
+  // The roughness and the dispersion before the release are both over the `noisePoints` before it.
+  const level = self ? mapHosts(hosts, (v) => meanOf(v, cut - D, cut)) : null;
+  return { before: own.before, noise: own.noise, roughness: own.roughness, levels: level && { roughness: level, dispersion: level }, ...nulls.found(), dispersion, centres: new Map() };
 }
 
 /** Each host's noise, level and roughness over the points before the release at `cut` (and a scratch for levels). */
@@ -893,7 +894,7 @@ class LargestNulls {
  */
 export function pooledView(hosts: Float64Array[], k: number, cut: number, length: number, cfg: PooledConfig, direction: Direction, history: PooledHistory, minControlHosts = cfg.minControlHosts, outlierSigma = 8): PooledResult | null {
   if (!cfg.enabled || k === 0 || hosts.length - k < Math.min(cfg.minControlHosts, minControlHosts) || cut < cfg.beforePoints) return null;
-  const s = statistics(hosts, k, history.before, history.noise, history.roughness, k === hosts.length ? { roughness: history.roughnessLevel, dispersion: history.roughnessLevel } : null, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
+  const s = statistics(hosts, k, history.before, history.noise, history.roughness, history.levels, cut, length, cfg.beforePoints, direction, new Float64Array(3 * hosts.length), Math.min(2, hosts.length - k), outlierSigma, cfg.dispersionBand > 0 ? history.dispersion : null, cfg.noisePoints, history.centres);
   if (!s) return null;
   return scored(s, cfg, history);
 }
