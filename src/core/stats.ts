@@ -163,3 +163,20 @@ export function qnorm(p: number): number {
   }
   return q < 0 ? -val : val;
 }
+
+/** Student's t quantile at 0.999 by degrees of freedom (tables). */
+const T999: readonly (readonly [number, number])[] = [[1, 318.31], [2, 22.327], [3, 10.215], [4, 7.173], [5, 5.893], [6, 5.208], [7, 4.785], [8, 4.501], [9, 4.297], [10, 4.144], [12, 3.93], [15, 3.733], [20, 3.552], [30, 3.385], [60, 3.232], [120, 3.16]];
+/**
+ * Student's t quantile at 0.999 over the normal's (3.090) for `df` ≥ 1 degrees of freedom (tables,
+ * linear in 1/df between them; ∞ → 1): how much wider a band in standard errors must be when the
+ * standard error itself was estimated from few values.
+ */
+export function tOverNormal999(df: number): number {
+  if (df >= 120) return 1 + (3.16 / 3.09 - 1) * (120 / df);
+  let k = 0;
+  while (T999[k + 1][0] <= df) k++;
+  const [d0, t0] = T999[k];
+  const [d1, t1] = T999[k + 1];
+  // Linear in 1/df between the tabled points.
+  return (t0 + ((t1 - t0) * (1 / df - 1 / d0)) / (1 / d1 - 1 / d0)) / 3.09;
+}
