@@ -42,6 +42,7 @@ import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
 import { newHostsHistory, newHostsView } from './new-hosts.js';
+import { historyLevels, partnerHistory, partnerView } from './partner.js';
 import { mapHosts, peersHistory, peersView, pooledHistory, pooledView, type PeersHistory, type PooledHistory, type PooledResult } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
@@ -511,6 +512,34 @@ function hostsApart(released: Float64Array, unreleased: Float64Array, direction:
   return deviationScore(mean(lr, 0, lr.length) - centre, band * tOverNormal999(lu.length - 1) * standardError, direction);
 }
 
+/**
+ * What one evaluation computes once for all its metrics: each metric's series by host name (the
+ * partner view looks other metrics' hosts up by name), and values that only this evaluation may
+ * reuse when no cache is given.
+ */
+class EvaluationMemo {
+  private readonly byName = new Map<ParsedMetric, Map<string, Float64Array>>();
+  private readonly values = new Map<string, unknown>();
+
+  /** `metric`'s series of the given hosts (undefined where it has none). O(hosts), O(its hosts) once. */
+  sameHosts(metric: ParsedMetric, hosts: readonly { host: string }[]): (Float64Array | undefined)[] {
+    let names = this.byName.get(metric);
+    if (!names) {
+      names = new Map();
+      for (const h of metric.released) names.set(h.host, h.values);
+      for (const h of metric.unreleased) names.set(h.host, h.values);
+      this.byName.set(metric, names);
+    }
+    const found = names;
+    return hosts.map((h) => found.get(h.host));
+  }
+
+  once<T>(key: string, make: () => T): T {
+    if (!this.values.has(key)) this.values.set(key, make());
+    return this.values.get(key) as T;
+  }
+}
+
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
@@ -528,7 +557,7 @@ function joined(history: Float64Array, window: Float64Array, from: number): Floa
   return out;
 }
 
-function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, policy: Policy, detectors: ResolvedViews, cache: GateCache | undefined): MetricVerdict {
+function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, policy: Policy, detectors: ResolvedViews, cache: GateCache | undefined, memo: EvaluationMemo): MetricVerdict {
   // Released hosts without a past beside hosts with one (added to the batch with the release): in
   // the released aggregate they would change at the release what is averaged or summed — a change
   // of composition that reads as the release's (a healthy batch with half its released hosts new
@@ -708,6 +737,25 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     base.views.newHosts = found;
     if (found) consider(found.score * environment, found.direction, found.direction === 'none' ? `released hosts without a past against the unreleased hosts: ${found.ratio.toFixed(2)}× as rough (${found.form})` : `released hosts without a past against the unreleased hosts: trending ${found.direction} (${found.trend.toFixed(1)} standard errors)`);
   }
+  // 5. the same hosts' level against a partner metric (see src/gate/partner.ts): on its own switch,
+  // since turning the noise and trend off for hosts that warm up says nothing about their levels.
+  if (allNew && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
+    const others = c.metrics.filter((m) => m.name !== metric.name);
+    const controlHosts = evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts);
+    // Each metric's levels over these hosts serve every other metric's choice of partner: once
+    // per history (a batch of 30 metrics would otherwise compute each 29 times).
+    const controlKey = `${c.app}|${c.start}|${c.step}|${w.cut}|${controlHosts.map((h) => h.host).join(',')}`;
+    const levelsOf = (m: ParsedMetric) => {
+      const make = () => historyLevels(memo.sameHosts(m, controlHosts), w.cut, policy.views.pooled);
+      return cache ? cache.get(`partner levels|${policy.views.pooled.nullPoints}|${policy.views.pooled.nullWindowPoints}|${m.name}|${controlKey}`, make) : memo.once(`partner levels|${m.name}`, make);
+    };
+    const makePartner = () => partnerHistory(levelsOf(metric), others.map(levelsOf), policy.views.pooled, direction);
+    const ph = cache ? cache.get(`partner|${JSON.stringify(policy.views.pooled)}|${metricKey}|${others.map((m) => m.name).join(',')}`, makePartner) : makePartner();
+    const paired = ph ? others[ph.partner] : null;
+    const partner = ph && paired ? partnerView(metric.released.map((h) => h.values), memo.sameHosts(paired, metric.released), controlHosts.map((h) => h.values), memo.sameHosts(paired, controlHosts), w.cut, w.length, policy.views.pooled, direction, ph, paired.name) : null;
+    base.views.partner = partner;
+    if (partner) consider(partner.score * environment, partner.direction, `released hosts without a past against the unreleased hosts: ${partner.ratio.toFixed(2)}× the level against ${partner.partner} (${partner.level.toFixed(1)} standard errors)`);
+  }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;
   if (perHost && perHost.hosts.length > 0) {
@@ -715,7 +763,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     consider(perHost.score * environment, worst.excessChange > 0 ? 'up' : 'down', `host ${worst.host} against the unreleased hosts`);
   }
 
-  const judged = ok(base.views.beforeAfter).length + (apart === null ? 0 : ok(base.views.comparison).length) + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0) + (base.views.newHosts ? 1 : 0);
+  const judged = ok(base.views.beforeAfter).length + (apart === null ? 0 : ok(base.views.comparison).length) + (perHost ? 1 : 0) + (base.views.pooled ? 1 : 0) + (base.views.newHosts ? 1 : 0) + (base.views.partner ? 1 : 0);
   if (judged === 0) {
     const unanchored = apart === null ? ['released hosts without a past and one unreleased host: the comparison cannot tell the release from the hosts\' own differences'] : [];
     const why = [...unanchored, ...[...base.views.beforeAfter, ...base.views.comparison].map((r) => r.reason)].filter(Boolean);
@@ -1052,7 +1100,8 @@ export function evaluate(c: ParsedCase, policyInput: PolicyInput | Policy = {}, 
   // linearly: the comparison reads at most `maxControlHosts`, evenly spaced (the same ones every time).
   const capped = (m: ParsedMetric): ParsedMetric => (m.unreleased.length > policy.maxControlHosts ? { ...m, unreleased: evenlySpaced(m.unreleased, policy.maxControlHosts) } : m);
   const cappedMetrics = c.metrics.map(capped);
-  const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache));
+  const memo = new EvaluationMemo();
+  const metrics = cappedMetrics.map((m) => evaluateMetric(c, m, w, policy, detectors, options.cache, memo));
   const stops = (['silent', 'frozen'] as const).flatMap((how) => cappedMetrics.map((m) => stopped(m, w, policy, how))).filter((s): s is StoppedHosts => s !== null);
   // The hosts of each group, over every metric (a host is released or not for the whole batch).
   // Only the log views read the hosts' groups (a wide batch names thousands of hosts per metric).

@@ -129,7 +129,7 @@ function hostFigures(hosts: readonly Float64Array[], from: number, to: number, o
 const figures = (hosts: number): Figures => Array.from({ length: FIGURES }, () => new Float64Array(hosts));
 
 /** Mean and count of the finite values of x, leaving out index `skip` (−1: none). */
-function meanWithout(x: Float64Array, skip: number): { mean: number; count: number } {
+export function meanWithout(x: Float64Array, skip: number): { mean: number; count: number } {
   let s = 0;
   let c = 0;
   for (let h = 0; h < x.length; h++) {

@@ -174,6 +174,14 @@ export const policySchema = z.object({
        * src/gate/new-hosts.ts).
        */
       newHosts: z.boolean().default(true),
+      /**
+       * Released hosts without a past (all of them): also judge each metric's level against the
+       * partner metric that explains the unreleased hosts' differences of level (size, speed; see
+       * src/gate/partner.ts).
+       */
+      partner: z.boolean().default(true),
+      /** A partner must leave at most this share of the unreleased hosts' spread of log levels. */
+      partnerShare: z.number().positive().max(1).default(0.25),
       /** Without unreleased hosts, judge each released host against the other released hosts. */
       peers: z.boolean().default(true),
       /** Points before the window that set each host's level. */

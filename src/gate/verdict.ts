@@ -6,6 +6,7 @@
 import type { DetectorResult, PlotSeries } from '../core/detector.js';
 import type { MetricCategory } from '../datasets/case.js';
 import type { NewHostsResult } from './new-hosts.js';
+import type { PartnerResult } from './partner.js';
 import type { PooledResult } from './pooled.js';
 
 export type Decision = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
@@ -41,6 +42,8 @@ export interface MetricVerdict {
     pooled?: PooledResult | null;
     /** Released hosts without a past: their noise and trend against the unreleased hosts' (absent when not run). */
     newHosts?: NewHostsResult | null;
+    /** Released hosts without a past: their level against a partner metric, against the unreleased hosts' (absent when not run). */
+    partner?: PartnerResult | null;
   };
   /** One line per view that contributed, for people. */
   reasons: string[];
