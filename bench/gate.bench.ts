@@ -1,11 +1,13 @@
 /**
  * The gate's cost: one evaluation of a batch with many metrics, released and unreleased hosts and
  * a week of one-minute history — the first evaluation (fitting) and a repeated one (the fitted
- * models cached, as every minute of an observation window re-judges the batch) — and how time
+ * models cached, as every minute of an observation window re-judges the batch), the same with the
+ * released hosts new with the release (the pods of a rolling update) — and how time
  * grows with the observation window (each evaluation a minute after the last), with hosts (also
  * when every host is released and each is judged against the others) and with metrics.
  */
 import { createRandom } from '../src/core/random.js';
+import { withoutReleasedHistory } from '../datasets/generator/index.js';
 import { caseUpTo, type ParsedCase } from '../src/datasets/case.js';
 import { GateCache } from '../src/gate/cache.js';
 import { evaluate } from '../src/gate/evaluate.js';
@@ -90,6 +92,15 @@ export async function run(options: BenchOptions): Promise<void> {
     rows.push({ task: 'first evaluation', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: first.medianMs, minMs: first.minMs, cpuMedianMs: firstCpu.medianMs, cpuMinMs: firstCpu.minMs, goalMs: 200 });
     rows.push({ task: 'repeated evaluation (cached models)', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: repeated.medianMs, minMs: repeated.minMs, cpuMedianMs: repeatedCpu.medianMs, cpuMinMs: repeatedCpu.minMs, goalMs: 20 });
     rows.push({ task: 'repeated, comparison without rankTest', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: repeatedWithoutRankTest.medianMs, minMs: repeatedWithoutRankTest.minMs, cpuMedianMs: null, cpuMinMs: null, goalMs: null });
+    // The pods of a rolling update: the released hosts new with the release, judged by the
+    // new-hosts views (noise, trend, level against a partner metric) instead of their own past.
+    const fresh = withoutReleasedHistory(c);
+    const freshCache = new GateCache();
+    const firstNew = time(() => evaluate(fresh, {}, { cache: new GateCache() }), options.quick ? 1 : 9);
+    evaluate(fresh, {}, { cache: freshCache });
+    const repeatedNew = time(() => evaluate(fresh, {}, { cache: freshCache }), options.quick ? 3 : 25);
+    rows.push({ task: 'first, released hosts new', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: firstNew.medianMs, minMs: firstNew.minMs, cpuMedianMs: null, cpuMinMs: null, goalMs: null });
+    rows.push({ task: 'repeated, released hosts new', metrics: full.metrics, released: full.released, unreleased: full.unreleased, historyDays: full.days, points, medianMs: repeatedNew.medianMs, minMs: repeatedNew.minMs, cpuMedianMs: null, cpuMinMs: null, goalMs: null });
   }
   report('gate: one batch', rows);
 
