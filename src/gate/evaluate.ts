@@ -737,9 +737,13 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     base.views.newHosts = found;
     if (found) consider(found.score * environment, found.direction, found.direction === 'none' ? `released hosts without a past against the unreleased hosts: ${found.ratio.toFixed(2)}× as rough (${found.form})` : `released hosts without a past against the unreleased hosts: trending ${found.direction} (${found.trend.toFixed(1)} standard errors)`);
   }
-  // 5. the same hosts' level against a partner metric (see src/gate/partner.ts): on its own switch,
-  // since turning the noise and trend off for hosts that warm up says nothing about their levels.
-  if (allNew && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
+  // 5. released hosts without a past, their level against a partner metric (see src/gate/partner.ts):
+  // on its own switch, since turning the noise and trend off for hosts that warm up says nothing
+  // about their levels. Also the new ones beside hosts with a past, which views 1–4 leave out: a
+  // level relative to another metric does not mix them with the others (the part-new v1 set gained
+  // 4 faults of 535, the unseen world's 2, for no false positive in either).
+  const newOnes = allNew ? metric.released : allHosts.released.filter((h) => !withPast.includes(h));
+  if (newOnes.length > 0 && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
     const others = c.metrics.filter((m) => m.name !== metric.name);
     const controlHosts = evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts);
     // Each metric's levels over these hosts serve every other metric's choice of partner: once
@@ -752,7 +756,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     const makePartner = () => partnerHistory(levelsOf(metric), others.map(levelsOf), policy.views.pooled, direction);
     const ph = cache ? cache.get(`partner|${JSON.stringify(policy.views.pooled)}|${metricKey}|${others.map((m) => m.name).join(',')}`, makePartner) : makePartner();
     const paired = ph ? others[ph.partner] : null;
-    const partner = ph && paired ? partnerView(metric.released.map((h) => h.values), memo.sameHosts(paired, metric.released), controlHosts.map((h) => h.values), memo.sameHosts(paired, controlHosts), w.cut, w.length, policy.views.pooled, direction, ph, paired.name) : null;
+    const partner = ph && paired ? partnerView(newOnes.map((h) => h.values), memo.sameHosts(paired, newOnes), controlHosts.map((h) => h.values), memo.sameHosts(paired, controlHosts), w.cut, w.length, policy.views.pooled, direction, ph, paired.name) : null;
     base.views.partner = partner;
     if (partner) consider(partner.score * environment, partner.direction, `released hosts without a past against the unreleased hosts: ${partner.ratio.toFixed(2)}× the level against ${partner.partner} (${partner.level.toFixed(1)} standard errors)`);
   }

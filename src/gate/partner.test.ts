@@ -133,6 +133,18 @@ describe('the gate with released hosts new with the release', () => {
     expect(evaluate(c, { views: { pooled: { newHosts: false } } }).decision).toBe('FAIL');
   });
 
+  it('judges the new hosts beside released hosts with a past (a scale-out with the release)', () => {
+    // v1-0768 with every other released host new: the slow one is new, and views 1–4 read only the
+    // one with a past. Its latency against its other latency (a host's speed is shared) shows it.
+    const c = withoutReleasedHistory(generateCase(v1Preset, 768, 'latency regression on a few hosts'), (j) => j % 2 === 1);
+    const verdict = evaluate(c);
+    expect(verdict.decision).toBe('FAIL');
+    const rt = verdict.metrics.find((m) => m.name === 'middleware.hsf.provider.rt')!;
+    expect(rt.views.partner?.partner).toBe('middleware.tddl.read.rt');
+    expect(rt.views.partner!.ratio).toBeGreaterThan(1.2);
+    expect(evaluate(c, { views: { pooled: { partner: false } } }).decision).toBe('PASS');
+  });
+
   it('leaves batches whose released hosts have a past as they were (the view runs only for new hosts)', () => {
     const c = generateCase(v1Preset, 703, 'level shift down');
     const withView = evaluate(c);

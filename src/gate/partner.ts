@@ -1,5 +1,7 @@
 /**
- * Released hosts without a past, judged on their level against a partner metric.
+ * Released hosts without a past, judged on their level against a partner metric: all of them when
+ * every released host is new, else the new ones beside those with a past (which the other views
+ * leave out of the released aggregate).
  *
  * A new host's level alone is no evidence: hosts differ by size (a host with twice the traffic has
  * twice the queries and more CPU) and by speed (a slower machine is slower at every call). Those
