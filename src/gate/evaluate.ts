@@ -751,7 +751,8 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     const controlKey = `${c.app}|${c.start}|${c.step}|${w.cut}|${controlHosts.map((h) => h.host).join(',')}`;
     const levelsOf = (m: ParsedMetric) => {
       const make = () => historyLevels(memo.sameHosts(m, controlHosts), w.cut, policy.views.pooled);
-      return cache ? cache.get(`partner levels|${policy.views.pooled.nullPoints}|${policy.views.pooled.nullWindowPoints}|${m.name}|${controlKey}`, make) : memo.once(`partner levels|${m.name}`, make);
+      const key = `partner levels|${policy.views.pooled.nullPoints}|${policy.views.pooled.nullWindowPoints}|${m.name}|${controlKey}`;
+      return cache ? cache.get(key, make) : memo.once(key, make);
     };
     const makePartner = () => partnerHistory(levelsOf(metric), others.map(levelsOf), policy.views.pooled, direction);
     const ph = cache ? cache.get(`partner|${JSON.stringify(policy.views.pooled)}|${metricKey}|${others.map((m) => m.name).join(',')}`, makePartner) : makePartner();

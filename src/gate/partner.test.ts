@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateCase, v1Preset, withoutReleasedHistory } from '../../datasets/generator/index.js';
 import { createRandom } from '../core/random.js';
+import { GateCache } from './cache.js';
 import { evaluate } from './evaluate.js';
 import { historyLevels, partnerHistory, partnerView } from './partner.js';
 import { parsePolicy } from './policy.js';
@@ -143,6 +144,16 @@ describe('the gate with released hosts new with the release', () => {
     expect(rt.views.partner?.partner).toBe('middleware.tddl.read.rt');
     expect(rt.views.partner!.ratio).toBeGreaterThan(1.2);
     expect(evaluate(c, { views: { pooled: { partner: false } } }).decision).toBe('PASS');
+  });
+
+  it('gives the same verdict with and without a cache when metrics have different unreleased hosts', () => {
+    // One metric lacks an unreleased host: each metric's levels must be those of its own hosts.
+    const c = withoutReleasedHistory(generateCase(v1Preset, 703, 'level shift down'));
+    const uneven = { ...c, metrics: c.metrics.map((m, k) => (k === 0 ? { ...m, unreleased: m.unreleased.slice(1) } : m)) };
+    const plain = evaluate(uneven);
+    const cached = evaluate(uneven, {}, { cache: new GateCache() });
+    expect(plain.score).toBe(cached.score);
+    expect(plain.metrics.map((m) => m.views.partner ?? null)).toEqual(cached.metrics.map((m) => m.views.partner ?? null));
   });
 
   it('leaves batches whose released hosts have a past as they were (the view runs only for new hosts)', () => {
