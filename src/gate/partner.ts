@@ -99,7 +99,7 @@ function pooledSpread(rows: readonly Float64Array[], parity: number, minus?: rea
       }
     }
     if (count < MIN_CONTROL) continue;
-    // Log levels of hosts of one metric lie within a few units of each other: no cancellation to fear.
+    // Log levels are a few dozen at most: the one-pass sum of squares loses nothing that matters here.
     squares += Math.max(0, sumSquares - (sum * sum) / count);
     freedom += count - 1;
   }
