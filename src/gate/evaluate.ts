@@ -42,7 +42,7 @@ import { resolveDetector, type ResolvedDetector } from '../registry.js';
 import { aggregateHosts, aggregateWith, aggregationFor, planAggregation, type AggregationPlan } from './aggregate.js';
 import { GateCache } from './cache.js';
 import { newHostsHistory, newHostsView } from './new-hosts.js';
-import { historyLevels, partnerHistory, partnerView } from './partner.js';
+import { historyLevels, partnerHistory, partnerView, ratioSeries } from './partner.js';
 import { mapHosts, peersHistory, peersView, pooledHistory, pooledView, type PeersHistory, type PooledHistory, type PooledResult } from './pooled.js';
 import { parsePolicy, type DetectorRef, type Policy, type PolicyInput } from './policy.js';
 import type { Decision, HostFinding, MetricVerdict, Verdict } from './verdict.js';
@@ -742,6 +742,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
   // about their levels. Also the new ones beside hosts with a past, which views 1–4 leave out: a
   // level relative to another metric does not mix them with the others (the part-new v1 set gained
   // 4 faults of 535, the unseen world's 2, for no false positive in either).
+  let partnerPlot: (() => PlotSeries[]) | null = null;
   const newOnes = allNew ? metric.released : allHosts.released.filter((h) => !withPast.includes(h));
   if (newOnes.length > 0 && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
     const others = c.metrics.filter((m) => m.name !== metric.name);
@@ -759,7 +760,14 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     const paired = ph ? others[ph.partner] : null;
     const partner = ph && paired ? partnerView(newOnes.map((h) => h.values), memo.sameHosts(paired, newOnes), controlHosts.map((h) => h.values), memo.sameHosts(paired, controlHosts), w.cut, w.length, policy.views.pooled, direction, ph, paired.name) : null;
     base.views.partner = partner;
-    if (partner) consider(partner.score * environment, partner.direction, `released hosts without a past against the unreleased hosts: ${partner.ratio.toFixed(2)}× the level against ${partner.partner} (${partner.level.toFixed(1)} standard errors)`);
+    if (partner && paired) {
+      consider(partner.score * environment, partner.direction, `released hosts without a past against the unreleased hosts: ${partner.ratio.toFixed(2)}× the level against ${partner.partner} (${partner.level.toFixed(1)} standard errors)`);
+      partnerPlot = () => {
+        const from = plotFrom(w);
+        const line = (name: string, hosts: readonly { host: string; values: Float64Array }[], role: PlotSeries['role']): PlotSeries => ({ name: `${name} ÷ ${paired.name}`, start: c.start + from * c.step, step: c.step, values: toJsonValues(ratioSeries(hosts.map((h) => h.values), memo.sameHosts(paired, hosts), from, w.length)), role });
+        return [line('released', newOnes, 'observed'), line('unreleased', controlHosts, 'control')];
+      };
+    }
   }
   const perHost = perHostView(metric, w, policy, direction, history, treatedAfter, controlAfter);
   base.views.perHost = perHost;
@@ -788,7 +796,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
     reasons.unshift(strongestReason);
   }
   const verdict: MetricVerdict = { ...base, status: 'ok', score: final, anomalous, direction: scoreDirection, reasons };
-  if (anomalous) verdict.plot = plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter);
+  if (anomalous) verdict.plot = { ...plotFor(c, w, history, observed, controlWindow, base.views.beforeAfter), ...(partnerPlot ? { againstPartner: partnerPlot() } : {}) };
   else if (policy.detectorPlots === 'flagged') {
     const views = verdict.views;
     views.beforeAfter = withoutPlots(views.beforeAfter);
@@ -807,9 +815,11 @@ function withoutPlots(results: DetectorResult[]): DetectorResult[] {
   });
 }
 
+/** First point plotted: enough history to see the level before the release, not the whole week. */
+const plotFrom = (w: Windows): number => Math.max(0, w.cut - Math.max(60, w.length - w.cut));
+
 function plotFor(c: ParsedCase, w: Windows, history: MetricHistory, treatedWindow: Float64Array, controlWindow: Float64Array | null, beforeAfter: DetectorResult[]): NonNullable<MetricVerdict['plot']> {
-  // Enough history to see the level before the release, not the whole week.
-  const from = Math.max(0, w.cut - Math.max(60, w.length - w.cut));
+  const from = plotFrom(w);
   const start = c.start + from * c.step;
   const observed: PlotSeries = { name: 'released', start, step: c.step, values: toJsonValues(joined(history.treated, treatedWindow, from)), role: 'observed' };
   const control = history.control && controlWindow ? joined(history.control, controlWindow, from) : null;

@@ -4,7 +4,7 @@ import { generateCase, v1Preset, withoutReleasedHistory } from '../../datasets/g
 import { createRandom } from '../core/random.js';
 import { GateCache } from './cache.js';
 import { evaluate } from './evaluate.js';
-import { historyLevels, partnerHistory, partnerView } from './partner.js';
+import { historyLevels, partnerHistory, partnerView, ratioSeries } from './partner.js';
 import { parsePolicy } from './policy.js';
 
 const cfg = parsePolicy({}).views.pooled;
@@ -118,6 +118,19 @@ describe('partnerHistory and partnerView', () => {
   });
 });
 
+describe('ratioSeries(hosts, partners, from, to)', () => {
+  it('is the hosts\' geometric mean of value over partner, per point, over the points where both are positive', () => {
+    const hosts = [Float64Array.from([2, 8, NaN, 0]), Float64Array.from([4, 2, NaN, 5])];
+    const partners = [Float64Array.from([1, 2, 1, 1]), Float64Array.from([1, 1, 1, -1])];
+    const r = ratioSeries(hosts, partners, 0, 4);
+    expect(r[0]).toBeCloseTo(Math.sqrt(2 * 4), 12);
+    expect(r[1]).toBeCloseTo(Math.sqrt(4 * 2), 12);
+    expect(r[2]).toBeNaN();
+    expect(r[3]).toBeNaN();
+    expect(Array.from(ratioSeries(hosts, [partners[0], undefined], 1, 3))).toEqual([4, NaN]);
+  });
+});
+
 describe('the gate with released hosts new with the release', () => {
   it('fails a level shift down of order count that new hosts\' sizes hid, naming the partner metric', () => {
     // v1-0703: two new released hosts, four unreleased; order count down 3–12 noise σ on the new
@@ -129,6 +142,13 @@ describe('the gate with released hosts new with the release', () => {
     expect(orders.anomalous).toBe(true);
     expect(orders.views.partner?.partner).toBe('middleware.tddl.write.qps');
     expect(orders.reasons[0]).toMatch(/0\.\d\d× the level against middleware\.tddl\.write\.qps/);
+    // Its picture: the new hosts' order count over their queries below the unreleased hosts'.
+    const [released, unreleased] = orders.plot!.againstPartner!;
+    const meanAfter = (values: (number | null)[]) => {
+      const after = values.slice(-12).filter((v): v is number => v !== null);
+      return after.reduce((a, b) => a + b, 0) / after.length;
+    };
+    expect(meanAfter(released.values)).toBeLessThan(0.9 * meanAfter(unreleased.values));
     // Without the view, nothing else sees it; the noise-and-trend switch (hosts that warm up) leaves it on.
     expect(evaluate(c, { views: { pooled: { partner: false } } }).decision).toBe('PASS');
     expect(evaluate(c, { views: { pooled: { newHosts: false } } }).decision).toBe('FAIL');

@@ -206,3 +206,24 @@ export function partnerView(released: readonly Float64Array[], releasedPartner: 
   const score = deviationScore(level, band, direction);
   return { score, direction: level > 0 ? 'up' : level < 0 ? 'down' : 'none', partner, level, ratio: Math.exp(difference), band };
 }
+
+/**
+ * Per point of [from, to), the hosts' geometric mean of value over partner value (points where both
+ * are positive; NaN where no host has such a point): the view's figure over time, for a person to
+ * see. O(hosts × (to − from)).
+ */
+export function ratioSeries(hosts: readonly Float64Array[], partners: readonly (Float64Array | undefined)[], from: number, to: number): Float64Array {
+  const sums = new Float64Array(Math.max(0, to - from));
+  const counts = new Int32Array(sums.length);
+  hosts.forEach((v, h) => {
+    const p = partners[h];
+    if (!p) return;
+    for (let i = from; i < to; i++) {
+      if (v[i] > 0 && p[i] > 0) {
+        sums[i - from] += Math.log(v[i] / p[i]);
+        counts[i - from]++;
+      }
+    }
+  });
+  return sums.map((sum, i) => (counts[i] > 0 ? Math.exp(sum / counts[i]) : NaN));
+}

@@ -48,7 +48,8 @@ export interface MetricVerdict {
   /** One line per view that contributed, for people. */
   reasons: string[];
   /** Series to plot, for anomalous metrics. */
-  plot?: { beforeAfter: PlotSeries[]; releasedVsUnreleased: PlotSeries[]; deployedAt: number };
+  /** `againstPartner`: released hosts without a past, each metric over its partner (view 5), released against unreleased. */
+  plot?: { beforeAfter: PlotSeries[]; releasedVsUnreleased: PlotSeries[]; againstPartner?: PlotSeries[]; deployedAt: number };
 }
 
 export interface Verdict {
