@@ -24,7 +24,7 @@ const label = { observed: 'released', forecast: 'forecast', control: 'unreleased
 
 /**
  * Draws one chart into `container` and returns the SVG element. `kind` is 'beforeAfter' (forecast
- * band) or 'releasedVsUnreleased'. Paths carry `data-role` and `data-points` (points drawn).
+ * band), 'releasedVsUnreleased' or 'againstPartner' (each group's metric over its partner). Paths carry `data-role` and `data-points` (points drawn).
  */
 export function drawChart(container, seriesList, { deployedAt, title, kind }) {
   const all = seriesList.flatMap(points);
@@ -52,7 +52,8 @@ export function drawChart(container, seriesList, { deployedAt, title, kind }) {
   svg.append('text').attr('class', 'zone-label').attr('x', cut + 6).attr('y', MARGIN.top + 12).text('after');
 
   svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${HEIGHT - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(6).tickFormat(timeTicks(x)));
-  svg.append('g').attr('class', 'axis').attr('transform', `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).ticks(5).tickFormat(d3.format('~s')));
+  // Ratios near 1 read badly with SI prefixes (0.82 as 820m).
+  svg.append('g').attr('class', 'axis').attr('transform', `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).ticks(5).tickFormat(d3.format(kind === 'againstPartner' ? '.3~g' : '~s')));
 
   const byRole = (role) => seriesList.find((s) => s.role === role);
   const lower = byRole('lower');

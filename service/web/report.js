@@ -143,10 +143,12 @@ function comparisons(verdict) {
     section.append(el('p', { class: 'muted' }, 'No flagged metric to plot.'));
     return section;
   }
-  // Two tabs like the seed's 前后对比 | 未发布对比; both are drawn, one is shown.
+  // Two tabs like the seed's 前后对比 | 未发布对比; all are drawn, one is shown. A third when released
+  // hosts without a past were judged against a partner metric (their levels alone differ by size).
   const tabs = el('div', { class: 'tabs', role: 'tablist' });
   const body = el('div', { class: 'charts show-beforeAfter' });
   const views = [['beforeAfter', 'Before / after'], ['releasedVsUnreleased', 'Released vs unreleased']];
+  if (flagged.some((m) => m.plot.againstPartner)) views.push(['againstPartner', 'Against a partner metric']);
   for (const [kind, text] of views) {
     tabs.append(el('button', {
       type: 'button', role: 'tab', 'data-kind': kind, class: kind === 'beforeAfter' ? 'active' : '',
@@ -160,8 +162,13 @@ function comparisons(verdict) {
     const figure = el('figure', { class: 'metric-chart', id: `chart-${slug(metric.name)}` },
       el('figcaption', {}, el('code', {}, metric.name), ` — ${metric.category}, deviation ${score(metric.score)} (${metric.direction})`));
     for (const [kind, text] of views) {
+      if (!metric.plot[kind]) {
+        figure.append(el('div', { class: `view view-${kind}` }, el('p', { class: 'muted small' }, 'No partner metric judged this one.')));
+        continue;
+      }
       const holder = el('div', { class: `view view-${kind}`, 'data-chart': kind });
-      holder.addEventListener('draw', () => drawChart(holder, metric.plot[kind], { deployedAt: metric.plot.deployedAt, title: `${metric.name}: ${text}`, kind }), { once: true });
+      const title = kind === 'againstPartner' ? `${metric.name}: against ${metric.views?.partner?.partner ?? 'its partner'}` : `${metric.name}: ${text}`;
+      holder.addEventListener('draw', () => drawChart(holder, metric.plot[kind], { deployedAt: metric.plot.deployedAt, title, kind }), { once: true });
       figure.append(holder);
     }
     if (metric.reasons?.length) figure.append(el('ul', { class: 'reasons small' }, metric.reasons.map((r) => el('li', {}, r))));

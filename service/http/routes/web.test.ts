@@ -229,6 +229,32 @@ describe.skipIf(!shouldRun('web UI in Chromium', browserCheck))('web UI in Chrom
     expect(problems).toEqual([]);
   });
 
+  it('released hosts without a past: a third tab draws each flagged metric over its partner metric', async () => {
+    // v1-0703 with the released hosts new: order count down on them by less than hosts' sizes differ.
+    const c = toCaseJson(generateCase(v1Preset, 703, 'level shift down'));
+    const cut = Math.round((c.release.deployedAt - c.start) / c.step);
+    for (const m of c.metrics) for (const host of Object.keys(m.released)) m.released[host] = m.released[host].map((v, i) => (i < cut ? null : v));
+    const evaluation = await call('POST', '/v1/gate/evaluate', gateKey, { case: c });
+    expect(evaluation.body.decision).toBe('FAIL');
+    const withPartner = (evaluation.body as Verdict).metrics.filter((m) => m.plot?.againstPartner);
+    expect(withPartner.map((m) => m.name)).toContain('business.order.count');
+    await page.goto(`${service.url}/ui/evaluations/${evaluation.body.id}`);
+    await page.locator('#comparison svg').first().waitFor();
+    await page.locator('.tabs button[data-kind="againstPartner"]').click();
+    const chart = page.locator('#chart-business-order-count .chart-againstPartner');
+    expect(await chart.isVisible()).toBe(true);
+    expect(await chart.getAttribute('aria-label')).toBe('business.order.count: against middleware.tddl.write.qps');
+    // The unreleased hosts' ratio before and after the release, the new hosts' after it only.
+    const orders = withPartner.find((m) => m.name === 'business.order.count')!;
+    const [released, unreleased] = orders.plot!.againstPartner!;
+    expect(Number(await chart.locator('path[data-role="observed"]').getAttribute('data-points'))).toBe(released.values.filter((v) => v !== null).length);
+    expect(Number(await chart.locator('path[data-role="control"]').getAttribute('data-points'))).toBe(unreleased.values.filter((v) => v !== null).length);
+    expect(unreleased.values.filter((v) => v !== null).length).toBeGreaterThan(released.values.filter((v) => v !== null).length);
+    expect(await page.locator('#comparison .chart-beforeAfter').first().isVisible()).toBe(false);
+    await page.locator('#comparison').screenshot({ path: join(artifacts, 'report-against-partner.png') });
+    expect(problems).toEqual([]);
+  });
+
   it('a read-only key can view but not judge; the key appears in no URL and no log line', async () => {
     await page.evaluate(() => sessionStorage.clear());
     await page.goto(`${service.url}/ui/evaluations/${evaluationId}`);
