@@ -743,7 +743,8 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
   // level relative to another metric does not mix them with the others (the part-new v1 set gained
   // 4 faults of 535, the unseen world's 2, for no false positive in either).
   let partnerPlot: (() => PlotSeries[]) | null = null;
-  const newOnes = allNew ? metric.released : allHosts.released.filter((h) => !withPast.includes(h));
+  const pastOnes = new Set(withPast);
+  const newOnes = allNew ? metric.released : withPast.length === allHosts.released.length ? [] : allHosts.released.filter((h) => !pastOnes.has(h));
   if (newOnes.length > 0 && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
     const others = c.metrics.filter((m) => m.name !== metric.name);
     const controlHosts = evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts);
