@@ -540,6 +540,12 @@ class EvaluationMemo {
   }
 }
 
+/** The hosts of `all` not in `some` (by identity). O(hosts). */
+function withoutHosts<T>(all: readonly T[], some: readonly T[]): T[] {
+  const known = new Set(some);
+  return all.filter((h) => !known.has(h));
+}
+
 /** A series over stored values without copying them (detectors never write their input). */
 const view = (start: number, step: number, values: Float64Array): Series => ({ start, step, values });
 
@@ -743,8 +749,7 @@ function evaluateMetric(c: ParsedCase, allHosts: ParsedMetric, w: Windows, polic
   // level relative to another metric does not mix them with the others (the part-new v1 set gained
   // 4 faults of 535, the unseen world's 2, for no false positive in either).
   let partnerPlot: (() => PlotSeries[]) | null = null;
-  const pastOnes = new Set(withPast);
-  const newOnes = allNew ? metric.released : withPast.length === allHosts.released.length ? [] : allHosts.released.filter((h) => !pastOnes.has(h));
+  const newOnes = allNew ? metric.released : withPast.length === allHosts.released.length ? [] : withoutHosts(allHosts.released, withPast);
   if (newOnes.length > 0 && policy.views.pooled.enabled && policy.views.pooled.partner && metric.unreleased.length >= 3) {
     const others = c.metrics.filter((m) => m.name !== metric.name);
     const controlHosts = evenlySpaced(metric.unreleased, policy.views.pooled.maxControlHosts);

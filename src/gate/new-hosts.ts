@@ -79,7 +79,7 @@ export interface NewHostsResult {
 /** Fewest first differences that give a window a roughness (two are left out). */
 const MIN_DIFFERENCES = 6;
 /** Fewest unreleased hosts with a figure in a window: a spread needs at least two others around a mean. */
-const MIN_CONTROL = 3;
+export const MIN_CONTROL = 3;
 
 /**
  * Roughness of v[from, to): mean absolute difference of consecutive present values, the two largest

@@ -34,7 +34,7 @@ import type { Direction } from '../core/detector.js';
 import { deviationScore } from '../core/score.js';
 import { tOverNormal999 } from '../core/stats.js';
 import { medianOf } from '../core/window-stats.js';
-import { meanWithout } from './new-hosts.js';
+import { MIN_CONTROL, meanWithout } from './new-hosts.js';
 import { directedValue, type PooledConfig } from './pooled.js';
 
 /** What the view takes from the unreleased hosts' history. */
@@ -64,8 +64,6 @@ export interface PartnerResult {
   band: number;
 }
 
-/** Fewest unreleased hosts with a figure in a window (a spread needs two others around a mean). */
-const MIN_CONTROL = 3;
 /** A floor for hosts that happen to agree closely: 1 % in log levels. */
 const MIN_SPREAD = 0.01;
 

@@ -175,9 +175,9 @@ export const policySchema = z.object({
        */
       newHosts: z.boolean().default(true),
       /**
-       * Released hosts without a past (all of them): also judge each metric's level against the
-       * partner metric that explains the unreleased hosts' differences of level (size, speed; see
-       * src/gate/partner.ts).
+       * Released hosts without a past (all of them, or the new ones beside hosts with a past):
+       * judge each metric's level against the partner metric that explains the unreleased hosts'
+       * differences of level (size, speed; see src/gate/partner.ts).
        */
       partner: z.boolean().default(true),
       /** A partner must leave at most this share of the unreleased hosts' spread of log levels. */

@@ -47,8 +47,10 @@ export interface MetricVerdict {
   };
   /** One line per view that contributed, for people. */
   reasons: string[];
-  /** Series to plot, for anomalous metrics. */
-  /** `againstPartner`: released hosts without a past, each metric over its partner (view 5), released against unreleased. */
+  /**
+   * Series to plot, for anomalous metrics; `againstPartner` when released hosts without a past were
+   * judged against a partner metric (view 5): each group's metric over its partner.
+   */
   plot?: { beforeAfter: PlotSeries[]; releasedVsUnreleased: PlotSeries[]; againstPartner?: PlotSeries[]; deployedAt: number };
 }
 
